@@ -1,0 +1,97 @@
+internal import CSodium
+
+/// X25519 key agreement (RFC 7748) over libsodium's `crypto_scalarmult`.
+public enum X25519 {
+    /// Bytes in a key or shared secret.
+    public static let keyByteCount = 32
+
+    /// A private key; its bytes are zeroised when released.
+    public struct PrivateKey: Sendable {
+        let secret: SecretBytes
+
+        /// The matching public key.
+        public let publicKey: PublicKey
+
+        /// A fresh key from the system CSPRNG.
+        public init() {
+            var rng = SystemRandomGenerator()
+            self.init(using: &rng)
+        }
+
+        /// A key drawn from `rng` (32 bytes; clamping is applied by the scalar multiplication).
+        public init(using rng: inout some RandomByteGenerator) {
+            let secret = SecretBytes(randomByteCount: X25519.keyByteCount, using: &rng)
+            // A 32-byte scalar always yields a public key; the base point is not low order.
+            self.init(validatedSecret: secret)
+        }
+
+        /// A key from its 32-byte representation.
+        public init(rawRepresentation: SecretBytes) throws(SecAggCryptoError) {
+            guard rawRepresentation.byteCount == X25519.keyByteCount else {
+                throw .incorrectByteCount(actual: rawRepresentation.byteCount, expected: X25519.keyByteCount)
+            }
+            try Sodium.ensureInitialized()
+            self.init(validatedSecret: rawRepresentation)
+        }
+
+        private init(validatedSecret secret: SecretBytes) {
+            Sodium.initialize()
+            self.secret = secret
+            var publicBytes = [UInt8](repeating: 0, count: X25519.keyByteCount)
+            secret.withUnsafeBytes { s in
+                publicBytes.withUnsafeMutableBufferPointer { p in
+                    _ = crypto_scalarmult_base(p.baseAddress.unsafelyUnwrapped, s.bytePointer)
+                }
+            }
+            publicKey = PublicKey(unchecked: publicBytes)
+        }
+
+        /// The 32-byte private scalar (secret).
+        public var rawRepresentation: SecretBytes { secret }
+
+        /// The shared secret X25519(self, peer). Throws ``SecAggCryptoError/invalidPublicKey`` when the
+        /// result is all zeros (a low-order peer key), as RFC 7748 §6.1 allows and our protocol requires.
+        public func sharedSecret(with peer: PublicKey) throws(SecAggCryptoError) -> SharedSecret {
+            var status: Int32 = 0
+            let shared = SecretBytes(byteCount: X25519.keyByteCount) { out in
+                secret.withUnsafeBytes { s in
+                    status = crypto_scalarmult(out.bytePointer, s.bytePointer, peer.rawRepresentation)
+                }
+            }
+            guard status == 0 else { throw .invalidPublicKey }
+            return SharedSecret(secret: shared)
+        }
+    }
+
+    /// A public key: 32 bytes, the u-coordinate in little-endian order (RFC 7748 §5).
+    public struct PublicKey: Hashable, Sendable {
+        /// The encoded key.
+        public let rawRepresentation: [UInt8]
+
+        /// Decodes a public key; only the length is checked here (low-order keys are rejected at key
+        /// agreement, where the all-zero result is detected).
+        public init(rawRepresentation: [UInt8]) throws(SecAggCryptoError) {
+            guard rawRepresentation.count == X25519.keyByteCount else {
+                throw .incorrectByteCount(actual: rawRepresentation.count, expected: X25519.keyByteCount)
+            }
+            self.rawRepresentation = rawRepresentation
+        }
+
+        init(unchecked bytes: [UInt8]) {
+            rawRepresentation = bytes
+        }
+    }
+
+    /// The raw X25519 output. Never use it directly as a key: derive keys with ``Hkdf``.
+    public struct SharedSecret: Sendable, Equatable {
+        /// The 32 secret bytes.
+        public let secret: SecretBytes
+
+        /// Derives a key with HKDF-SHA256 (``Hkdf/deriveKey(inputKeyMaterial:salt:info:outputByteCount:)``).
+        public func hkdfDerivedKey(salt: [UInt8], info: [UInt8], outputByteCount: Int) throws(SecAggCryptoError)
+            -> SecretBytes
+        {
+            try Hkdf.deriveKey(inputKeyMaterial: secret, salt: salt, info: info, outputByteCount: outputByteCount)
+        }
+    }
+}

@@ -1,0 +1,209 @@
+internal import CSodiumShims
+
+/// The mask PRG: ChaCha20 (RFC 8439) keystream from a 32-byte seed, mapped to ring elements
+/// (SPEC.md §4). It streams: masks of any length are produced through one 16 KiB keystream chunk, and
+/// adding or subtracting the mask in place is the primary API.
+///
+/// Mapping: the keystream (key = seed, nonce = LE32(stream) || 0^8, block counter from 0) is read as
+/// little-endian words of ``RingModulus/wordByteCount`` bytes; each word is masked to
+/// ``RingModulus/elementBitWidth`` bits; for Z_{2^b} every masked word is the next element, for Z_q a
+/// masked word ≥ q is discarded (rejection sampling) and the next word is tried.
+public struct MaskPrg: Sendable {
+    /// Seed size in bytes.
+    public static let seedByteCount = 32
+    /// Keystream chunk size: fits in L1 and is a whole number of ChaCha20 blocks.
+    public static let chunkByteCount = 16_384
+    /// ChaCha20 block size.
+    public static let blockByteCount = 64
+    /// Blocks available to one (seed, stream): the 32-bit RFC 8439 counter.
+    public static let maximumBlockCount: UInt64 = 1 << 32
+
+    /// The largest element count any modulus supports in one stream: 2^38 bytes of keystream, and
+    /// at most half of it for rejection sampling so that exhausting the counter is out of reach.
+    public static func maximumElementCount(for modulus: RingModulus) -> Int {
+        let bytes = Int(maximumBlockCount) * blockByteCount
+        let words = bytes / modulus.wordByteCount
+        return modulus.isPowerOfTwo ? words : words / 2
+    }
+
+    private let seed: SecretBytes
+    private let nonce: [UInt8]
+
+    /// A PRG for `seed` (32 bytes) on stream `stream` (distinct streams of one seed are independent).
+    public init(seed: SecretBytes, stream: UInt32 = 0) throws(SecAggCryptoError) {
+        guard seed.byteCount == Self.seedByteCount else {
+            throw .incorrectByteCount(actual: seed.byteCount, expected: Self.seedByteCount)
+        }
+        try Sodium.ensureInitialized()
+        self.seed = seed
+        var nonce: [UInt8] = []
+        appendLittleEndian(stream, to: &nonce)
+        nonce += [UInt8](repeating: 0, count: 8)
+        self.nonce = nonce
+    }
+
+    /// The 12-byte nonce this PRG uses.
+    public var nonceBytes: [UInt8] { nonce }
+
+    // MARK: Primary API
+
+    /// buffer[i] = buffer[i] + mask[i] (mod R) for i in 0..<buffer.count.
+    public func add<S: MaskScalar>(into buffer: inout [S], modulus: RingModulus) throws(SecAggCryptoError) {
+        try buffer.withUnsafeMutableBufferPointer { (b) throws(SecAggCryptoError) in
+            try apply(to: b, elementOffset: 0, modulus: modulus, subtract: false)
+        }
+    }
+
+    /// buffer[i] = buffer[i] − mask[i] (mod R) for i in 0..<buffer.count.
+    public func subtract<S: MaskScalar>(from buffer: inout [S], modulus: RingModulus) throws(SecAggCryptoError) {
+        try buffer.withUnsafeMutableBufferPointer { (b) throws(SecAggCryptoError) in
+            try apply(to: b, elementOffset: 0, modulus: modulus, subtract: true)
+        }
+    }
+
+    /// The first `count` mask elements.
+    public func expand(count: Int, modulus: RingModulus) throws(SecAggCryptoError) -> [UInt64] {
+        var out = [UInt64](repeating: 0, count: count)
+        try add(into: &out, modulus: modulus)
+        return out
+    }
+
+    /// Adds (or subtracts) mask elements `elementOffset ..< elementOffset + buffer.count` into `buffer`.
+    /// Random access works for Z_{2^b} and power-of-two q (element i sits at keystream byte
+    /// i · wordByteCount), which lets callers split long vectors across cores; rejection sampling is
+    /// sequential, so for other q the offset must be 0.
+    public func apply<S: MaskScalar>(
+        to buffer: UnsafeMutableBufferPointer<S>, elementOffset: Int, modulus: RingModulus, subtract: Bool
+    ) throws(SecAggCryptoError) {
+        try modulus.validate()
+        guard modulus.elementBitWidth <= S.bitWidth else {
+            throw .invalidModulus(description: "\(modulus) elements do not fit in \(S.bitWidth)-bit storage")
+        }
+        let maximum = Self.maximumElementCount(for: modulus)
+        guard elementOffset >= 0, buffer.count <= maximum, elementOffset <= maximum - buffer.count else {
+            throw .maskLengthExceedsCounterSpace(elementCount: elementOffset + buffer.count, maximum: maximum)
+        }
+        guard buffer.count > 0 else { return }
+        if modulus.isPowerOfTwo {
+            if modulus.wordByteCount == 4 {
+                applyPowerOfTwo(UInt32.self, to: buffer, elementOffset: elementOffset, modulus: modulus, subtract)
+            } else {
+                applyPowerOfTwo(UInt64.self, to: buffer, elementOffset: elementOffset, modulus: modulus, subtract)
+            }
+        } else {
+            guard elementOffset == 0 else {
+                throw .invalidModulus(description: "rejection sampling for \(modulus) has no random access")
+            }
+            guard case let .integer(q) = modulus else { return }
+            let ok =
+                modulus.wordByteCount == 4
+                ? applyRejection(UInt32.self, to: buffer, q: q, mask: modulus.elementMask, subtract)
+                : applyRejection(UInt64.self, to: buffer, q: q, mask: modulus.elementMask, subtract)
+            guard ok else { throw .maskLengthExceedsCounterSpace(elementCount: buffer.count, maximum: maximum) }
+        }
+    }
+
+    // MARK: Keystream
+
+    /// Writes `byteCount` keystream bytes starting at block `counter` into `out`.
+    @inline(__always)
+    private func keystream(into out: UnsafeMutableRawPointer, byteCount: Int, counter: UInt32) {
+        seed.withUnsafeBytes { key in
+            nonce.withUnsafeBytes { n in
+                // Cannot fail: key and nonce sizes are fixed and the counter range was checked.
+                _ = CSodiumShims_chacha20_ietf_keystream(out, byteCount, n.baseAddress, counter, key.baseAddress)
+            }
+        }
+    }
+
+    /// Raw keystream bytes (for tests and benchmarks): `byteCount` bytes from block 0.
+    public func keystreamBytes(count byteCount: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: byteCount)
+        out.withUnsafeMutableBytes { o in
+            if let base = o.baseAddress { keystream(into: base, byteCount: byteCount, counter: 0) }
+        }
+        return out
+    }
+
+    private func applyPowerOfTwo<W: MaskScalar, S: MaskScalar>(
+        _: W.Type, to buffer: UnsafeMutableBufferPointer<S>, elementOffset: Int, modulus: RingModulus,
+        _ subtract: Bool
+    ) {
+        let wordByteCount = MemoryLayout<W>.size
+        let wordsPerChunk = Self.chunkByteCount / wordByteCount
+        let wordsPerBlock = Self.blockByteCount / wordByteCount
+        let chunk = UnsafeMutablePointer<W>.allocate(capacity: wordsPerChunk + wordsPerBlock)
+        defer {
+            CSodiumShims_memzero(chunk, (wordsPerChunk + wordsPerBlock) * wordByteCount)
+            chunk.deallocate()
+        }
+        let mask = S(truncatingIfNeeded: modulus.elementMask)
+        // Start at the block holding the first element; skip the words before it.
+        var counter = UInt32(truncatingIfNeeded: elementOffset / wordsPerBlock)
+        var skip = elementOffset % wordsPerBlock
+        var done = 0
+        let total = buffer.count
+        while done < total {
+            let take = min(wordsPerChunk, total - done)
+            let words = take + skip
+            let blocks = (words + wordsPerBlock - 1) / wordsPerBlock
+            keystream(into: chunk, byteCount: blocks * Self.blockByteCount, counter: counter)
+            counter &+= UInt32(truncatingIfNeeded: blocks)
+            let source = chunk + skip
+            let target = buffer.baseAddress.unsafelyUnwrapped + done
+            if subtract {
+                for i in 0..<take {
+                    target[i] = (target[i] &- S(truncatingIfNeeded: W(littleEndian: source[i]))) & mask
+                }
+            } else {
+                for i in 0..<take {
+                    target[i] = (target[i] &+ S(truncatingIfNeeded: W(littleEndian: source[i]))) & mask
+                }
+            }
+            done += take
+            skip = 0
+        }
+    }
+
+    private func applyRejection<W: MaskScalar, S: MaskScalar>(
+        _: W.Type, to buffer: UnsafeMutableBufferPointer<S>, q: UInt64, mask: UInt64, _ subtract: Bool
+    ) -> Bool {
+        let wordsPerChunk = Self.chunkByteCount / MemoryLayout<W>.size
+        let chunk = UnsafeMutablePointer<W>.allocate(capacity: wordsPerChunk)
+        defer {
+            CSodiumShims_memzero(chunk, Self.chunkByteCount)
+            chunk.deallocate()
+        }
+        let blocksPerChunk = UInt64(Self.chunkByteCount / Self.blockByteCount)
+        let wordMask = W(truncatingIfNeeded: mask)
+        let qw = W(truncatingIfNeeded: q)
+        let qs = S(truncatingIfNeeded: q)
+        var counter: UInt64 = 0
+        var done = 0
+        let total = buffer.count
+        let target = buffer.baseAddress.unsafelyUnwrapped
+        while done < total {
+            guard counter + blocksPerChunk <= Self.maximumBlockCount else { return false }
+            keystream(into: chunk, byteCount: Self.chunkByteCount, counter: UInt32(truncatingIfNeeded: counter))
+            counter += blocksPerChunk
+            var i = 0
+            while i < wordsPerChunk && done < total {
+                let candidate = W(littleEndian: chunk[i]) & wordMask
+                i += 1
+                if candidate < qw {
+                    let m = S(truncatingIfNeeded: candidate)
+                    let x = target[done]
+                    if subtract {
+                        target[done] = x >= m ? x &- m : x &+ (qs &- m)
+                    } else {
+                        // In 64 bits: x + m can exceed the storage width when q > 2^31.
+                        let s = UInt64(x) &+ UInt64(m)
+                        target[done] = S(truncatingIfNeeded: s >= q ? s &- q : s)
+                    }
+                    done += 1
+                }
+            }
+        }
+        return true
+    }
+}
