@@ -33,11 +33,17 @@ let package = Package(
             name: "SecAggCrypto",
             dependencies: ["CSodium", "CSodiumShims"],
             swiftSettings: librarySettings),
+        // Known-answer vectors: loads, checks and regenerates every file under Vectors/.
+        .target(
+            name: "SecAggVectors",
+            dependencies: ["SecAggCrypto"],
+            swiftSettings: librarySettings),
         // Executable: argument parsing only.
         .executableTarget(
             name: "SecAggTool",
             dependencies: [
                 "SecAggCrypto",
+                "SecAggVectors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: executableSettings),
