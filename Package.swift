@@ -16,6 +16,7 @@ let package = Package(
     name: "swift-secure-aggregation",
     products: [
         .library(name: "SecAggCrypto", targets: ["SecAggCrypto"]),
+        .library(name: "SecureAggregation", targets: ["SecureAggregation"]),
         .executable(name: "secagg", targets: ["SecAggTool"]),
     ],
     dependencies: [
@@ -33,6 +34,11 @@ let package = Package(
             name: "SecAggCrypto",
             dependencies: ["CSodium", "CSodiumShims"],
             swiftSettings: librarySettings),
+        // Layer 3: the protocol engine (pure state machines, wire format).
+        .target(
+            name: "SecureAggregation",
+            dependencies: ["SecAggCrypto"],
+            swiftSettings: librarySettings),
         // Known-answer vectors: loads, checks and regenerates every file under Vectors/.
         .target(
             name: "SecAggVectors",
@@ -46,6 +52,10 @@ let package = Package(
                 "SecAggVectors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: executableSettings),
+        .testTarget(
+            name: "SecureAggregationTests",
+            dependencies: ["SecureAggregation", "SecAggCrypto"],
             swiftSettings: executableSettings),
         .testTarget(
             name: "SecAggCryptoTests",

@@ -1,0 +1,505 @@
+public import SecAggCrypto
+
+/// Where a client is in the protocol.
+public enum ClientState: Sendable, Equatable, CustomStringConvertible {
+    /// Not started: ``SecAggClient/start(using:)`` produces the round-0 message.
+    case advertiseKeys
+    /// Waiting for the key broadcast; will send encrypted shares.
+    case shareKeys
+    /// Waiting for the forwarded shares; will send the masked input.
+    case maskedInputCollection
+    /// Waiting for the survivor set to sign (active model).
+    case consistencyCheck
+    /// Waiting for the unmasking request; will reveal shares.
+    case unmasking
+    /// Done: the client answered the unmasking request.
+    case completed
+    /// Stopped for the given reason; every later message is refused.
+    case aborted(SecAggError)
+
+    /// Short name.
+    public var description: String {
+        switch self {
+        case .advertiseKeys: "advertiseKeys"
+        case .shareKeys: "shareKeys"
+        case .maskedInputCollection: "maskedInputCollection"
+        case .consistencyCheck: "consistencyCheck"
+        case .unmasking: "unmasking"
+        case .completed: "completed"
+        case let .aborted(error): "aborted(\(error))"
+        }
+    }
+}
+
+/// A client of the secure-aggregation protocol: a pure state machine with no I/O, clock or thread
+/// (SPEC.md §11). Each step consumes one server message and returns the reply; the caller moves bytes.
+///
+/// Rules enforced by the client itself: it never reveals both shares of one peer; it refuses to go on
+/// with fewer than t live neighbours; survivor sets only shrink; in the active model it verifies every
+/// signature; messages for another session or round are rejected without changing state.
+public struct SecAggClient: Sendable {
+    /// The session configuration.
+    public let configuration: SessionConfiguration
+    /// This client's index (1...n).
+    public let index: UInt32
+    /// The current state.
+    public private(set) var state: ClientState = .advertiseKeys
+    /// Counters for this client.
+    public private(set) var metrics = PartyMetrics()
+    /// Called on every state change.
+    public var observer: TransitionObserver?
+    /// Worker threads for mask expansion (1 = all on the calling thread, the right choice on a phone).
+    public var maskingConcurrency = 1
+
+    private let wire: WireFormat
+    private let configurationDigest: [UInt8]
+    private var input: [[UInt64]]?
+    private var signingKey: Ed25519.PrivateKey?
+    private var encryptionKey: X25519.PrivateKey?
+    private var maskingKey: X25519.PrivateKey?
+    private var sessionId: [UInt8] = []
+    private var graph: (any CommunicationGraph)?
+    private var neighbourKeys: [UInt32: AdvertisedKeys] = [:]
+    private var verificationKeys: [Ed25519.PublicKey] = []
+    private var selfMaskSeed: SecretBytes?
+    /// Shares held for neighbours that sent them (the client's view of N(u) ∩ U2).
+    private var heldShares: [UInt32: (maskingKey: ShamirShare, selfMask: ShamirShare)] = [:]
+    private var signedSurvivors: ClientSet?
+    private var revealedMaskingKeyShares = Set<UInt32>()
+    private var revealedSelfMaskShares = Set<UInt32>()
+
+    /// A client with its input: one vector per configured input, elements canonical in their ring.
+    /// In the active model `signingKey` must match the configuration's verification key for `index`.
+    public init(
+        configuration: SessionConfiguration, index: UInt32, input: [[UInt64]], signingKey: Ed25519.PrivateKey? = nil
+    ) throws(SecAggError) {
+        try configuration.validate()
+        guard index >= 1, Int(index) <= configuration.clientCount else {
+            throw .invalidConfiguration(reason: "client index \(index) outside 1...\(configuration.clientCount)")
+        }
+        guard input.count == configuration.inputs.count else {
+            throw .invalidInput(reason: "\(input.count) vectors for \(configuration.inputs.count) configured inputs")
+        }
+        for (vector, spec) in zip(input, configuration.inputs) {
+            guard vector.count == spec.length else {
+                throw .invalidInput(reason: "\(spec.name): \(vector.count) elements, expected \(spec.length)")
+            }
+            guard vector.allSatisfy({ spec.modulus.contains($0) }) else {
+                throw .invalidInput(reason: "\(spec.name): element outside \(spec.modulus)")
+            }
+        }
+        if configuration.securityModel == .active {
+            guard let signingKey,
+                signingKey.publicKey == configuration.verificationKeys[Int(index) - 1]
+            else {
+                throw .invalidConfiguration(reason: "active model: signing key does not match the configured key")
+            }
+        }
+        self.configuration = configuration
+        self.index = index
+        self.input = input
+        self.signingKey = signingKey
+        self.verificationKeys = configuration.verificationKeys
+        wire = WireFormat(configuration: configuration)
+        configurationDigest = configuration.digest
+    }
+
+    /// The session id, once the key broadcast arrived (public).
+    public var currentSessionId: [UInt8]? { sessionId.isEmpty ? nil : sessionId }
+
+    private mutating func transition(to newState: ClientState) {
+        let old = state
+        state = newState
+        observer?(StateTransition(party: index, from: old.description, to: newState.description))
+        if case .aborted = newState { releaseSecrets() }
+        if case .completed = newState { releaseSecrets() }
+    }
+
+    /// Drops every secret; SecretBytes zeroise their memory when released.
+    private mutating func releaseSecrets() {
+        encryptionKey = nil
+        maskingKey = nil
+        selfMaskSeed = nil
+        heldShares = [:]
+        input = nil
+        signingKey = nil
+    }
+
+    // MARK: Round 0
+
+    /// Generates the two key pairs and returns the round-0 message.
+    public mutating func start(using rng: inout some RandomByteGenerator) throws(SecAggError) -> ClientMessage {
+        guard case .advertiseKeys = state else {
+            throw .unexpectedMessage(expected: state.description, received: "start")
+        }
+        let c = X25519.PrivateKey(using: &rng)
+        let s = X25519.PrivateKey(using: &rng)
+        encryptionKey = c
+        maskingKey = s
+        var keys = AdvertisedKeys(index: index, encryptionKey: c.publicKey, maskingKey: s.publicKey, signature: [])
+        if let signingKey {
+            keys.signature = signingKey.signature(for: keys.signedBytes(configurationDigest: configurationDigest))
+        }
+        transition(to: .shareKeys)
+        return .advertiseKeys(configurationDigest: configurationDigest, keys: keys)
+    }
+
+    /// Round 0 with the system CSPRNG.
+    public mutating func start() throws(SecAggError) -> ClientMessage {
+        var rng = SystemRandomGenerator()
+        return try start(using: &rng)
+    }
+
+    /// Round 0, encoded.
+    public mutating func startEncoded(using rng: inout some RandomByteGenerator) throws(SecAggError) -> [UInt8] {
+        let message = try start(using: &rng)
+        let bytes = try wire.encode(message)
+        metrics.sent(bytes.count, in: .advertiseKeys)
+        return bytes
+    }
+
+    // MARK: Message handling
+
+    /// Consumes one server message and returns the reply (nil when there is nothing to send).
+    ///
+    /// Errors that only reject the message (``SecAggError/isRejectionOnly``: wrong session, wrong round,
+    /// malformed bytes) leave the state unchanged; any other error aborts the client.
+    public mutating func handle(_ message: ServerMessage, using rng: inout some RandomByteGenerator)
+        throws(SecAggError) -> ClientMessage?
+    {
+        switch state {
+        case let .aborted(reason): throw .alreadyAborted(reason: reason.description)
+        case .completed: throw .alreadyCompleted
+        default: break
+        }
+        do {
+            let reply = try dispatch(message, using: &rng)
+            return reply
+        } catch {
+            if error.isRejectionOnly {
+                metrics.rejectedMessages += 1
+            } else {
+                transition(to: .aborted(error))
+            }
+            throw error
+        }
+    }
+
+    /// ``handle(_:using:)`` with the system CSPRNG.
+    public mutating func handle(_ message: ServerMessage) throws(SecAggError) -> ClientMessage? {
+        var rng = SystemRandomGenerator()
+        return try handle(message, using: &rng)
+    }
+
+    /// Decodes `bytes`, handles the message and encodes the reply.
+    public mutating func handle(encoded bytes: [UInt8], using rng: inout some RandomByteGenerator)
+        throws(SecAggError) -> [UInt8]?
+    {
+        let message: ServerMessage
+        do {
+            message = try wire.decodeServerMessage(bytes)
+        } catch {
+            metrics.rejectedMessages += 1
+            throw error
+        }
+        let round = message.round ?? .advertiseKeys
+        metrics.received(bytes.count, in: round)
+        guard let reply = try handle(message, using: &rng) else { return nil }
+        let out = try wire.encode(reply)
+        metrics.sent(out.count, in: reply.round)
+        return out
+    }
+
+    /// ``handle(encoded:using:)`` with the system CSPRNG.
+    public mutating func handle(encoded bytes: [UInt8]) throws(SecAggError) -> [UInt8]? {
+        var rng = SystemRandomGenerator()
+        return try handle(encoded: bytes, using: &rng)
+    }
+
+    private mutating func dispatch(_ message: ServerMessage, using rng: inout some RandomByteGenerator)
+        throws(SecAggError) -> ClientMessage?
+    {
+        switch (state, message) {
+        case let (_, .abort(binding, code)):
+            guard binding == configurationDigest || (!sessionId.isEmpty && binding == sessionId) else {
+                throw .wrongSession
+            }
+            transition(to: .aborted(.serverAborted(code: code)))
+            return nil
+        case let (.shareKeys, .keysBroadcast(digest, keys)):
+            guard digest == configurationDigest else { throw .wrongSession }
+            return try shareKeys(keys, using: &rng)
+        case let (.maskedInputCollection, .sharesForward(sid, recipient, shares)):
+            try checkBinding(sid, recipient: recipient)
+            return try maskedInput(shares)
+        case let (.consistencyCheck, .consistencyRequest(sid, survivors)):
+            try checkBinding(sid, recipient: index)
+            return try consistencyCheck(survivors)
+        case let (.unmasking, .unmaskingRequest(sid, recipient, dropped, survivors, signatures)):
+            try checkBinding(sid, recipient: recipient)
+            return try unmask(dropped: dropped, survivors: survivors, signatures: signatures)
+        default:
+            throw .unexpectedMessage(
+                expected: state.description, received: "\(message.round.map { "\($0)" } ?? "abort")")
+        }
+    }
+
+    private func checkBinding(_ sid: [UInt8], recipient: UInt32) throws(SecAggError) {
+        guard ConstantTime.equals(sid, sessionId) else { throw .wrongSession }
+        guard recipient == index else {
+            throw .unexpectedMessage(expected: "a message for client \(index)", received: "one for client \(recipient)")
+        }
+    }
+
+    private func neighbours() -> [UInt32] {
+        graph?.neighbours(of: index) ?? []
+    }
+
+    // MARK: Round 1
+
+    private mutating func shareKeys(_ keys: [AdvertisedKeys], using rng: inout some RandomByteGenerator)
+        throws(SecAggError) -> ClientMessage
+    {
+        guard let encryptionKey, let maskingKey else { throw .invalidConfiguration(reason: "keys missing") }
+        // Our own advertisement must be in the broadcast, unchanged.
+        guard let own = keys.first(where: { $0.index == index }),
+            own.encryptionKey == encryptionKey.publicKey, own.maskingKey == maskingKey.publicKey
+        else {
+            throw .inconsistentServerMessage(reason: "the key broadcast does not contain this client's keys")
+        }
+        let sid = SessionTranscript.sessionId(configurationDigest: configurationDigest, keys: keys)
+        let graph = try configuration.makeGraph(sessionId: sid)
+        let byIndex = Dictionary(keys.map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
+        var live: [UInt32: AdvertisedKeys] = [:]
+        var seenKeys = Set<[UInt8]>([own.encryptionKey.rawRepresentation, own.maskingKey.rawRepresentation])
+        for v in graph.neighbours(of: index) {
+            guard let entry = byIndex[v] else { continue }
+            if configuration.securityModel == .active {
+                let message = entry.signedBytes(configurationDigest: configurationDigest)
+                guard verificationKeys[Int(v) - 1].isValidSignature(entry.signature, for: message) else {
+                    throw .badSignature(signer: v, round: .advertiseKeys)
+                }
+            }
+            // Distinct keys: a server that copies keys between clients is caught here.
+            guard seenKeys.insert(entry.encryptionKey.rawRepresentation).inserted,
+                seenKeys.insert(entry.maskingKey.rawRepresentation).inserted
+            else {
+                throw .inconsistentServerMessage(reason: "client \(v) advertised a key that is already in use")
+            }
+            live[v] = entry
+        }
+        guard live.count >= configuration.threshold else {
+            throw .insufficientClients(round: .shareKeys, count: live.count, threshold: configuration.threshold)
+        }
+        sessionId = sid
+        self.graph = graph
+        neighbourKeys = live
+
+        // b_u and the shares of s_u^SK and b_u for every live neighbour.
+        let seed = SecretBytes(randomByteCount: MaskPrg.seedByteCount, using: &rng)
+        selfMaskSeed = seed
+        let recipients = live.keys.sorted()
+        let keyShares: [ShamirShare]
+        let seedShares: [ShamirShare]
+        do {
+            keyShares = try ShamirSecretSharing.split(
+                secret: maskingKey.rawRepresentation, threshold: configuration.threshold, xCoordinates: recipients,
+                using: &rng)
+            seedShares = try ShamirSecretSharing.split(
+                secret: seed, threshold: configuration.threshold, xCoordinates: recipients, using: &rng)
+        } catch {
+            throw .crypto(error)
+        }
+        var out: [EncryptedShare] = []
+        out.reserveCapacity(recipients.count)
+        for (i, v) in recipients.enumerated() {
+            guard let peer = live[v] else { continue }
+            do {
+                let shared = try encryptionKey.sharedSecret(with: peer.encryptionKey)
+                let key = try KeyDerivation.shareEncryptionKey(sharedSecret: shared, sessionId: sid, index, v)
+                var plaintext = keyShares[i].encoded() + seedShares[i].encoded()
+                defer { secureZero(&plaintext) }
+                let ad = ShareAssociatedData(sessionId: sid, sender: index, recipient: v, purpose: .keyShares)
+                let box = try Aead.seal(plaintext, key: key, associatedData: ad.bytes, using: &rng)
+                out.append(EncryptedShare(peer: v, ciphertext: box))
+            } catch {
+                throw .crypto(error)
+            }
+        }
+        transition(to: .maskedInputCollection)
+        return .shareKeys(sessionId: sid, sender: index, shares: out)
+    }
+
+    // MARK: Round 2
+
+    private mutating func maskedInput(_ shares: [EncryptedShare]) throws(SecAggError) -> ClientMessage {
+        guard let encryptionKey, let maskingKey, let selfMaskSeed, let input else {
+            throw .invalidConfiguration(reason: "state missing")
+        }
+        var held: [UInt32: (maskingKey: ShamirShare, selfMask: ShamirShare)] = [:]
+        for entry in shares {
+            guard let peer = neighbourKeys[entry.peer] else {
+                throw .inconsistentServerMessage(reason: "shares from client \(entry.peer), not a live neighbour")
+            }
+            let plaintext: SecretBytes
+            do {
+                let shared = try encryptionKey.sharedSecret(with: peer.encryptionKey)
+                let key = try KeyDerivation.shareEncryptionKey(
+                    sharedSecret: shared, sessionId: sessionId, index, entry.peer)
+                let ad = ShareAssociatedData(
+                    sessionId: sessionId, sender: entry.peer, recipient: index, purpose: .keyShares)
+                plaintext = try Aead.open(entry.ciphertext, key: key, associatedData: ad.bytes)
+            } catch {
+                throw .shareDecryptionFailed(sender: entry.peer)
+            }
+            var bytes = plaintext.unsafeExportedBytes()
+            defer { secureZero(&bytes) }
+            guard bytes.count == 2 * shareByteCount,
+                let keyShare = try? ShamirShare(encoded: Array(bytes[0..<shareByteCount]), secretByteCount: 32),
+                let seedShare = try? ShamirShare(encoded: Array(bytes[shareByteCount...]), secretByteCount: 32),
+                keyShare.x == index, seedShare.x == index
+            else {
+                throw .shareDecryptionFailed(sender: entry.peer)
+            }
+            held[entry.peer] = (keyShare, seedShare)
+        }
+        guard held.count >= configuration.threshold else {
+            throw .insufficientClients(
+                round: .maskedInputCollection, count: held.count, threshold: configuration.threshold)
+        }
+        heldShares = held
+
+        // y_u = x_u + PRG(b_u) + Σ_{v < u} PRG(s_uv) − Σ_{v > u} PRG(s_uv)  (SPEC.md §11.4)
+        var jobs: [MaskJob] = [MaskJob(seed: selfMaskSeed, negate: false)]
+        for v in held.keys.sorted() {
+            guard let peer = neighbourKeys[v] else { continue }
+            do {
+                let shared = try maskingKey.sharedSecret(with: peer.maskingKey)
+                let seed = try KeyDerivation.pairwiseMaskSeed(sharedSecret: shared, sessionId: sessionId, index, v)
+                jobs.append(MaskJob(seed: seed, negate: v > index))
+            } catch {
+                throw .crypto(error)
+            }
+        }
+        var vectors = input
+        do {
+            try MaskApplication.apply(
+                jobs, to: &vectors, inputs: configuration.inputs, concurrency: maskingConcurrency)
+        } catch {
+            throw .crypto(error)
+        }
+        self.input = nil
+        transition(to: configuration.securityModel == .active ? .consistencyCheck : .unmasking)
+        return .maskedInput(sessionId: sessionId, sender: index, vectors: vectors)
+    }
+
+    // MARK: Round 3
+
+    private mutating func consistencyCheck(_ survivors: ClientSet) throws(SecAggError) -> ClientMessage {
+        guard let signingKey else { throw .invalidConfiguration(reason: "no signing key") }
+        guard survivors.clientCount == configuration.clientCount, survivors.contains(index) else {
+            throw .inconsistentServerMessage(reason: "survivor set does not contain this client")
+        }
+        var liveNeighbours = 0
+        for v in neighbours() where survivors.contains(v) {
+            guard heldShares[v] != nil else {
+                throw .inconsistentServerMessage(reason: "survivor \(v) never shared keys with this client")
+            }
+            liveNeighbours += 1
+        }
+        guard liveNeighbours >= configuration.threshold else {
+            throw .insufficientClients(
+                round: .consistencyCheck, count: liveNeighbours, threshold: configuration.threshold)
+        }
+        signedSurvivors = survivors
+        let signature = signingKey.signature(
+            for: ConsistencyCheck.signedBytes(sessionId: sessionId, signer: index, survivors: survivors))
+        transition(to: .unmasking)
+        return .consistencySignature(sessionId: sessionId, sender: index, signature: signature)
+    }
+
+    // MARK: Round 4
+
+    private mutating func unmask(
+        dropped: [UInt32], survivors: [UInt32], signatures: [ConsistencySignatureEntry]
+    ) throws(SecAggError) -> ClientMessage {
+        let droppedSet = Set(dropped)
+        let survivorSet = Set(survivors)
+        // The same peer may never be both dropped and alive: that would reveal both of its secrets.
+        if let both = droppedSet.intersection(survivorSet).min() { throw .conflictingShareRequest(peer: both) }
+        // Survivor sets only shrink: every listed peer must be one that shared keys with us, and every
+        // such peer must be classified.
+        for v in dropped + survivors where heldShares[v] == nil {
+            throw .inconsistentServerMessage(reason: "client \(v) is not among the clients that shared keys")
+        }
+        guard droppedSet.count + survivorSet.count == heldShares.count else {
+            throw .inconsistentServerMessage(reason: "the request does not classify every neighbour that shared keys")
+        }
+        guard survivorSet.count >= configuration.threshold else {
+            throw .insufficientClients(round: .unmasking, count: survivorSet.count, threshold: configuration.threshold)
+        }
+        if configuration.securityModel == .active {
+            guard let signed = signedSurvivors else { throw .invalidConfiguration(reason: "no signed survivor set") }
+            for v in survivors where !signed.contains(v) {
+                throw .inconsistentServerMessage(reason: "survivor \(v) was not in the signed survivor set")
+            }
+            for v in dropped where signed.contains(v) {
+                throw .inconsistentServerMessage(reason: "dropped client \(v) was in the signed survivor set")
+            }
+            var valid = 0
+            for entry in signatures {
+                guard graph?.areNeighbours(index, entry.signer) == true, signed.contains(entry.signer) else {
+                    throw .inconsistentServerMessage(
+                        reason: "signature from client \(entry.signer), not a live neighbour")
+                }
+                let message = ConsistencyCheck.signedBytes(
+                    sessionId: sessionId, signer: entry.signer, survivors: signed)
+                guard verificationKeys[Int(entry.signer) - 1].isValidSignature(entry.signature, for: message) else {
+                    throw .badSignature(signer: entry.signer, round: .consistencyCheck)
+                }
+                valid += 1
+            }
+            guard valid >= configuration.threshold else {
+                throw .insufficientClients(round: .unmasking, count: valid, threshold: configuration.threshold)
+            }
+        }
+        for v in dropped where revealedSelfMaskShares.contains(v) { throw .conflictingShareRequest(peer: v) }
+        for v in survivors where revealedMaskingKeyShares.contains(v) { throw .conflictingShareRequest(peer: v) }
+        var keyShares: [RevealedShare] = []
+        var seedShares: [RevealedShare] = []
+        for v in dropped {
+            guard let held = heldShares[v] else { continue }
+            revealedMaskingKeyShares.insert(v)
+            keyShares.append(RevealedShare(owner: v, share: held.maskingKey))
+        }
+        for v in survivors {
+            guard let held = heldShares[v] else { continue }
+            revealedSelfMaskShares.insert(v)
+            seedShares.append(RevealedShare(owner: v, share: held.selfMask))
+        }
+        transition(to: .completed)
+        return .unmaskingResponse(
+            sessionId: sessionId, sender: index, maskingKeyShares: keyShares, selfMaskShares: seedShares)
+    }
+}
+
+/// The session id (SPEC.md §11.2): SHA-256("secagg/v1/session-id" || configDigest || LE32(count) ||
+/// for each advertisement ascending: LE32(index) || c^PK || s^PK || signature).
+public enum SessionTranscript {
+    /// Computes the session id from the configuration digest and the round-0 transcript.
+    public static func sessionId(configurationDigest: [UInt8], keys: [AdvertisedKeys]) -> [UInt8] {
+        var h = Sha256Hasher()
+        h.update(Array("secagg/v1/session-id".utf8))
+        h.update(configurationDigest)
+        var w = ByteWriter(capacity: 4 + keys.count * 132)
+        w.write(UInt32(keys.count))
+        for k in keys.sorted(by: { $0.index < $1.index }) {
+            w.write(k.index)
+            w.write(raw: k.encryptionKey.rawRepresentation)
+            w.write(raw: k.maskingKey.rawRepresentation)
+            w.write(raw: k.signature)
+        }
+        h.update(w.bytes)
+        return h.finalize()
+    }
+}

@@ -1,0 +1,244 @@
+public import SecAggCrypto
+
+/// Size of a share ciphertext: XChaCha20-Poly1305 nonce, two encoded Shamir shares of 32-byte secrets,
+/// and the tag (SPEC.md §11.3).
+public let shareCiphertextByteCount = Aead.nonceByteCount + 2 * shareByteCount + Aead.tagByteCount
+/// Size of one encoded Shamir share of a 32-byte secret.
+public let shareByteCount = ShamirShare.encodedByteCount(secretByteCount: 32)
+
+/// A client's round-0 advertisement (also an entry of the server's key broadcast).
+public struct AdvertisedKeys: Sendable, Hashable {
+    /// The client index.
+    public var index: UInt32
+    /// c^PK: the X25519 key for share encryption.
+    public var encryptionKey: X25519.PublicKey
+    /// s^PK: the X25519 key for pairwise masks.
+    public var maskingKey: X25519.PublicKey
+    /// Active model: Ed25519 signature over ``signedBytes(configurationDigest:)``; empty otherwise.
+    public var signature: [UInt8]
+
+    /// Creates an entry.
+    public init(index: UInt32, encryptionKey: X25519.PublicKey, maskingKey: X25519.PublicKey, signature: [UInt8]) {
+        self.index = index
+        self.encryptionKey = encryptionKey
+        self.maskingKey = maskingKey
+        self.signature = signature
+    }
+
+    /// "secagg/v1/advertise" || configDigest || LE32(index) || c^PK || s^PK.
+    public func signedBytes(configurationDigest: [UInt8]) -> [UInt8] {
+        var w = ByteWriter()
+        w.write(raw: Array("secagg/v1/advertise".utf8))
+        w.write(raw: configurationDigest)
+        w.write(index)
+        w.write(raw: encryptionKey.rawRepresentation)
+        w.write(raw: maskingKey.rawRepresentation)
+        return w.bytes
+    }
+}
+
+/// An encrypted share pair travelling between two clients through the server.
+public struct EncryptedShare: Sendable, Hashable {
+    /// The other client: the recipient in a ``ClientMessage/shareKeys``, the sender in a
+    /// ``ServerMessage/sharesForward``.
+    public var peer: UInt32
+    /// nonce || ciphertext || tag, ``shareCiphertextByteCount`` bytes.
+    public var ciphertext: [UInt8]
+
+    /// Creates an entry.
+    public init(peer: UInt32, ciphertext: [UInt8]) {
+        self.peer = peer
+        self.ciphertext = ciphertext
+    }
+}
+
+/// A share revealed in the unmasking round.
+public struct RevealedShare: Sendable, Equatable {
+    /// Whose secret the share belongs to.
+    public var owner: UInt32
+    /// The share (x = the revealing client's index).
+    public var share: ShamirShare
+
+    /// Creates an entry.
+    public init(owner: UInt32, share: ShamirShare) {
+        self.owner = owner
+        self.share = share
+    }
+}
+
+/// A client's Ed25519 signature in the consistency check, as relayed by the server.
+public struct ConsistencySignatureEntry: Sendable, Hashable {
+    /// The signer.
+    public var signer: UInt32
+    /// 64 bytes over ``ConsistencyCheck/signedBytes(sessionId:signer:survivors:)``.
+    public var signature: [UInt8]
+
+    /// Creates an entry.
+    public init(signer: UInt32, signature: [UInt8]) {
+        self.signer = signer
+        self.signature = signature
+    }
+}
+
+/// The bytes signed in the consistency check.
+public enum ConsistencyCheck {
+    /// "secagg/v1/consistency" || sessionId || LE32(signer) || bitmap(U3).
+    public static func signedBytes(sessionId: [UInt8], signer: UInt32, survivors: ClientSet) -> [UInt8] {
+        var w = ByteWriter()
+        w.write(raw: Array("secagg/v1/consistency".utf8))
+        w.write(raw: sessionId)
+        w.write(signer)
+        w.write(raw: survivors.bitmap)
+        return w.bytes
+    }
+}
+
+/// Messages a client sends to the server.
+public enum ClientMessage: Sendable, Equatable {
+    /// Round 0.
+    case advertiseKeys(configurationDigest: [UInt8], keys: AdvertisedKeys)
+    /// Round 1: one ciphertext per neighbour that advertised keys, ascending by recipient.
+    case shareKeys(sessionId: [UInt8], sender: UInt32, shares: [EncryptedShare])
+    /// Round 2: the masked input, one vector per configured input, each reduced into its ring.
+    case maskedInput(sessionId: [UInt8], sender: UInt32, vectors: [[UInt64]])
+    /// Round 3 (active model).
+    case consistencySignature(sessionId: [UInt8], sender: UInt32, signature: [UInt8])
+    /// Round 4: masking-key shares of dropped neighbours and self-mask shares of surviving ones.
+    case unmaskingResponse(
+        sessionId: [UInt8], sender: UInt32, maskingKeyShares: [RevealedShare], selfMaskShares: [RevealedShare])
+
+    /// The sending client.
+    public var sender: UInt32 {
+        switch self {
+        case let .advertiseKeys(_, keys): keys.index
+        case let .shareKeys(_, sender, _), let .maskedInput(_, sender, _), let .consistencySignature(_, sender, _),
+            let .unmaskingResponse(_, sender, _, _):
+            sender
+        }
+    }
+
+    /// The round this message answers.
+    public var round: ProtocolRound {
+        switch self {
+        case .advertiseKeys: .advertiseKeys
+        case .shareKeys: .shareKeys
+        case .maskedInput: .maskedInputCollection
+        case .consistencySignature: .consistencyCheck
+        case .unmaskingResponse: .unmasking
+        }
+    }
+}
+
+/// Messages the server sends to clients.
+public enum ServerMessage: Sendable, Equatable {
+    /// Starts round 1: every advertisement received in round 0, ascending by index (same for all clients).
+    case keysBroadcast(configurationDigest: [UInt8], keys: [AdvertisedKeys])
+    /// Starts round 2: the ciphertexts addressed to `recipient`, ascending by sender.
+    case sharesForward(sessionId: [UInt8], recipient: UInt32, shares: [EncryptedShare])
+    /// Starts round 3 (active model): the set U3 of clients whose masked input arrived.
+    case consistencyRequest(sessionId: [UInt8], survivors: ClientSet)
+    /// Starts round 4: the recipient's dropped and surviving neighbours, plus (active model) the consistency
+    /// signatures of its neighbours.
+    case unmaskingRequest(
+        sessionId: [UInt8], recipient: UInt32, dropped: [UInt32], survivors: [UInt32],
+        signatures: [ConsistencySignatureEntry])
+    /// The server gave up; `code` is ``AbortCode``.
+    case abort(binding: [UInt8], code: UInt8)
+
+    /// The round the recipient should be in when this arrives.
+    public var round: ProtocolRound? {
+        switch self {
+        case .keysBroadcast: .shareKeys
+        case .sharesForward: .maskedInputCollection
+        case .consistencyRequest: .consistencyCheck
+        case .unmaskingRequest: .unmasking
+        case .abort: nil
+        }
+    }
+}
+
+/// Reasons the server gives in an abort message.
+public enum AbortCode: UInt8, Sendable {
+    /// Too few clients remained.
+    case insufficientClients = 1
+    /// Reconstruction failed.
+    case reconstructionFailed = 2
+    /// Any other reason.
+    case other = 255
+}
+
+/// A set of client indices, encoded as a bitmap over 1...n: bit i − 1 of the bitmap (byte (i − 1) / 8,
+/// bit (i − 1) mod 8, least significant first) is set when client i is in the set (SPEC.md §12.2).
+public struct ClientSet: Sendable, Hashable, Sequence {
+    /// n.
+    public let clientCount: Int
+    private var bits: [UInt8]
+
+    /// An empty set over 1...n.
+    public init(clientCount: Int) {
+        self.clientCount = clientCount
+        bits = [UInt8](repeating: 0, count: (clientCount + 7) / 8)
+    }
+
+    /// A set with the given members (each must be in 1...n).
+    public init(clientCount: Int, members: some Sequence<UInt32>) {
+        self.init(clientCount: clientCount)
+        for m in members { insert(m) }
+    }
+
+    /// Decodes a bitmap; padding bits must be zero.
+    public init(clientCount: Int, bitmap: [UInt8]) throws(WireFormatError) {
+        guard bitmap.count == (clientCount + 7) / 8 else {
+            throw .invalidField(field: "bitmap", reason: "length \(bitmap.count) for \(clientCount) clients")
+        }
+        if clientCount % 8 != 0, let last = bitmap.last, last >> UInt8(clientCount % 8) != 0 {
+            throw .invalidField(field: "bitmap", reason: "nonzero padding bits")
+        }
+        self.clientCount = clientCount
+        bits = bitmap
+    }
+
+    /// The encoded bitmap.
+    public var bitmap: [UInt8] { bits }
+
+    /// True when `index` is a member.
+    public func contains(_ index: UInt32) -> Bool {
+        guard index >= 1, Int(index) <= clientCount else { return false }
+        let i = Int(index - 1)
+        return bits[i >> 3] & (1 << UInt8(i & 7)) != 0
+    }
+
+    /// Adds `index` (ignored when outside 1...n).
+    public mutating func insert(_ index: UInt32) {
+        guard index >= 1, Int(index) <= clientCount else { return }
+        let i = Int(index - 1)
+        bits[i >> 3] |= 1 << UInt8(i & 7)
+    }
+
+    /// Removes `index`.
+    public mutating func remove(_ index: UInt32) {
+        guard index >= 1, Int(index) <= clientCount else { return }
+        let i = Int(index - 1)
+        bits[i >> 3] &= ~(1 << UInt8(i & 7))
+    }
+
+    /// The number of members.
+    public var count: Int { bits.reduce(0) { $0 + $1.nonzeroBitCount } }
+
+    /// Members in ascending order.
+    public func makeIterator() -> IndexingIterator<[UInt32]> {
+        var members: [UInt32] = []
+        for (byteIndex, byte) in bits.enumerated() where byte != 0 {
+            for bit in 0..<8 where byte & (1 << UInt8(bit)) != 0 {
+                members.append(UInt32(byteIndex * 8 + bit + 1))
+            }
+        }
+        return members.makeIterator()
+    }
+
+    /// True when every member of `self` is in `other`.
+    public func isSubset(of other: ClientSet) -> Bool {
+        guard clientCount == other.clientCount else { return false }
+        return zip(bits, other.bits).allSatisfy { $0 & ~$1 == 0 }
+    }
+}

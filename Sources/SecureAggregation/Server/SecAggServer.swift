@@ -1,0 +1,503 @@
+public import SecAggCrypto
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Where the server is in the protocol.
+public enum ServerState: Sendable, Equatable, CustomStringConvertible {
+    /// Accepting messages of this round until the caller calls ``SecAggServer/advance()``.
+    case collecting(ProtocolRound)
+    /// The aggregate is available in ``SecAggServer/result``.
+    case completed
+    /// Stopped for the given reason.
+    case aborted(SecAggError)
+
+    /// Short name.
+    public var description: String {
+        switch self {
+        case let .collecting(round): "collecting(\(round))"
+        case .completed: "completed"
+        case let .aborted(error): "aborted(\(error))"
+        }
+    }
+}
+
+/// Messages the server sends when a round closes.
+public struct ServerOutbox: Sendable {
+    /// One message for many recipients (encode once, send to each).
+    public var broadcast: (message: ServerMessage, recipients: [UInt32])?
+    /// Per-recipient messages.
+    public var direct: [(recipient: UInt32, message: ServerMessage)] = []
+
+    /// An empty outbox.
+    public init() {}
+
+    /// Every (recipient, message) pair, broadcast expanded.
+    public var allMessages: [(recipient: UInt32, message: ServerMessage)] {
+        var out = direct
+        if let broadcast { out += broadcast.recipients.map { ($0, broadcast.message) } }
+        return out
+    }
+}
+
+/// The encoded form of a ``ServerOutbox``.
+public struct EncodedOutbox: Sendable {
+    /// One byte string for many recipients.
+    public var broadcast: (bytes: [UInt8], recipients: [UInt32])?
+    /// Per-recipient byte strings.
+    public var direct: [(recipient: UInt32, bytes: [UInt8])] = []
+
+    /// Every (recipient, bytes) pair, broadcast expanded.
+    public var allMessages: [(recipient: UInt32, bytes: [UInt8])] {
+        var out = direct
+        if let broadcast { out += broadcast.recipients.map { ($0, broadcast.bytes) } }
+        return out
+    }
+}
+
+/// The outcome of a session: the sum of the included clients' inputs, per configured vector.
+public struct AggregationResult: Sendable, Equatable {
+    /// The sums, one per configured input, in its ring.
+    public var vectors: [[UInt64]]
+    /// The clients whose inputs are in the sum (U3), ascending.
+    public var includedClients: [UInt32]
+    /// Clients in each round's live set, for reports: U1...U5 sizes.
+    public var liveCounts: [ProtocolRound: Int]
+}
+
+/// The server of the secure-aggregation protocol: a passive state machine (SPEC.md §11).
+///
+/// It consumes client messages in any order; the caller decides when a round's deadline passed and calls
+/// ``advance()``; clients that did not answer count as dropped. Masked inputs are summed as they arrive,
+/// so memory is O(vector length + n · neighbours), never one buffer per client.
+public struct SecAggServer: Sendable {
+    /// The session configuration.
+    public let configuration: SessionConfiguration
+    /// The current state.
+    public private(set) var state: ServerState = .collecting(.advertiseKeys)
+    /// The aggregate once completed.
+    public private(set) var result: AggregationResult?
+    /// Counters for the server.
+    public private(set) var metrics = PartyMetrics()
+    /// Called on every state change.
+    public var observer: TransitionObserver?
+    /// Worker threads for mask removal (defaults to every core).
+    public var unmaskingConcurrency = SystemInfo.activeProcessorCount
+
+    private let wire: WireFormat
+    private let configurationDigest: [UInt8]
+    private let probeKey = X25519.PrivateKey()
+    private var advertised: [UInt32: AdvertisedKeys] = [:]
+    private var sessionId: [UInt8] = []
+    private var graph: (any CommunicationGraph)?
+    private var live: [ProtocolRound: ClientSet] = [:]
+    private var responded: ClientSet
+    private var inbox: [UInt32: [EncryptedShare]] = [:]
+    private var sum: [[UInt64]]
+    private var signatures: [UInt32: [UInt8]] = [:]
+    private var maskingKeyShares: [UInt32: [ShamirShare]] = [:]
+    private var selfMaskShares: [UInt32: [ShamirShare]] = [:]
+
+    /// A server for `configuration` (validated here).
+    public init(configuration: SessionConfiguration) throws(SecAggError) {
+        try configuration.validate()
+        self.configuration = configuration
+        wire = WireFormat(configuration: configuration)
+        configurationDigest = configuration.digest
+        responded = ClientSet(clientCount: configuration.clientCount)
+        sum = configuration.inputs.map { [UInt64](repeating: 0, count: $0.length) }
+    }
+
+    /// The session id once round 0 closed.
+    public var currentSessionId: [UInt8]? { sessionId.isEmpty ? nil : sessionId }
+
+    /// The live set after `round` closed (U1 after advertise-keys, …).
+    public func liveClients(after round: ProtocolRound) -> [UInt32] {
+        live[round].map { Array($0) } ?? []
+    }
+
+    /// The abort message for the remaining clients, when aborted.
+    public var abortNotice: ServerMessage? {
+        guard case let .aborted(error) = state else { return nil }
+        let code: AbortCode =
+            switch error {
+            case .insufficientClients, .insufficientShares: .insufficientClients
+            case .reconstructionFailed: .reconstructionFailed
+            default: .other
+            }
+        return .abort(binding: sessionId.isEmpty ? configurationDigest : sessionId, code: code.rawValue)
+    }
+
+    private var currentRound: ProtocolRound? {
+        if case let .collecting(round) = state { return round }
+        return nil
+    }
+
+    private mutating func transition(to newState: ServerState) {
+        let old = state
+        state = newState
+        observer?(StateTransition(party: 0, from: old.description, to: newState.description))
+    }
+
+    /// The live set a client must belong to for its message of `round` to be accepted.
+    private func eligible(for round: ProtocolRound) -> ClientSet? {
+        switch round {
+        case .advertiseKeys: nil
+        case .shareKeys: live[.advertiseKeys]
+        case .maskedInputCollection: live[.shareKeys]
+        case .consistencyCheck: live[.maskedInputCollection]
+        case .unmasking:
+            configuration.securityModel == .active ? live[.consistencyCheck] : live[.maskedInputCollection]
+        }
+    }
+
+    // MARK: Receiving
+
+    /// Decodes and accepts one client message from the (transport-authenticated) `sender`.
+    public mutating func receive(encoded bytes: [UInt8], from sender: UInt32) throws(SecAggError) {
+        let message: ClientMessage
+        do {
+            message = try wire.decodeClientMessage(bytes)
+        } catch {
+            metrics.rejectedMessages += 1
+            throw error
+        }
+        try receive(message, from: sender)
+        metrics.received(bytes.count, in: message.round)
+    }
+
+    /// Accepts one client message. A rejected message (any thrown error) leaves the server unchanged.
+    public mutating func receive(_ message: ClientMessage, from sender: UInt32) throws(SecAggError) {
+        do {
+            try accept(message, from: sender)
+        } catch {
+            metrics.rejectedMessages += 1
+            throw error
+        }
+    }
+
+    private mutating func accept(_ message: ClientMessage, from sender: UInt32) throws(SecAggError) {
+        switch state {
+        case .completed: throw .alreadyCompleted
+        case let .aborted(reason): throw .alreadyAborted(reason: reason.description)
+        case .collecting: break
+        }
+        guard let round = currentRound, message.round == round else {
+            if let round = currentRound, message.round.rawValue < round.rawValue {
+                throw .notParticipating(sender: sender, round: message.round)
+            }
+            throw .unexpectedMessage(expected: currentRound?.description ?? "none", received: message.round.description)
+        }
+        guard message.sender == sender else {
+            throw .invalidClientMessage(sender: sender, reason: "message claims to be from client \(message.sender)")
+        }
+        guard sender >= 1, Int(sender) <= configuration.clientCount else {
+            throw .notParticipating(sender: sender, round: round)
+        }
+        if let eligible = eligible(for: round), !eligible.contains(sender) {
+            throw .notParticipating(sender: sender, round: round)
+        }
+        guard !responded.contains(sender) else { throw .duplicateMessage(sender: sender, round: round) }
+
+        switch message {
+        case let .advertiseKeys(digest, keys):
+            guard digest == configurationDigest else { throw .wrongSession }
+            if configuration.securityModel == .active {
+                let key = configuration.verificationKeys[Int(sender) - 1]
+                guard key.isValidSignature(keys.signature, for: keys.signedBytes(configurationDigest: digest)) else {
+                    throw .badSignature(signer: sender, round: .advertiseKeys)
+                }
+            }
+            // Low-order keys would give all-zero shared secrets to every neighbour: refuse them here.
+            guard (try? probeKey.sharedSecret(with: keys.encryptionKey)) != nil,
+                (try? probeKey.sharedSecret(with: keys.maskingKey)) != nil
+            else {
+                throw .invalidClientMessage(sender: sender, reason: "low-order public key")
+            }
+            advertised[sender] = keys
+        case let .shareKeys(sid, _, shares):
+            guard sid == sessionId else { throw .wrongSession }
+            let expected = expectedRecipients(of: sender)
+            guard shares.map(\.peer) == expected else {
+                throw .invalidClientMessage(
+                    sender: sender, reason: "shares must address exactly its \(expected.count) live neighbours")
+            }
+            for s in shares {
+                inbox[s.peer, default: []].append(EncryptedShare(peer: sender, ciphertext: s.ciphertext))
+            }
+        case let .maskedInput(sid, _, vectors):
+            guard sid == sessionId else { throw .wrongSession }
+            guard vectors.count == sum.count else {
+                throw .invalidClientMessage(sender: sender, reason: "wrong number of vectors")
+            }
+            for (i, spec) in configuration.inputs.enumerated() {
+                guard vectors[i].count == spec.length, vectors[i].allSatisfy({ spec.modulus.contains($0) }) else {
+                    throw .invalidClientMessage(sender: sender, reason: "vector \(spec.name) has the wrong shape")
+                }
+            }
+            for (i, spec) in configuration.inputs.enumerated() {
+                Self.accumulate(vectors[i], into: &sum[i], modulus: spec.modulus)
+            }
+        case let .consistencySignature(sid, _, signature):
+            guard sid == sessionId else { throw .wrongSession }
+            guard let survivors = live[.maskedInputCollection] else { throw .wrongSession }
+            let message = ConsistencyCheck.signedBytes(sessionId: sid, signer: sender, survivors: survivors)
+            guard configuration.verificationKeys[Int(sender) - 1].isValidSignature(signature, for: message) else {
+                throw .badSignature(signer: sender, round: .consistencyCheck)
+            }
+            signatures[sender] = signature
+        case let .unmaskingResponse(sid, _, keyShares, seedShares):
+            guard sid == sessionId else { throw .wrongSession }
+            let (dropped, survivors) = unmaskingLists(for: sender)
+            guard keyShares.map(\.owner) == dropped, seedShares.map(\.owner) == survivors else {
+                throw .invalidClientMessage(sender: sender, reason: "shares do not match the unmasking request")
+            }
+            guard (keyShares + seedShares).allSatisfy({ $0.share.x == sender && $0.share.chunkCount == 5 }) else {
+                throw .invalidClientMessage(sender: sender, reason: "share x-coordinate is not the sender's index")
+            }
+            for s in keyShares { maskingKeyShares[s.owner, default: []].append(s.share) }
+            for s in seedShares { selfMaskShares[s.owner, default: []].append(s.share) }
+        }
+        responded.insert(sender)
+    }
+
+    /// Adds a masked vector into the running sum.
+    private static func accumulate(_ vector: [UInt64], into total: inout [UInt64], modulus: RingModulus) {
+        switch modulus {
+        case .powerOfTwo:
+            let mask = modulus.elementMask
+            total.withUnsafeMutableBufferPointer { t in
+                vector.withUnsafeBufferPointer { v in
+                    for k in 0..<t.count { t[k] = (t[k] &+ v[k]) & mask }
+                }
+            }
+        case .integer:
+            for k in total.indices { total[k] = modulus.add(total[k], vector[k]) }
+        }
+    }
+
+    private func neighbours(of client: UInt32) -> [UInt32] {
+        graph?.neighbours(of: client) ?? []
+    }
+
+    private func expectedRecipients(of sender: UInt32) -> [UInt32] {
+        guard let u1 = live[.advertiseKeys] else { return [] }
+        return neighbours(of: sender).filter { u1.contains($0) }
+    }
+
+    /// (dropped, survivors) for the unmasking request to `client`: its neighbours in U2 \ U3 and in U3.
+    private func unmaskingLists(for client: UInt32) -> (dropped: [UInt32], survivors: [UInt32]) {
+        guard let u2 = live[.shareKeys], let u3 = live[.maskedInputCollection] else { return ([], []) }
+        var dropped: [UInt32] = []
+        var survivors: [UInt32] = []
+        for v in neighbours(of: client) where u2.contains(v) {
+            if u3.contains(v) { survivors.append(v) } else { dropped.append(v) }
+        }
+        return (dropped, survivors)
+    }
+
+    // MARK: Advancing
+
+    /// Closes the current round: clients that did not answer are dropped. Returns the messages that start
+    /// the next round; after the unmasking round it computes ``result``. Throws (and aborts) when fewer
+    /// than t + 1 clients remain (every client needs t live neighbours) or a secret cannot be reconstructed.
+    public mutating func advance() throws(SecAggError) -> ServerOutbox {
+        guard let round = currentRound else {
+            if case .completed = state { throw .alreadyCompleted }
+            if case let .aborted(reason) = state { throw .alreadyAborted(reason: reason.description) }
+            throw .alreadyCompleted
+        }
+        let current = responded
+        live[round] = current
+        responded = ClientSet(clientCount: configuration.clientCount)
+        let required = configuration.threshold + 1
+        if current.count < required {
+            let error = SecAggError.insufficientClients(
+                round: round, count: current.count, threshold: configuration.threshold)
+            transition(to: .aborted(error))
+            throw error
+        }
+        var outbox = ServerOutbox()
+        switch round {
+        case .advertiseKeys:
+            let keys = current.compactMap { advertised[$0] }
+            sessionId = SessionTranscript.sessionId(configurationDigest: configurationDigest, keys: keys)
+            do {
+                graph = try configuration.makeGraph(sessionId: sessionId)
+            } catch {
+                transition(to: .aborted(error))
+                throw error
+            }
+            outbox.broadcast = (.keysBroadcast(configurationDigest: configurationDigest, keys: keys), Array(current))
+            advertised = [:]
+            for k in keys { advertised[k.index] = k }
+            transition(to: .collecting(.shareKeys))
+        case .shareKeys:
+            for w in current {
+                let shares = (inbox[w] ?? []).filter { current.contains($0.peer) }.sorted { $0.peer < $1.peer }
+                outbox.direct.append((w, .sharesForward(sessionId: sessionId, recipient: w, shares: shares)))
+            }
+            inbox = [:]
+            transition(to: .collecting(.maskedInputCollection))
+        case .maskedInputCollection:
+            if configuration.securityModel == .active {
+                outbox.broadcast = (.consistencyRequest(sessionId: sessionId, survivors: current), Array(current))
+                transition(to: .collecting(.consistencyCheck))
+            } else {
+                outbox.direct = unmaskingRequests(to: current)
+                transition(to: .collecting(.unmasking))
+            }
+        case .consistencyCheck:
+            outbox.direct = unmaskingRequests(to: current)
+            transition(to: .collecting(.unmasking))
+        case .unmasking:
+            do {
+                result = try finish()
+                transition(to: .completed)
+            } catch {
+                transition(to: .aborted(error))
+                throw error
+            }
+        }
+        return outbox
+    }
+
+    private func unmaskingRequests(to recipients: ClientSet) -> [(recipient: UInt32, message: ServerMessage)] {
+        recipients.map { w in
+            let (dropped, survivors) = unmaskingLists(for: w)
+            var entries: [ConsistencySignatureEntry] = []
+            if configuration.securityModel == .active {
+                for v in neighbours(of: w) {
+                    if let s = signatures[v] { entries.append(ConsistencySignatureEntry(signer: v, signature: s)) }
+                }
+            }
+            return (
+                w,
+                .unmaskingRequest(
+                    sessionId: sessionId, recipient: w, dropped: dropped, survivors: survivors, signatures: entries)
+            )
+        }
+    }
+
+    /// Encoded ``advance()``, counting bytes.
+    public mutating func advanceEncoded() throws(SecAggError) -> EncodedOutbox {
+        let round = currentRound ?? .unmasking
+        let outbox = try advance()
+        var encoded = EncodedOutbox()
+        let nextRound = ProtocolRound(rawValue: round.rawValue + 1) ?? .unmasking
+        if let (message, recipients) = outbox.broadcast {
+            let bytes = wire.encode(message)
+            encoded.broadcast = (bytes, recipients)
+            metrics.sent(bytes.count * recipients.count, in: nextRound, messages: recipients.count)
+        }
+        for (recipient, message) in outbox.direct {
+            let bytes = wire.encode(message)
+            encoded.direct.append((recipient, bytes))
+            metrics.sent(bytes.count, in: nextRound)
+        }
+        return encoded
+    }
+
+    // MARK: Unmasking
+
+    private mutating func finish() throws(SecAggError) -> AggregationResult {
+        guard let u2 = live[.shareKeys], let u3 = live[.maskedInputCollection] else {
+            throw .invalidConfiguration(reason: "rounds missing")
+        }
+        let t = configuration.threshold
+        var cache = LagrangeCache()
+        var jobs: [MaskJob] = []
+        // Self masks of every included client.
+        for u in u3 {
+            let shares = selfMaskShares[u] ?? []
+            guard shares.count >= t else {
+                throw .insufficientShares(owner: u, kind: .selfMaskSeed, available: shares.count, threshold: t)
+            }
+            let seed = try cache.reconstruct(shares, threshold: t, owner: u, kind: .selfMaskSeed)
+            jobs.append(MaskJob(seed: seed, negate: true))
+        }
+        selfMaskShares = [:]
+        // Pairwise masks between clients that dropped after sharing keys and their surviving neighbours.
+        var dropped: [(owner: UInt32, key: X25519.PrivateKey)] = []
+        for u in u2 where !u3.contains(u) {
+            let shares = maskingKeyShares[u] ?? []
+            guard shares.count >= t else {
+                throw .insufficientShares(owner: u, kind: .maskingKey, available: shares.count, threshold: t)
+            }
+            let secret = try cache.reconstruct(shares, threshold: t, owner: u, kind: .maskingKey)
+            guard let key = try? X25519.PrivateKey(rawRepresentation: secret),
+                let advertisedKey = advertised[u], key.publicKey == advertisedKey.maskingKey
+            else {
+                // The reconstructed key must match the key the client advertised in round 0.
+                throw .reconstructionFailed(owner: u, kind: .maskingKey)
+            }
+            dropped.append((u, key))
+        }
+        maskingKeyShares = [:]
+        for (u, key) in dropped {
+            for v in neighbours(of: u) where u3.contains(v) {
+                guard let peer = advertised[v] else { continue }
+                do {
+                    let shared = try key.sharedSecret(with: peer.maskingKey)
+                    let seed = try KeyDerivation.pairwiseMaskSeed(sharedSecret: shared, sessionId: sessionId, u, v)
+                    // v added +PRG(s_uv) when u < v and −PRG(s_uv) when u > v; undo it.
+                    jobs.append(MaskJob(seed: seed, negate: u < v))
+                } catch {
+                    throw .crypto(error)
+                }
+            }
+        }
+        var vectors = sum
+        sum = []
+        do {
+            try MaskApplication.apply(
+                jobs, to: &vectors, inputs: configuration.inputs, concurrency: unmaskingConcurrency)
+        } catch {
+            throw .crypto(error)
+        }
+        var counts: [ProtocolRound: Int] = [:]
+        for (round, set) in live { counts[round] = set.count }
+        return AggregationResult(vectors: vectors, includedClients: Array(u3), liveCounts: counts)
+    }
+}
+
+/// Lagrange coefficients cached per set of x-coordinates: the server reconstructs many secrets from the
+/// same responders and computes the coefficients once per set.
+struct LagrangeCache {
+    private var reconstructors: [[UInt32]: ShamirReconstructor] = [:]
+
+    /// Uses the first t + 1 shares (by x) when available, so one extra share checks consistency.
+    mutating func reconstruct(_ shares: [ShamirShare], threshold: Int, owner: UInt32, kind: ShareKind)
+        throws(SecAggError) -> SecretBytes
+    {
+        let chosen = Array(shares.sorted { $0.x < $1.x }.prefix(threshold + 1))
+        let xs = chosen.map(\.x)
+        do {
+            let reconstructor: ShamirReconstructor
+            if let cached = reconstructors[xs] {
+                reconstructor = cached
+            } else {
+                reconstructor = try ShamirReconstructor(xCoordinates: xs, threshold: threshold)
+                reconstructors[xs] = reconstructor
+            }
+            return try reconstructor.reconstruct(chosen, secretByteCount: 32)
+        } catch {
+            throw .reconstructionFailed(owner: owner, kind: kind)
+        }
+    }
+}
+
+/// Facts about the machine.
+public enum SystemInfo {
+    /// The number of processors available to this process.
+    public static var activeProcessorCount: Int {
+        #if canImport(Glibc) || canImport(Darwin)
+            return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        #else
+            return 1
+        #endif
+    }
+}

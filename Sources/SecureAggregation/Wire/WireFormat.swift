@@ -1,0 +1,339 @@
+public import SecAggCrypto
+
+/// Message tags (SPEC.md §12.3). Client messages have the high bit clear, server messages set.
+public enum MessageTag: UInt8, Sendable, CaseIterable {
+    /// Round 0, client → server.
+    case advertiseKeys = 0x01
+    /// Round 1, client → server.
+    case shareKeys = 0x02
+    /// Round 2, client → server.
+    case maskedInput = 0x03
+    /// Round 3, client → server.
+    case consistencySignature = 0x04
+    /// Round 4, client → server.
+    case unmaskingResponse = 0x05
+    /// Server → clients, starts round 1.
+    case keysBroadcast = 0x81
+    /// Server → client, starts round 2.
+    case sharesForward = 0x82
+    /// Server → clients, starts round 3.
+    case consistencyRequest = 0x83
+    /// Server → client, starts round 4.
+    case unmaskingRequest = 0x84
+    /// Server → client, the session is over.
+    case abort = 0x8F
+}
+
+/// Encodes and decodes messages for one session. Every size limit comes from the configuration.
+public struct WireFormat: Sendable {
+    /// The session configuration (limits, vector shapes, security model).
+    public let configuration: SessionConfiguration
+    private let bindingByteCount = 32
+
+    /// A codec for `configuration` (assumed validated).
+    public init(configuration: SessionConfiguration) {
+        self.configuration = configuration
+    }
+
+    private var n: Int { configuration.clientCount }
+    private var hasSignatures: Bool { configuration.securityModel == .active }
+
+    private func header(_ tag: MessageTag, capacity: Int = 64) -> ByteWriter {
+        var w = ByteWriter(capacity: capacity)
+        w.write(SessionConfiguration.protocolVersion)
+        w.write(tag.rawValue)
+        return w
+    }
+
+    // MARK: Encoding
+
+    /// The bytes of a client message.
+    public func encode(_ message: ClientMessage) throws(SecAggError) -> [UInt8] {
+        switch message {
+        case let .advertiseKeys(digest, keys):
+            var w = header(.advertiseKeys)
+            w.write(raw: digest)
+            writeKeys(keys, to: &w)
+            return w.bytes
+        case let .shareKeys(sessionId, sender, shares):
+            var w = header(.shareKeys, capacity: 46 + shares.count * (4 + shareCiphertextByteCount))
+            w.write(raw: sessionId)
+            w.write(sender)
+            w.write(UInt32(shares.count))
+            for s in shares {
+                w.write(s.peer)
+                w.write(raw: s.ciphertext)
+            }
+            return w.bytes
+        case let .maskedInput(sessionId, sender, vectors):
+            var w = header(.maskedInput, capacity: 42 + configuration.maskedInputByteCount)
+            w.write(raw: sessionId)
+            w.write(sender)
+            guard vectors.count == configuration.inputs.count else {
+                throw .invalidInput(reason: "\(vectors.count) vectors for \(configuration.inputs.count) inputs")
+            }
+            for (vector, spec) in zip(vectors, configuration.inputs) {
+                guard vector.count == spec.length else {
+                    throw .invalidInput(reason: "\(spec.name): \(vector.count) elements, expected \(spec.length)")
+                }
+                do {
+                    try w.append { (bytes: inout [UInt8]) throws(QuantizationError) in
+                        try BitPacking.pack(vector, modulus: spec.modulus, into: &bytes)
+                    }
+                } catch {
+                    throw .invalidInput(reason: "\(spec.name): element outside \(spec.modulus)")
+                }
+            }
+            return w.bytes
+        case let .consistencySignature(sessionId, sender, signature):
+            var w = header(.consistencySignature)
+            w.write(raw: sessionId)
+            w.write(sender)
+            w.write(raw: signature)
+            return w.bytes
+        case let .unmaskingResponse(sessionId, sender, keyShares, selfShares):
+            var w = header(.unmaskingResponse, capacity: 46 + (keyShares.count + selfShares.count) * 48)
+            w.write(raw: sessionId)
+            w.write(sender)
+            for list in [keyShares, selfShares] {
+                w.write(UInt32(list.count))
+                for entry in list {
+                    w.write(entry.owner)
+                    w.write(raw: entry.share.encoded())
+                }
+            }
+            return w.bytes
+        }
+    }
+
+    /// The bytes of a server message.
+    public func encode(_ message: ServerMessage) -> [UInt8] {
+        switch message {
+        case let .keysBroadcast(digest, keys):
+            var w = header(.keysBroadcast, capacity: 38 + keys.count * 132)
+            w.write(raw: digest)
+            w.write(UInt32(keys.count))
+            for k in keys { writeKeys(k, to: &w) }
+            return w.bytes
+        case let .sharesForward(sessionId, recipient, shares):
+            var w = header(.sharesForward, capacity: 42 + shares.count * (4 + shareCiphertextByteCount))
+            w.write(raw: sessionId)
+            w.write(recipient)
+            w.write(UInt32(shares.count))
+            for s in shares {
+                w.write(s.peer)
+                w.write(raw: s.ciphertext)
+            }
+            return w.bytes
+        case let .consistencyRequest(sessionId, survivors):
+            var w = header(.consistencyRequest)
+            w.write(raw: sessionId)
+            w.write(raw: survivors.bitmap)
+            return w.bytes
+        case let .unmaskingRequest(sessionId, recipient, dropped, survivors, signatures):
+            var w = header(.unmaskingRequest)
+            w.write(raw: sessionId)
+            w.write(recipient)
+            for list in [dropped, survivors] {
+                w.write(UInt32(list.count))
+                for i in list { w.write(i) }
+            }
+            w.write(UInt32(signatures.count))
+            for s in signatures {
+                w.write(s.signer)
+                w.write(raw: s.signature)
+            }
+            return w.bytes
+        case let .abort(binding, code):
+            var w = header(.abort)
+            w.write(raw: binding)
+            w.write(code)
+            return w.bytes
+        }
+    }
+
+    private func writeKeys(_ keys: AdvertisedKeys, to w: inout ByteWriter) {
+        w.write(keys.index)
+        w.write(raw: keys.encryptionKey.rawRepresentation)
+        w.write(raw: keys.maskingKey.rawRepresentation)
+        if hasSignatures { w.write(raw: keys.signature) }
+    }
+
+    // MARK: Decoding
+
+    private func readHeader(_ r: inout ByteReader) throws(WireFormatError) -> MessageTag {
+        let version = try r.read(UInt8.self, field: "version")
+        guard version == SessionConfiguration.protocolVersion else {
+            throw .unsupportedVersion(version, expected: SessionConfiguration.protocolVersion)
+        }
+        let tagByte = try r.read(UInt8.self, field: "tag")
+        guard let tag = MessageTag(rawValue: tagByte) else { throw .unknownTag(tagByte) }
+        return tag
+    }
+
+    private func readKeys(_ r: inout ByteReader) throws(WireFormatError) -> AdvertisedKeys {
+        let index = try r.readIndex(field: "index", clientCount: n)
+        let c = try r.read(count: X25519.keyByteCount, field: "encryptionKey")
+        let s = try r.read(count: X25519.keyByteCount, field: "maskingKey")
+        let signature = hasSignatures ? try r.read(count: Ed25519.signatureByteCount, field: "signature") : []
+        // Lengths are exact here, so the key initialisers cannot fail.
+        guard let ck = try? X25519.PublicKey(rawRepresentation: c), let sk = try? X25519.PublicKey(rawRepresentation: s)
+        else { throw .invalidField(field: "publicKey", reason: "bad length") }
+        return AdvertisedKeys(index: index, encryptionKey: ck, maskingKey: sk, signature: signature)
+    }
+
+    private func readAscendingIndices(_ r: inout ByteReader, field: String, maximum: Int) throws(WireFormatError)
+        -> [UInt32]
+    {
+        let count = try r.readCount(field: field, maximum: maximum)
+        var out: [UInt32] = []
+        out.reserveCapacity(count)
+        for _ in 0..<count {
+            let index = try r.readIndex(field: field, clientCount: n)
+            if let last = out.last, index <= last { throw .duplicateOrUnorderedIndex(field: field, index: index) }
+            out.append(index)
+        }
+        return out
+    }
+
+    private func readEncryptedShares(_ r: inout ByteReader) throws(WireFormatError) -> [EncryptedShare] {
+        let count = try r.readCount(field: "shareCount", maximum: configuration.degree)
+        var out: [EncryptedShare] = []
+        out.reserveCapacity(count)
+        for _ in 0..<count {
+            let peer = try r.readIndex(field: "peer", clientCount: n)
+            if let last = out.last, peer <= last.peer { throw .duplicateOrUnorderedIndex(field: "peer", index: peer) }
+            out.append(
+                EncryptedShare(peer: peer, ciphertext: try r.read(count: shareCiphertextByteCount, field: "ciphertext"))
+            )
+        }
+        return out
+    }
+
+    /// Decodes a client message, enforcing every limit of the configuration.
+    public func decodeClientMessage(_ bytes: [UInt8]) throws(SecAggError) -> ClientMessage {
+        do throws(WireFormatError) {
+            var r = ByteReader(bytes)
+            let message: ClientMessage
+            switch try readHeader(&r) {
+            case .advertiseKeys:
+                let digest = try r.read(count: bindingByteCount, field: "configurationDigest")
+                message = .advertiseKeys(configurationDigest: digest, keys: try readKeys(&r))
+            case .shareKeys:
+                let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
+                let sender = try r.readIndex(field: "sender", clientCount: n)
+                message = .shareKeys(sessionId: sessionId, sender: sender, shares: try readEncryptedShares(&r))
+            case .maskedInput:
+                let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
+                let sender = try r.readIndex(field: "sender", clientCount: n)
+                var vectors: [[UInt64]] = []
+                for spec in configuration.inputs {
+                    let byteCount = BitPacking.packedByteCount(count: spec.length, modulus: spec.modulus)
+                    let slice = try r.readSlice(count: byteCount, field: "vector \(spec.name)")
+                    do {
+                        vectors.append(try BitPacking.unpack(slice, count: spec.length, modulus: spec.modulus))
+                    } catch {
+                        throw .invalidField(field: "vector \(spec.name)", reason: "\(error)")
+                    }
+                }
+                message = .maskedInput(sessionId: sessionId, sender: sender, vectors: vectors)
+            case .consistencySignature:
+                let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
+                let sender = try r.readIndex(field: "sender", clientCount: n)
+                let signature = try r.read(count: Ed25519.signatureByteCount, field: "signature")
+                message = .consistencySignature(sessionId: sessionId, sender: sender, signature: signature)
+            case .unmaskingResponse:
+                let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
+                let sender = try r.readIndex(field: "sender", clientCount: n)
+                var lists: [[RevealedShare]] = []
+                for field in ["maskingKeyShares", "selfMaskShares"] {
+                    let count = try r.readCount(field: field, maximum: configuration.degree)
+                    var list: [RevealedShare] = []
+                    list.reserveCapacity(count)
+                    for _ in 0..<count {
+                        let owner = try r.readIndex(field: field, clientCount: n)
+                        if let last = list.last, owner <= last.owner {
+                            throw .duplicateOrUnorderedIndex(field: field, index: owner)
+                        }
+                        let shareBytes = try r.read(count: shareByteCount, field: field)
+                        guard let share = try? ShamirShare(encoded: shareBytes, secretByteCount: 32) else {
+                            throw .invalidField(field: field, reason: "share index 0 or value outside the field")
+                        }
+                        list.append(RevealedShare(owner: owner, share: share))
+                    }
+                    lists.append(list)
+                }
+                message = .unmaskingResponse(
+                    sessionId: sessionId, sender: sender, maskingKeyShares: lists[0], selfMaskShares: lists[1])
+            case let tag:
+                throw .invalidField(
+                    field: "tag", reason: "server message tag 0x\(String(tag.rawValue, radix: 16)) sent by a client")
+            }
+            try r.finish()
+            return message
+        } catch {
+            throw .wire(error)
+        }
+    }
+
+    /// Decodes a server message, enforcing every limit of the configuration.
+    public func decodeServerMessage(_ bytes: [UInt8]) throws(SecAggError) -> ServerMessage {
+        do throws(WireFormatError) {
+            var r = ByteReader(bytes)
+            let message: ServerMessage
+            switch try readHeader(&r) {
+            case .keysBroadcast:
+                let digest = try r.read(count: bindingByteCount, field: "configurationDigest")
+                let count = try r.readCount(field: "keyCount", maximum: n)
+                var keys: [AdvertisedKeys] = []
+                keys.reserveCapacity(count)
+                for _ in 0..<count {
+                    let k = try readKeys(&r)
+                    if let last = keys.last, k.index <= last.index {
+                        throw .duplicateOrUnorderedIndex(field: "keys", index: k.index)
+                    }
+                    keys.append(k)
+                }
+                message = .keysBroadcast(configurationDigest: digest, keys: keys)
+            case .sharesForward:
+                let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
+                let recipient = try r.readIndex(field: "recipient", clientCount: n)
+                message = .sharesForward(
+                    sessionId: sessionId, recipient: recipient, shares: try readEncryptedShares(&r))
+            case .consistencyRequest:
+                let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
+                let bitmap = try r.read(count: (n + 7) / 8, field: "survivors")
+                message = .consistencyRequest(
+                    sessionId: sessionId, survivors: try ClientSet(clientCount: n, bitmap: bitmap))
+            case .unmaskingRequest:
+                let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
+                let recipient = try r.readIndex(field: "recipient", clientCount: n)
+                let dropped = try readAscendingIndices(&r, field: "dropped", maximum: configuration.degree)
+                let survivors = try readAscendingIndices(&r, field: "survivors", maximum: configuration.degree)
+                let count = try r.readCount(field: "signatureCount", maximum: hasSignatures ? configuration.degree : 0)
+                var signatures: [ConsistencySignatureEntry] = []
+                for _ in 0..<count {
+                    let signer = try r.readIndex(field: "signer", clientCount: n)
+                    if let last = signatures.last, signer <= last.signer {
+                        throw .duplicateOrUnorderedIndex(field: "signer", index: signer)
+                    }
+                    let sig = try r.read(count: Ed25519.signatureByteCount, field: "signature")
+                    signatures.append(ConsistencySignatureEntry(signer: signer, signature: sig))
+                }
+                message = .unmaskingRequest(
+                    sessionId: sessionId, recipient: recipient, dropped: dropped, survivors: survivors,
+                    signatures: signatures)
+            case .abort:
+                let binding = try r.read(count: bindingByteCount, field: "binding")
+                message = .abort(binding: binding, code: try r.read(UInt8.self, field: "code"))
+            case let tag:
+                throw .invalidField(
+                    field: "tag", reason: "client message tag 0x\(String(tag.rawValue, radix: 16)) sent by the server")
+            }
+            try r.finish()
+            return message
+        } catch {
+            throw .wire(error)
+        }
+    }
+}
