@@ -1,0 +1,80 @@
+import SecAggCrypto
+import SecureAggregation
+
+/// A step-by-step session for adversarial tests: the test holds the messages between rounds and may
+/// tamper with them before delivery.
+struct Harness {
+    var configuration: SessionConfiguration
+    var server: SecAggServer
+    var clients: [UInt32: SecAggClient] = [:]
+    var inputs: [UInt32: [[UInt64]]]
+    var rng: DeterministicRandomGenerator
+    var wire: WireFormat
+    /// Server → client messages of the current round, not yet delivered.
+    var pending: [(recipient: UInt32, message: ServerMessage)] = []
+    /// Client → server replies of the current round, not yet delivered.
+    var replies: [(sender: UInt32, message: ClientMessage)] = []
+
+    init(n: Int = 5, t: Int = 3, model: SecurityModel = .semiHonest, label: String = "harness") throws {
+        rng = DeterministicRandomGenerator(testLabel: label)
+        let inputs = [
+            InputSpecification(name: "x", length: 33, modulus: .powerOfTwo(bitWidth: 32)),
+            InputSpecification(name: "y", length: 5, modulus: .integer(10_007)),
+        ]
+        let (config, keys) = SessionDriver.makeConfiguration(n: n, t: t, model: model, inputs: inputs, rng: &rng)
+        configuration = config
+        self.inputs = SessionDriver.randomInputs(config, rng: &rng)
+        server = try SecAggServer(configuration: config)
+        wire = WireFormat(configuration: config)
+        for u in 1...UInt32(n) {
+            clients[u] = try SecAggClient(
+                configuration: config, index: u, input: self.inputs[u] ?? [], signingKey: keys[u])
+        }
+    }
+
+    /// Round 0: every client in `clients` (ascending) produces its advertisement.
+    mutating func start(skipping: Set<UInt32> = []) throws {
+        for u in clients.keys.sorted() where !skipping.contains(u) {
+            replies.append((u, try clients[u]!.start(using: &rng)))
+        }
+    }
+
+    /// Sends the held replies to the server (through the wire format).
+    mutating func flushReplies() throws {
+        for (sender, message) in replies {
+            try server.receive(encoded: try wire.encode(message), from: sender)
+        }
+        replies = []
+    }
+
+    /// Closes the round on the server; its messages become `pending`.
+    mutating func advance() throws {
+        try flushReplies()
+        pending = try server.advance().allMessages.sorted { $0.recipient < $1.recipient }
+    }
+
+    /// Delivers the pending messages (through the wire format) and holds the replies.
+    mutating func deliver(skipping: Set<UInt32> = []) throws {
+        for (recipient, message) in pending where !skipping.contains(recipient) {
+            let bytes = wire.encode(message)
+            if let reply = try clients[recipient]!.handle(encoded: bytes, using: &rng) {
+                replies.append((recipient, try wire.decodeClientMessage(reply)))
+            }
+        }
+        pending = []
+    }
+
+    /// Runs the remaining rounds honestly and returns the result.
+    mutating func finish() throws -> AggregationResult? {
+        while true {
+            if case .completed = server.state { return server.result }
+            if !replies.isEmpty || pending.isEmpty { try advance() }
+            if case .completed = server.state { return server.result }
+            try deliver()
+        }
+    }
+
+    func expectedSum(of included: [UInt32]) -> [[UInt64]] {
+        SessionDriver(configuration: configuration, inputs: inputs).expectedSum(of: included)
+    }
+}
