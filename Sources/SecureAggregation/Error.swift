@@ -146,7 +146,7 @@ public enum SecAggError: Error, Hashable, Sendable, CustomStringConvertible {
     public var isRejectionOnly: Bool {
         switch self {
         case .wire, .wrongSession, .unexpectedMessage, .duplicateMessage, .notParticipating,
-            .invalidClientMessage, .alreadyAborted, .alreadyCompleted:
+            .invalidClientMessage, .alreadyAborted, .alreadyCompleted, .invalidInput:
             true
         default: false
         }

@@ -132,10 +132,10 @@ func shareCiphertextAttacksAreRejected(_ attack: String) throws {
     try h.advance()
     // A key broadcast with a forged entry is refused by the clients.
     guard case let .keysBroadcast(d, entries)? = h.pending.first?.message else { return }
-    var tampered = entries
+    var tampered = entries.entries
     tampered[2].signature[5] ^= 1
     #expect(throws: SecAggError.badSignature(signer: tampered[2].index, round: .advertiseKeys)) {
-        _ = try h.clients[1]!.handle(.keysBroadcast(configurationDigest: d, keys: tampered))
+        _ = try h.clients[1]!.handle(.keysBroadcast(configurationDigest: d, keys: KeyBroadcast(entries: tampered, signed: true)))
     }
     // The honest run completes for everyone else: client 1 aborted and counts as dropped.
     try h.deliver(skipping: [1])

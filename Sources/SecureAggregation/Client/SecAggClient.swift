@@ -68,26 +68,19 @@ public struct SecAggClient: Sendable {
     private var revealedMaskingKeyShares = Set<UInt32>()
     private var revealedSelfMaskShares = Set<UInt32>()
 
-    /// A client with its input: one vector per configured input, elements canonical in their ring.
-    /// In the active model `signingKey` must match the configuration's verification key for `index`.
+    /// A client, optionally with its input: one vector per configured input, elements canonical in their
+    /// ring. The input may also be given later with ``provideInput(_:)``, any time before the shares are
+    /// forwarded (training can run while keys are agreed). In the active model `signingKey` must match
+    /// the configuration's verification key for `index`.
     public init(
-        configuration: SessionConfiguration, index: UInt32, input: [[UInt64]], signingKey: Ed25519.PrivateKey? = nil
+        configuration: SessionConfiguration, index: UInt32, input: [[UInt64]]? = nil,
+        signingKey: Ed25519.PrivateKey? = nil
     ) throws(SecAggError) {
         try configuration.validate()
         guard index >= 1, Int(index) <= configuration.clientCount else {
             throw .invalidConfiguration(reason: "client index \(index) outside 1...\(configuration.clientCount)")
         }
-        guard input.count == configuration.inputs.count else {
-            throw .invalidInput(reason: "\(input.count) vectors for \(configuration.inputs.count) configured inputs")
-        }
-        for (vector, spec) in zip(input, configuration.inputs) {
-            guard vector.count == spec.length else {
-                throw .invalidInput(reason: "\(spec.name): \(vector.count) elements, expected \(spec.length)")
-            }
-            guard vector.allSatisfy({ spec.modulus.contains($0) }) else {
-                throw .invalidInput(reason: "\(spec.name): element outside \(spec.modulus)")
-            }
-        }
+        if let input { try Self.validate(input, configuration: configuration) }
         if configuration.securityModel == .active {
             guard let signingKey,
                 signingKey.publicKey == configuration.verificationKeys[Int(index) - 1]
@@ -102,6 +95,30 @@ public struct SecAggClient: Sendable {
         self.verificationKeys = configuration.verificationKeys
         wire = WireFormat(configuration: configuration)
         configurationDigest = configuration.digest
+    }
+
+    private static func validate(_ input: [[UInt64]], configuration: SessionConfiguration) throws(SecAggError) {
+        guard input.count == configuration.inputs.count else {
+            throw .invalidInput(reason: "\(input.count) vectors for \(configuration.inputs.count) configured inputs")
+        }
+        for (vector, spec) in zip(input, configuration.inputs) {
+            guard vector.count == spec.length else {
+                throw .invalidInput(reason: "\(spec.name): \(vector.count) elements, expected \(spec.length)")
+            }
+            guard vector.allSatisfy({ spec.modulus.contains($0) }) else {
+                throw .invalidInput(reason: "\(spec.name): element outside \(spec.modulus)")
+            }
+        }
+    }
+
+    /// Sets (or replaces) the input before the masked-input round.
+    public mutating func provideInput(_ input: [[UInt64]]) throws(SecAggError) {
+        switch state {
+        case .advertiseKeys, .shareKeys, .maskedInputCollection: break
+        default: throw .invalidInput(reason: "the masked input was already sent (or the client stopped)")
+        }
+        try Self.validate(input, configuration: configuration)
+        self.input = input
     }
 
     /// The session id, once the key broadcast arrived (public).
@@ -257,23 +274,22 @@ public struct SecAggClient: Sendable {
 
     // MARK: Round 1
 
-    private mutating func shareKeys(_ keys: [AdvertisedKeys], using rng: inout some RandomByteGenerator)
+    private mutating func shareKeys(_ keys: KeyBroadcast, using rng: inout some RandomByteGenerator)
         throws(SecAggError) -> ClientMessage
     {
         guard let encryptionKey, let maskingKey else { throw .invalidConfiguration(reason: "keys missing") }
         // Our own advertisement must be in the broadcast, unchanged.
-        guard let own = keys.first(where: { $0.index == index }),
+        guard let own = keys.entry(for: index),
             own.encryptionKey == encryptionKey.publicKey, own.maskingKey == maskingKey.publicKey
         else {
             throw .inconsistentServerMessage(reason: "the key broadcast does not contain this client's keys")
         }
-        let sid = SessionTranscript.sessionId(configurationDigest: configurationDigest, keys: keys)
+        let sid = keys.sessionId(configurationDigest: configurationDigest)
         let graph = try configuration.makeGraph(sessionId: sid)
-        let byIndex = Dictionary(keys.map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
         var live: [UInt32: AdvertisedKeys] = [:]
         var seenKeys = Set<[UInt8]>([own.encryptionKey.rawRepresentation, own.maskingKey.rawRepresentation])
         for v in graph.neighbours(of: index) {
-            guard let entry = byIndex[v] else { continue }
+            guard let entry = keys.entry(for: v) else { continue }
             if configuration.securityModel == .active {
                 let message = entry.signedBytes(configurationDigest: configurationDigest)
                 guard verificationKeys[Int(v) - 1].isValidSignature(entry.signature, for: message) else {
@@ -333,7 +349,8 @@ public struct SecAggClient: Sendable {
     // MARK: Round 2
 
     private mutating func maskedInput(_ shares: [EncryptedShare]) throws(SecAggError) -> ClientMessage {
-        guard let encryptionKey, let maskingKey, let selfMaskSeed, let input else {
+        guard let input else { throw .invalidInput(reason: "no input provided before the masked-input round") }
+        guard let encryptionKey, let maskingKey, let selfMaskSeed else {
             throw .invalidConfiguration(reason: "state missing")
         }
         var held: [UInt32: (maskingKey: ShamirShare, selfMask: ShamirShare)] = [:]
@@ -480,26 +497,5 @@ public struct SecAggClient: Sendable {
         transition(to: .completed)
         return .unmaskingResponse(
             sessionId: sessionId, sender: index, maskingKeyShares: keyShares, selfMaskShares: seedShares)
-    }
-}
-
-/// The session id (SPEC.md §11.2): SHA-256("secagg/v1/session-id" || configDigest || LE32(count) ||
-/// for each advertisement ascending: LE32(index) || c^PK || s^PK || signature).
-public enum SessionTranscript {
-    /// Computes the session id from the configuration digest and the round-0 transcript.
-    public static func sessionId(configurationDigest: [UInt8], keys: [AdvertisedKeys]) -> [UInt8] {
-        var h = Sha256Hasher()
-        h.update(Array("secagg/v1/session-id".utf8))
-        h.update(configurationDigest)
-        var w = ByteWriter(capacity: 4 + keys.count * 132)
-        w.write(UInt32(keys.count))
-        for k in keys.sorted(by: { $0.index < $1.index }) {
-            w.write(k.index)
-            w.write(raw: k.encryptionKey.rawRepresentation)
-            w.write(raw: k.maskingKey.rawRepresentation)
-            w.write(raw: k.signature)
-        }
-        h.update(w.bytes)
-        return h.finalize()
     }
 }

@@ -132,7 +132,7 @@ public enum ClientMessage: Sendable, Equatable {
 /// Messages the server sends to clients.
 public enum ServerMessage: Sendable, Equatable {
     /// Starts round 1: every advertisement received in round 0, ascending by index (same for all clients).
-    case keysBroadcast(configurationDigest: [UInt8], keys: [AdvertisedKeys])
+    case keysBroadcast(configurationDigest: [UInt8], keys: KeyBroadcast)
     /// Starts round 2: the ciphertexts addressed to `recipient`, ascending by sender.
     case sharesForward(sessionId: [UInt8], recipient: UInt32, shares: [EncryptedShare])
     /// Starts round 3 (active model): the set U3 of clients whose masked input arrived.

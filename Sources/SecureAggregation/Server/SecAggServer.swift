@@ -324,14 +324,15 @@ public struct SecAggServer: Sendable {
         switch round {
         case .advertiseKeys:
             let keys = current.compactMap { advertised[$0] }
-            sessionId = SessionTranscript.sessionId(configurationDigest: configurationDigest, keys: keys)
+            let broadcast = KeyBroadcast(entries: keys, signed: configuration.securityModel == .active)
+            sessionId = broadcast.sessionId(configurationDigest: configurationDigest)
             do {
                 graph = try configuration.makeGraph(sessionId: sessionId)
             } catch {
                 transition(to: .aborted(error))
                 throw error
             }
-            outbox.broadcast = (.keysBroadcast(configurationDigest: configurationDigest, keys: keys), Array(current))
+            outbox.broadcast = (.keysBroadcast(configurationDigest: configurationDigest, keys: broadcast), Array(current))
             advertised = [:]
             for k in keys { advertised[k.index] = k }
             transition(to: .collecting(.shareKeys))

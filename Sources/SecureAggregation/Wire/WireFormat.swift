@@ -110,10 +110,10 @@ public struct WireFormat: Sendable {
     public func encode(_ message: ServerMessage) -> [UInt8] {
         switch message {
         case let .keysBroadcast(digest, keys):
-            var w = header(.keysBroadcast, capacity: 38 + keys.count * 132)
+            var w = header(.keysBroadcast, capacity: 38 + keys.entryBytes.count)
             w.write(raw: digest)
             w.write(UInt32(keys.count))
-            for k in keys { writeKeys(k, to: &w) }
+            w.write(raw: keys.entryBytes)
             return w.bytes
         case let .sharesForward(sessionId, recipient, shares):
             var w = header(.sharesForward, capacity: 42 + shares.count * (4 + shareCiphertextByteCount))
@@ -285,16 +285,11 @@ public struct WireFormat: Sendable {
             case .keysBroadcast:
                 let digest = try r.read(count: bindingByteCount, field: "configurationDigest")
                 let count = try r.readCount(field: "keyCount", maximum: n)
-                var keys: [AdvertisedKeys] = []
-                keys.reserveCapacity(count)
-                for _ in 0..<count {
-                    let k = try readKeys(&r)
-                    if let last = keys.last, k.index <= last.index {
-                        throw .duplicateOrUnorderedIndex(field: "keys", index: k.index)
-                    }
-                    keys.append(k)
-                }
-                message = .keysBroadcast(configurationDigest: digest, keys: keys)
+                let size = KeyBroadcast.entryByteCount(signed: hasSignatures)
+                let entries = try r.read(count: count * size, field: "keys")
+                message = .keysBroadcast(
+                    configurationDigest: digest,
+                    keys: try KeyBroadcast(validating: entries, signed: hasSignatures, clientCount: n))
             case .sharesForward:
                 let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
                 let recipient = try r.readIndex(field: "recipient", clientCount: n)
