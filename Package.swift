@@ -39,6 +39,11 @@ let package = Package(
             name: "SecureAggregation",
             dependencies: ["SecAggCrypto"],
             swiftSettings: librarySettings),
+        // Layer 4: in-process simulation of whole sessions.
+        .target(
+            name: "SecAggSimulation",
+            dependencies: ["SecureAggregation", "SecAggCrypto"],
+            swiftSettings: librarySettings),
         // Known-answer vectors: loads, checks and regenerates every file under Vectors/.
         .target(
             name: "SecAggVectors",
@@ -50,12 +55,17 @@ let package = Package(
             dependencies: [
                 "SecAggCrypto",
                 "SecAggVectors",
+                "SecAggSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: executableSettings),
         .testTarget(
             name: "SecureAggregationTests",
             dependencies: ["SecureAggregation", "SecAggCrypto"],
+            swiftSettings: executableSettings),
+        .testTarget(
+            name: "SecAggSimulationTests",
+            dependencies: ["SecAggSimulation", "SecureAggregation", "SecAggCrypto"],
             swiftSettings: executableSettings),
         .testTarget(
             name: "SecAggCryptoTests",
