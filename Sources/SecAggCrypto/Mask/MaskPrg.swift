@@ -63,6 +63,11 @@ public struct MaskPrg: Sendable {
 
     /// The first `count` mask elements.
     public func expand(count: Int, modulus: RingModulus) throws(SecAggCryptoError) -> [UInt64] {
+        try modulus.validate()
+        let maximum = Self.maximumElementCount(for: modulus)
+        guard count >= 0, count <= maximum else {
+            throw .maskLengthExceedsCounterSpace(elementCount: count, maximum: maximum)
+        }
         var out = [UInt64](repeating: 0, count: count)
         try add(into: &out, modulus: modulus)
         return out
@@ -116,13 +121,21 @@ public struct MaskPrg: Sendable {
         }
     }
 
-    /// Raw keystream bytes (for tests and benchmarks): `byteCount` bytes from block 0.
-    public func keystreamBytes(count byteCount: Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: byteCount)
-        out.withUnsafeMutableBytes { o in
-            if let base = o.baseAddress { keystream(into: base, byteCount: byteCount, counter: 0) }
+    /// Raw keystream bytes (for tests and vectors): `byteCount` bytes from block 0.
+    /// Throws for a negative count or one beyond the 2^38-byte counter space.
+    public func keystreamBytes(count byteCount: Int) throws(SecAggCryptoError) -> [UInt8] {
+        try ChaCha20.keystream(key: seed, nonce: nonce, initialCounter: 0, byteCount: byteCount)
+    }
+
+    /// Benchmark baseline: fills `buffer` with libsodium's `crypto_stream_chacha20_ietf` (fixed all-zero
+    /// key and nonce), the fastest way libsodium produces the same number of keystream bytes.
+    public static func rawKeystreamBenchmark(into buffer: UnsafeMutableRawBufferPointer) throws(SecAggCryptoError) {
+        try Sodium.ensureInitialized()
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        let status = CSodiumShims_chacha20_ietf_stream(base, buffer.count)
+        guard status == 0 else {
+            throw .underlyingSodiumError(function: "crypto_stream_chacha20_ietf", code: status)
         }
-        return out
     }
 
     private func applyPowerOfTwo<W: MaskScalar, S: MaskScalar>(
