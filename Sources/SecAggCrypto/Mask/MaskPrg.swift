@@ -86,7 +86,9 @@ public struct MaskPrg: Sendable {
         }
         let maximum = Self.maximumElementCount(for: modulus)
         guard elementOffset >= 0, buffer.count <= maximum, elementOffset <= maximum - buffer.count else {
-            throw .maskLengthExceedsCounterSpace(elementCount: elementOffset + buffer.count, maximum: maximum)
+            // Saturating: an offset near Int.max must produce this error, not an overflow trap.
+            let (end, overflow) = elementOffset.addingReportingOverflow(buffer.count)
+            throw .maskLengthExceedsCounterSpace(elementCount: overflow ? .max : end, maximum: maximum)
         }
         guard buffer.count > 0 else { return }
         if modulus.isPowerOfTwo {
@@ -151,17 +153,19 @@ public struct MaskPrg: Sendable {
             chunk.deallocate()
         }
         let mask = S(truncatingIfNeeded: modulus.elementMask)
-        // Start at the block holding the first element; skip the words before it.
-        var counter = UInt32(truncatingIfNeeded: elementOffset / wordsPerBlock)
-        var skip = elementOffset % wordsPerBlock
         var done = 0
         let total = buffer.count
         while done < total {
+            // Each chunk starts at the block holding its first element and skips the words before it.
+            // Recomputed from the absolute position every time: with a mid-block offset a chunk ends
+            // mid-block, and the next chunk must start in that same block, not the one after it.
+            let position = elementOffset + done
+            let counter = UInt32(truncatingIfNeeded: position / wordsPerBlock)
+            let skip = position % wordsPerBlock
             let take = min(wordsPerChunk, total - done)
             let words = take + skip
             let blocks = (words + wordsPerBlock - 1) / wordsPerBlock
             keystream(into: chunk, byteCount: blocks * Self.blockByteCount, counter: counter)
-            counter &+= UInt32(truncatingIfNeeded: blocks)
             let source = chunk + skip
             let target = buffer.baseAddress.unsafelyUnwrapped + done
             if subtract {
@@ -174,7 +178,6 @@ public struct MaskPrg: Sendable {
                 }
             }
             done += take
-            skip = 0
         }
     }
 
