@@ -68,9 +68,10 @@ import Testing
     @Test("random access: apply(elementOffset:) equals the prefix slice")
     func randomAccess() throws {
         let prg = try Self.prg("random access")
-        for modulus in [RingModulus.powerOfTwo(bitWidth: 32), .powerOfTwo(bitWidth: 5), .powerOfTwo(bitWidth: 48),
-            .integer(1 << 20)]
-        {
+        for modulus in [
+            RingModulus.powerOfTwo(bitWidth: 32), .powerOfTwo(bitWidth: 5), .powerOfTwo(bitWidth: 48),
+            .integer(1 << 20),
+        ] {
             let full = try prg.expand(count: 10_000, modulus: modulus)
             for (offset, length) in [(0, 10), (1, 100), (15, 2), (16, 4096), (4095, 4100), (4097, 17), (9_990, 10)] {
                 var part = [UInt64](repeating: 0, count: length)
@@ -108,7 +109,10 @@ import Testing
             try prg.apply(to: buffer, elementOffset: maximum - 1, modulus: modulus, subtract: false)
             // … one past it does not, nor does a negative or overflowing offset.
             for offset in [maximum, -1, Int.max] {
-                #expect(throws: SecAggCryptoError.maskLengthExceedsCounterSpace(elementCount: offset == .max ? .max : offset &+ 1, maximum: maximum)) {
+                #expect(
+                    throws: SecAggCryptoError.maskLengthExceedsCounterSpace(
+                        elementCount: offset == .max ? .max : offset &+ 1, maximum: maximum)
+                ) {
                     try prg.apply(to: buffer, elementOffset: offset, modulus: modulus, subtract: false)
                 }
             }
@@ -116,7 +120,8 @@ import Testing
         // The last element is word 15 of block 2^32 − 1.
         let lastBlock = try ChaCha20.keystream(
             key: Self.seed("counter"), nonce: prg.nonceBytes, initialCounter: UInt32.max, byteCount: 64)
-        let word = UInt32(lastBlock[60]) | UInt32(lastBlock[61]) << 8 | UInt32(lastBlock[62]) << 16
+        let word =
+            UInt32(lastBlock[60]) | UInt32(lastBlock[61]) << 8 | UInt32(lastBlock[62]) << 16
             | UInt32(lastBlock[63]) << 24
         #expect(one == [word])
         // A buffer longer than the counter space is refused before any memory is touched, so the
@@ -139,9 +144,10 @@ import Testing
     @Test("invalid moduli and storage widths are typed errors")
     func invalidModuli() throws {
         let prg = try Self.prg("invalid")
-        for modulus in [RingModulus.powerOfTwo(bitWidth: 0), .powerOfTwo(bitWidth: 65), .powerOfTwo(bitWidth: -3),
-            .integer(0), .integer(1), .integer((1 << 62) + 1)]
-        {
+        for modulus in [
+            RingModulus.powerOfTwo(bitWidth: 0), .powerOfTwo(bitWidth: 65), .powerOfTwo(bitWidth: -3),
+            .integer(0), .integer(1), .integer((1 << 62) + 1),
+        ] {
             #expect(throws: SecAggCryptoError.self) { try modulus.validate() }
             var values: [UInt64] = [1, 2, 3]
             #expect(throws: SecAggCryptoError.self) { try prg.add(into: &values, modulus: modulus) }
@@ -161,8 +167,9 @@ import Testing
         let a = try Self.prg("streams", stream: 0)
         let b = try Self.prg("streams", stream: 0x0102_0304)
         #expect(b.nonceBytes == [4, 3, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0])
-        #expect(try a.expand(count: 64, modulus: .powerOfTwo(bitWidth: 32))
-            != b.expand(count: 64, modulus: .powerOfTwo(bitWidth: 32)))
+        #expect(
+            try a.expand(count: 64, modulus: .powerOfTwo(bitWidth: 32))
+                != b.expand(count: 64, modulus: .powerOfTwo(bitWidth: 32)))
     }
 
     @Test("ChaCha20 keystream: RFC 8439 A.1 #1 and the counter limit")
@@ -170,19 +177,24 @@ import Testing
         let zero = SecretBytes(copying: [UInt8](repeating: 0, count: 32))
         let block = try ChaCha20.keystream(
             key: zero, nonce: [UInt8](repeating: 0, count: 12), initialCounter: 0, byteCount: 64)
-        #expect(block == hex(
-            "76b8e0ada0f13d90405d6ae55386bd28bdd219b8a08ded1aa836efcc8b770dc7"
-                + "da41597c5157488d7724e03fb8d84a376a43b8f41518a11cc387b669b2ee6586"))
+        #expect(
+            block
+                == hex(
+                    "76b8e0ada0f13d90405d6ae55386bd28bdd219b8a08ded1aa836efcc8b770dc7"
+                        + "da41597c5157488d7724e03fb8d84a376a43b8f41518a11cc387b669b2ee6586"))
         #expect(throws: SecAggCryptoError.self) {
-            try ChaCha20.keystream(key: zero, nonce: [UInt8](repeating: 0, count: 12), initialCounter: .max, byteCount: 65)
+            try ChaCha20.keystream(
+                key: zero, nonce: [UInt8](repeating: 0, count: 12), initialCounter: .max, byteCount: 65)
         }
         #expect(throws: SecAggCryptoError.self) {
             try ChaCha20.keystream(key: zero, nonce: [UInt8](repeating: 0, count: 8), initialCounter: 0, byteCount: 1)
         }
         // Chunked generation across the 16 KiB boundary equals one long call started at a later counter.
-        let long = try ChaCha20.keystream(key: zero, nonce: [UInt8](repeating: 7, count: 12), initialCounter: 5,
+        let long = try ChaCha20.keystream(
+            key: zero, nonce: [UInt8](repeating: 7, count: 12), initialCounter: 5,
             byteCount: 40_000)
-        let tail = try ChaCha20.keystream(key: zero, nonce: [UInt8](repeating: 7, count: 12), initialCounter: 261,
+        let tail = try ChaCha20.keystream(
+            key: zero, nonce: [UInt8](repeating: 7, count: 12), initialCounter: 261,
             byteCount: 40_000 - 256 * 64)
         #expect(Array(long[(256 * 64)...]) == tail)
     }

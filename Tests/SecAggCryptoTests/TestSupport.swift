@@ -46,7 +46,9 @@ func referenceMask(prg: MaskPrg, count: Int, modulus: RingModulus) throws -> [UI
         var offset = 0
         while out.count < count, offset + wordByteCount <= stream.count {
             var word: UInt64 = 0
-            for k in stride(from: wordByteCount - 1, through: 0, by: -1) { word = word << 8 | UInt64(stream[offset + k]) }
+            for k in stride(from: wordByteCount - 1, through: 0, by: -1) {
+                word = word << 8 | UInt64(stream[offset + k])
+            }
             offset += wordByteCount
             let candidate = word & modulus.elementMask
             if modulus.contains(candidate) { out.append(candidate) }
