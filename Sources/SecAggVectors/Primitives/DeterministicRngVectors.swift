@@ -61,8 +61,8 @@ public enum DeterministicRngVectors {
                 try reader.result(test.result, caseId: id, allowed: ["valid"])
                 guard test.readByteCounts.allSatisfy({ (0...65_536).contains($0) }), test.readByteCounts.count <= 1_000
                 else { throw VectorError.malformedFile(file: fileName, reason: "case \(id): bad read sizes") }
-                guard var rng = try? DeterministicRandomGenerator(seed: try reader.bytes(test.seed, "seed", caseId: id))
-                else {
+                let seed = try reader.bytes(test.seed, "seed", caseId: id)
+                guard var rng = try? DeterministicRandomGenerator(seed: seed) else {
                     recorder.record(id, false, "seed rejected")
                     continue
                 }

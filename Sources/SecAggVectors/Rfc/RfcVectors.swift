@@ -37,13 +37,14 @@ struct Rfc8439ChaCha20Suite: OwnFormatSuite {
         for test in file.testGroups.flatMap(\.tests) {
             try reader.result(test.result, caseId: test.tcId, allowed: ["valid"])
             let plaintext = try reader.bytes(test.plaintext, "plaintext", caseId: test.tcId)
+            let key = SecretBytes(copying: try reader.bytes(test.key, "key", caseId: test.tcId))
+            let nonce = try reader.bytes(test.nonce, "nonce", caseId: test.tcId)
+            let expected = try reader.bytes(test.ciphertext, "ciphertext", caseId: test.tcId)
             let keystream = try? ChaCha20.keystream(
-                key: SecretBytes(copying: try reader.bytes(test.key, "key", caseId: test.tcId)),
-                nonce: try reader.bytes(test.nonce, "nonce", caseId: test.tcId), initialCounter: test.counter,
-                byteCount: plaintext.count)
+                key: key, nonce: nonce, initialCounter: test.counter, byteCount: plaintext.count)
             let ciphertext = keystream.map { zip(plaintext, $0).map { $0 ^ $1 } }
             recorder.record(
-                test.tcId, ciphertext == (try reader.bytes(test.ciphertext, "ciphertext", caseId: test.tcId)),
+                test.tcId, ciphertext == expected,
                 "ciphertext mismatch")
         }
         return recorder.results

@@ -180,14 +180,14 @@ struct WycheproofHkdfSha256Suite: WycheproofSuite {
         var recorder = CaseRecorder(fileName: fileName)
         for test in file.testGroups.flatMap(\.tests) {
             try reader.result(test.result, caseId: test.tcId)
-            let okm = try? Hkdf.deriveKey(
-                inputKeyMaterial: SecretBytes(copying: try reader.bytes(test.ikm, "ikm", caseId: test.tcId)),
-                salt: try reader.bytes(test.salt, "salt", caseId: test.tcId),
-                info: try reader.bytes(test.info, "info", caseId: test.tcId), outputByteCount: test.size
-            ).unsafeExportedBytes()
+            let ikm = SecretBytes(copying: try reader.bytes(test.ikm, "ikm", caseId: test.tcId))
+            let salt = try reader.bytes(test.salt, "salt", caseId: test.tcId)
+            let info = try reader.bytes(test.info, "info", caseId: test.tcId)
+            let expected = try reader.bytes(test.okm, "okm", caseId: test.tcId)
+            let okm = try? Hkdf.deriveKey(inputKeyMaterial: ikm, salt: salt, info: info, outputByteCount: test.size)
+                .unsafeExportedBytes()
             if test.result == "valid" {
-                recorder.record(
-                    test.tcId, okm == (try reader.bytes(test.okm, "okm", caseId: test.tcId)), "OKM mismatch")
+                recorder.record(test.tcId, okm == expected, "OKM mismatch")
             } else {
                 recorder.record(test.tcId, okm == nil, "invalid size accepted")
             }
