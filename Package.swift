@@ -71,6 +71,10 @@ let package = Package(
             name: "SecAggCryptoTests",
             dependencies: ["SecAggCrypto"],
             swiftSettings: executableSettings),
+        .testTarget(
+            name: "SecAggVectorsTests",
+            dependencies: ["SecAggVectors", "SecAggCrypto"],
+            swiftSettings: executableSettings),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -24,6 +24,12 @@ int CSodiumShims_chacha20_ietf_keystream(void *out, size_t byteCount, const void
     return 0;
 }
 
+int CSodiumShims_chacha20_ietf_stream(void *out, size_t byteCount) {
+    static const unsigned char key[32];
+    static const unsigned char nonce[12];
+    return crypto_stream_chacha20_ietf((unsigned char *)out, (unsigned long long)byteCount, nonce, key);
+}
+
 void CSodiumShims_memzero(void *pointer, size_t byteCount) { sodium_memzero(pointer, byteCount); }
 
 int CSodiumShims_memcmp(const void *a, const void *b, size_t byteCount) {

@@ -63,6 +63,11 @@ public struct MaskPrg: Sendable {
 
     /// The first `count` mask elements.
     public func expand(count: Int, modulus: RingModulus) throws(SecAggCryptoError) -> [UInt64] {
+        try modulus.validate()
+        let maximum = Self.maximumElementCount(for: modulus)
+        guard count >= 0, count <= maximum else {
+            throw .maskLengthExceedsCounterSpace(elementCount: count, maximum: maximum)
+        }
         var out = [UInt64](repeating: 0, count: count)
         try add(into: &out, modulus: modulus)
         return out
@@ -81,7 +86,9 @@ public struct MaskPrg: Sendable {
         }
         let maximum = Self.maximumElementCount(for: modulus)
         guard elementOffset >= 0, buffer.count <= maximum, elementOffset <= maximum - buffer.count else {
-            throw .maskLengthExceedsCounterSpace(elementCount: elementOffset + buffer.count, maximum: maximum)
+            // Saturating: an offset near Int.max must produce this error, not an overflow trap.
+            let (end, overflow) = elementOffset.addingReportingOverflow(buffer.count)
+            throw .maskLengthExceedsCounterSpace(elementCount: overflow ? .max : end, maximum: maximum)
         }
         guard buffer.count > 0 else { return }
         if modulus.isPowerOfTwo {
@@ -116,13 +123,21 @@ public struct MaskPrg: Sendable {
         }
     }
 
-    /// Raw keystream bytes (for tests and benchmarks): `byteCount` bytes from block 0.
-    public func keystreamBytes(count byteCount: Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: byteCount)
-        out.withUnsafeMutableBytes { o in
-            if let base = o.baseAddress { keystream(into: base, byteCount: byteCount, counter: 0) }
+    /// Raw keystream bytes (for tests and vectors): `byteCount` bytes from block 0.
+    /// Throws for a negative count or one beyond the 2^38-byte counter space.
+    public func keystreamBytes(count byteCount: Int) throws(SecAggCryptoError) -> [UInt8] {
+        try ChaCha20.keystream(key: seed, nonce: nonce, initialCounter: 0, byteCount: byteCount)
+    }
+
+    /// Benchmark baseline: fills `buffer` with libsodium's `crypto_stream_chacha20_ietf` (fixed all-zero
+    /// key and nonce), the fastest way libsodium produces the same number of keystream bytes.
+    public static func rawKeystreamBenchmark(into buffer: UnsafeMutableRawBufferPointer) throws(SecAggCryptoError) {
+        try Sodium.ensureInitialized()
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        let status = CSodiumShims_chacha20_ietf_stream(base, buffer.count)
+        guard status == 0 else {
+            throw .underlyingSodiumError(function: "crypto_stream_chacha20_ietf", code: status)
         }
-        return out
     }
 
     private func applyPowerOfTwo<W: MaskScalar, S: MaskScalar>(
@@ -138,17 +153,19 @@ public struct MaskPrg: Sendable {
             chunk.deallocate()
         }
         let mask = S(truncatingIfNeeded: modulus.elementMask)
-        // Start at the block holding the first element; skip the words before it.
-        var counter = UInt32(truncatingIfNeeded: elementOffset / wordsPerBlock)
-        var skip = elementOffset % wordsPerBlock
         var done = 0
         let total = buffer.count
         while done < total {
+            // Each chunk starts at the block holding its first element and skips the words before it.
+            // Recomputed from the absolute position every time: with a mid-block offset a chunk ends
+            // mid-block, and the next chunk must start in that same block, not the one after it.
+            let position = elementOffset + done
+            let counter = UInt32(truncatingIfNeeded: position / wordsPerBlock)
+            let skip = position % wordsPerBlock
             let take = min(wordsPerChunk, total - done)
             let words = take + skip
             let blocks = (words + wordsPerBlock - 1) / wordsPerBlock
             keystream(into: chunk, byteCount: blocks * Self.blockByteCount, counter: counter)
-            counter &+= UInt32(truncatingIfNeeded: blocks)
             let source = chunk + skip
             let target = buffer.baseAddress.unsafelyUnwrapped + done
             if subtract {
@@ -161,7 +178,6 @@ public struct MaskPrg: Sendable {
                 }
             }
             done += take
-            skip = 0
         }
     }
 

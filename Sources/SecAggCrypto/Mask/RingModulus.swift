@@ -26,7 +26,7 @@ public enum RingModulus: Hashable, Sendable, Codable {
     public var elementBitWidth: Int {
         switch self {
         case let .powerOfTwo(bitWidth): bitWidth
-        case let .integer(q): UInt64.bitWidth - (q - 1).leadingZeroBitCount
+        case let .integer(q): UInt64.bitWidth - (q &- 1).leadingZeroBitCount  // no trap for an invalid q = 0
         }
     }
 
@@ -35,7 +35,9 @@ public enum RingModulus: Hashable, Sendable, Codable {
 
     /// The mask 2^elementBitWidth − 1 applied to each keystream word.
     public var elementMask: UInt64 {
+        // Total for unvalidated moduli too (bit widths ≤ 0 or > 64), so a bad input cannot trap here.
         let bits = elementBitWidth
+        if bits <= 0 { return 0 }
         return bits >= 64 ? .max : (UInt64(1) << UInt64(bits)) - 1
     }
 
@@ -43,14 +45,14 @@ public enum RingModulus: Hashable, Sendable, Codable {
     public var isPowerOfTwo: Bool {
         switch self {
         case .powerOfTwo: true
-        case let .integer(q): q & (q - 1) == 0
+        case let .integer(q): q & (q &- 1) == 0
         }
     }
 
     /// The modulus as a number when it fits in 64 bits (nil for 2^64).
     public var modulusValue: UInt64? {
         switch self {
-        case let .powerOfTwo(bitWidth): bitWidth == 64 ? nil : UInt64(1) << UInt64(bitWidth)
+        case let .powerOfTwo(bitWidth): bitWidth >= 64 || bitWidth < 0 ? nil : UInt64(1) << UInt64(bitWidth)
         case let .integer(q): q
         }
     }
@@ -87,7 +89,7 @@ public enum RingModulus: Hashable, Sendable, Codable {
     public func reduce(_ value: UInt64) -> UInt64 {
         switch self {
         case .powerOfTwo: return value & elementMask
-        case let .integer(q): return value % q
+        case let .integer(q): return q == 0 ? value : value % q
         }
     }
 }

@@ -1,0 +1,118 @@
+import SecAggCrypto
+import Testing
+
+@Suite struct KeyAgreementTests {
+    @Test("X25519 RFC 7748 §6.1 and symmetric agreement")
+    func rfc7748() throws {
+        let alice = try X25519.PrivateKey(
+            rawRepresentation: SecretBytes(
+                copying: hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")))
+        let bob = try X25519.PrivateKey(
+            rawRepresentation: SecretBytes(
+                copying: hex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb")))
+        #expect(
+            alice.publicKey.rawRepresentation
+                == hex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"))
+        #expect(
+            bob.publicKey.rawRepresentation == hex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"))
+        let k1 = try alice.sharedSecret(with: bob.publicKey)
+        let k2 = try bob.sharedSecret(with: alice.publicKey)
+        #expect(k1 == k2)
+        #expect(
+            k1.secret.unsafeExportedBytes() == hex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742"))
+    }
+
+    @Test(
+        "low-order public keys are rejected",
+        arguments: [
+            "0000000000000000000000000000000000000000000000000000000000000000",
+            "0100000000000000000000000000000000000000000000000000000000000000",
+            "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+            "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+            "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+            "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        ])
+    func lowOrder(publicKeyHex: String) throws {
+        var rng = DeterministicRandomGenerator(testLabel: "low order")
+        let key = X25519.PrivateKey(using: &rng)
+        let peer = try X25519.PublicKey(rawRepresentation: hex(publicKeyHex))
+        #expect(throws: SecAggCryptoError.invalidPublicKey) { try key.sharedSecret(with: peer) }
+    }
+
+    @Test("wrong key lengths are typed errors")
+    func lengths() {
+        #expect(throws: SecAggCryptoError.incorrectByteCount(actual: 31, expected: 32)) {
+            try X25519.PublicKey(rawRepresentation: [UInt8](repeating: 9, count: 31))
+        }
+        #expect(throws: SecAggCryptoError.incorrectByteCount(actual: 33, expected: 32)) {
+            try X25519.PrivateKey(rawRepresentation: SecretBytes(copying: [UInt8](repeating: 9, count: 33)))
+        }
+    }
+
+    @Test("HKDF RFC 5869 A.1, empty salt, output limits")
+    func hkdf() throws {
+        let ikm = SecretBytes(copying: [UInt8](repeating: 0x0b, count: 22))
+        let okm = try Hkdf.deriveKey(
+            inputKeyMaterial: ikm, salt: hex("000102030405060708090a0b0c"), info: hex("f0f1f2f3f4f5f6f7f8f9"),
+            outputByteCount: 42)
+        #expect(
+            okm.unsafeExportedBytes()
+                == hex("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"))
+        // RFC 5869 A.3: empty salt and info.
+        let okm3 = try Hkdf.deriveKey(inputKeyMaterial: ikm, salt: [], info: [], outputByteCount: 42)
+        #expect(
+            okm3.unsafeExportedBytes()
+                == hex("8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8"))
+        #expect(try Hkdf.deriveKey(inputKeyMaterial: ikm, salt: [], info: [], outputByteCount: 8160).byteCount == 8160)
+        #expect(throws: SecAggCryptoError.hkdfOutputTooLong(requested: 8161, maximum: 8160)) {
+            try Hkdf.deriveKey(inputKeyMaterial: ikm, salt: [], info: [], outputByteCount: 8161)
+        }
+        #expect(throws: SecAggCryptoError.self) {
+            try Hkdf.deriveKey(inputKeyMaterial: ikm, salt: [], info: [], outputByteCount: -1)
+        }
+        // Prefix property of HKDF-Expand.
+        let long = try Hkdf.deriveKey(inputKeyMaterial: ikm, salt: [1], info: [2], outputByteCount: 100)
+        let short = try Hkdf.deriveKey(inputKeyMaterial: ikm, salt: [1], info: [2], outputByteCount: 33)
+        #expect(Array(long.unsafeExportedBytes().prefix(33)) == short.unsafeExportedBytes())
+    }
+
+    @Test("HMAC-SHA256 RFC 4231 case 2 and SHA-256 of abc")
+    func hmac() {
+        #expect(
+            Hkdf.hmacSha256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
+                == hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"))
+        #expect(
+            Hkdf.sha256(Array("abc".utf8))
+                == hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"))
+        var hasher = Sha256Hasher()
+        hasher.update(Array("a".utf8))
+        hasher.update(Array("bc".utf8))
+        #expect(hasher.finalize() == Hkdf.sha256(Array("abc".utf8)))
+    }
+
+    @Test("pairwise derivations are symmetric and separated by label, pair and session")
+    func derivations() throws {
+        var rng = DeterministicRandomGenerator(testLabel: "derivations")
+        let u = X25519.PrivateKey(using: &rng)
+        let v = X25519.PrivateKey(using: &rng)
+        let suv = try u.sharedSecret(with: v.publicKey)
+        let svu = try v.sharedSecret(with: u.publicKey)
+        let session = [UInt8](repeating: 1, count: 32)
+        let seedUV = try KeyDerivation.pairwiseMaskSeed(sharedSecret: suv, sessionId: session, 3, 7)
+        let seedVU = try KeyDerivation.pairwiseMaskSeed(sharedSecret: svu, sessionId: session, 7, 3)
+        #expect(seedUV == seedVU)
+        #expect(seedUV.byteCount == 32)
+        let keyUV = try KeyDerivation.shareEncryptionKey(sharedSecret: suv, sessionId: session, 3, 7)
+        #expect(keyUV != seedUV)
+        #expect(try KeyDerivation.pairwiseMaskSeed(sharedSecret: suv, sessionId: session, 3, 8) != seedUV)
+        #expect(try KeyDerivation.pairwiseMaskSeed(sharedSecret: suv, sessionId: [2], 3, 7) != seedUV)
+        #expect(
+            KeyDerivation.info(label: .pairwiseMaskSeed, 7, 3)
+                == Array("secagg/v1/pairwise-mask-seed".utf8) + [3, 0, 0, 0, 7, 0, 0, 0])
+        // The derivation is exactly HKDF(salt: session, info).
+        let direct = try Hkdf.deriveKey(
+            inputKeyMaterial: suv.secret, salt: session, info: KeyDerivation.info(label: .shareEncryptionKey, 3, 7),
+            outputByteCount: 32)
+        #expect(direct == keyUV)
+    }
+}
