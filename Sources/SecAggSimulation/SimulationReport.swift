@@ -109,17 +109,7 @@ public struct SimulationReport: Sendable, Codable {
 }
 
 func format(_ value: Double, _ digits: Int) -> String {
-    guard value.isFinite else { return "\(value)" }
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let rounded = (value * scale).rounded() / scale
-    if digits == 0 { return String(Int(rounded)) }
-    var text = String(rounded)
-    if let dot = text.firstIndex(of: ".") {
-        let decimals = text.distance(from: dot, to: text.endIndex) - 1
-        if decimals < digits { text += String(repeating: "0", count: digits - decimals) }
-    }
-    return text
+    String(format: "%.\(digits)f", value)
 }
 
 extension String {
