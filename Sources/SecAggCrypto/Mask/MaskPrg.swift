@@ -91,6 +91,23 @@ public struct MaskPrg: Sendable {
             throw .maskLengthExceedsCounterSpace(elementCount: overflow ? .max : end, maximum: maximum)
         }
         guard buffer.count > 0 else { return }
+        // Callers in other modules reach this unspecialized (the function is generic and not inlinable):
+        // hand the hot loops concrete element types so they are compiled without generic dispatch
+        // (an unspecialized loop runs an order of magnitude slower than the keystream).
+        if let words = buffer as? UnsafeMutableBufferPointer<UInt32> {
+            try applyValidated(to: words, elementOffset: elementOffset, modulus: modulus, subtract: subtract)
+        } else if let words = buffer as? UnsafeMutableBufferPointer<UInt64> {
+            try applyValidated(to: words, elementOffset: elementOffset, modulus: modulus, subtract: subtract)
+        } else {
+            try applyValidated(to: buffer, elementOffset: elementOffset, modulus: modulus, subtract: subtract)
+        }
+    }
+
+    /// ``apply(to:elementOffset:modulus:subtract:)`` after validation.
+    private func applyValidated<S: MaskScalar>(
+        to buffer: UnsafeMutableBufferPointer<S>, elementOffset: Int, modulus: RingModulus, subtract: Bool
+    ) throws(SecAggCryptoError) {
+        let maximum = Self.maximumElementCount(for: modulus)
         if modulus.isPowerOfTwo {
             if modulus.wordByteCount == 4 {
                 applyPowerOfTwo(UInt32.self, to: buffer, elementOffset: elementOffset, modulus: modulus, subtract)
