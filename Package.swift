@@ -16,6 +16,7 @@ let package = Package(
     name: "swift-secure-aggregation",
     products: [
         .library(name: "SecAggCrypto", targets: ["SecAggCrypto"]),
+        .library(name: "SecAggQuantization", targets: ["SecAggQuantization"]),
         .executable(name: "secagg", targets: ["SecAggTool"]),
     ],
     dependencies: [
@@ -33,10 +34,15 @@ let package = Package(
             name: "SecAggCrypto",
             dependencies: ["CSodium", "CSodiumShims"],
             swiftSettings: librarySettings),
+        // Quantization, planning, bit-packing and model-update files.
+        .target(
+            name: "SecAggQuantization",
+            dependencies: ["SecAggCrypto"],
+            swiftSettings: librarySettings),
         // Known-answer vectors: loads, checks and regenerates every file under Vectors/.
         .target(
             name: "SecAggVectors",
-            dependencies: ["SecAggCrypto"],
+            dependencies: ["SecAggCrypto", "SecAggQuantization"],
             swiftSettings: librarySettings),
         // Executable: argument parsing only.
         .executableTarget(
@@ -50,6 +56,10 @@ let package = Package(
         .testTarget(
             name: "SecAggCryptoTests",
             dependencies: ["SecAggCrypto"],
+            swiftSettings: executableSettings),
+        .testTarget(
+            name: "SecAggQuantizationTests",
+            dependencies: ["SecAggQuantization", "SecAggCrypto"],
             swiftSettings: executableSettings),
     ],
     swiftLanguageModes: [.v6]
