@@ -109,7 +109,7 @@ extension QuantizationError: CustomStringConvertible {
         case let .nonFiniteValue(index):
             "coordinate \(index) is NaN or infinite"
         case let .weightOutOfRange(weight, maximum):
-            "weight \(weight) is outside 0...\(maximum)"
+            "weight \(weight) is not allowed: weights lie in 0...\(maximum) (exactly 1 for an unweighted plan)"
         case let .vectorLengthMismatch(actual, expected):
             "vector has \(actual) elements, expected \(expected)"
         case let .includedClientCountOutOfRange(count, maximum):
