@@ -59,7 +59,7 @@ let package = Package(
             swiftSettings: executableSettings),
         .testTarget(
             name: "SecAggQuantizationTests",
-            dependencies: ["SecAggQuantization", "SecAggCrypto"],
+            dependencies: ["SecAggQuantization", "SecAggCrypto", "SecAggVectors"],
             swiftSettings: executableSettings),
     ],
     swiftLanguageModes: [.v6]
