@@ -16,7 +16,9 @@ let package = Package(
     name: "swift-secure-aggregation",
     products: [
         .library(name: "SecAggCrypto", targets: ["SecAggCrypto"]),
+        .library(name: "SecAggQuantization", targets: ["SecAggQuantization"]),
         .library(name: "SecureAggregation", targets: ["SecureAggregation"]),
+        .library(name: "SecAggSimulation", targets: ["SecAggSimulation"]),
         .executable(name: "secagg", targets: ["SecAggTool"]),
     ],
     dependencies: [
@@ -34,20 +36,25 @@ let package = Package(
             name: "SecAggCrypto",
             dependencies: ["CSodium", "CSodiumShims"],
             swiftSettings: librarySettings),
+        // Layer 2: quantization, planning, bit-packing and model-update files.
+        .target(
+            name: "SecAggQuantization",
+            dependencies: ["SecAggCrypto"],
+            swiftSettings: librarySettings),
         // Layer 3: the protocol engine (pure state machines, wire format).
         .target(
             name: "SecureAggregation",
-            dependencies: ["SecAggCrypto"],
+            dependencies: ["SecAggCrypto", "SecAggQuantization"],
             swiftSettings: librarySettings),
         // Layer 4: in-process simulation of whole sessions.
         .target(
             name: "SecAggSimulation",
-            dependencies: ["SecureAggregation", "SecAggCrypto"],
+            dependencies: ["SecureAggregation", "SecAggQuantization", "SecAggCrypto"],
             swiftSettings: librarySettings),
-        // Known-answer vectors: loads, checks and regenerates every file under Vectors/.
+        // Layer 4: known-answer vectors: loads, checks and regenerates every file under Vectors/.
         .target(
             name: "SecAggVectors",
-            dependencies: ["SecAggCrypto"],
+            dependencies: ["SecAggCrypto", "SecAggQuantization"],
             swiftSettings: librarySettings),
         // Executable: argument parsing only.
         .executableTarget(
@@ -56,8 +63,17 @@ let package = Package(
                 "SecAggCrypto",
                 "SecAggVectors",
                 "SecAggSimulation",
+                "SecureAggregation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: executableSettings),
+        .testTarget(
+            name: "SecAggCryptoTests",
+            dependencies: ["SecAggCrypto"],
+            swiftSettings: executableSettings),
+        .testTarget(
+            name: "SecAggQuantizationTests",
+            dependencies: ["SecAggQuantization", "SecAggCrypto", "SecAggVectors"],
             swiftSettings: executableSettings),
         .testTarget(
             name: "SecureAggregationTests",
@@ -66,10 +82,6 @@ let package = Package(
         .testTarget(
             name: "SecAggSimulationTests",
             dependencies: ["SecAggSimulation", "SecureAggregation", "SecAggCrypto"],
-            swiftSettings: executableSettings),
-        .testTarget(
-            name: "SecAggCryptoTests",
-            dependencies: ["SecAggCrypto"],
             swiftSettings: executableSettings),
         .testTarget(
             name: "SecAggVectorsTests",

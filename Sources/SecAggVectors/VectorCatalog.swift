@@ -6,10 +6,12 @@ public enum VectorCatalog {
         PrimitiveVectors.suites
             + WycheproofVectors.suites
             + RfcVectors.suites
+            + QuantizationVectors.suites
     }
 
     /// All generators of our own files.
     public static var generators: [any VectorGenerator] {
         PrimitiveVectors.generators
+            + QuantizationVectors.generators
     }
 }

@@ -1,4 +1,5 @@
 public import SecAggCrypto
+import SecAggQuantization
 
 /// Message tags (SPEC.md §12.3). Client messages have the high bit clear, server messages set.
 public enum MessageTag: UInt8, Sendable, CaseIterable {
