@@ -16,6 +16,7 @@ let package = Package(
     name: "swift-secure-aggregation",
     products: [
         .library(name: "SecAggCrypto", targets: ["SecAggCrypto"]),
+        .library(name: "SecAggGraph", targets: ["SecAggGraph"]),
         .executable(name: "secagg", targets: ["SecAggTool"]),
     ],
     dependencies: [
@@ -32,6 +33,11 @@ let package = Package(
         .target(
             name: "SecAggCrypto",
             dependencies: ["CSodium", "CSodiumShims"],
+            swiftSettings: librarySettings),
+        // SecAgg+ communication graphs (complete, random Harary) and the parameter finder.
+        .target(
+            name: "SecAggGraph",
+            dependencies: ["SecAggCrypto"],
             swiftSettings: librarySettings),
         // Known-answer vectors: loads, checks and regenerates every file under Vectors/.
         .target(
@@ -50,6 +56,10 @@ let package = Package(
         .testTarget(
             name: "SecAggCryptoTests",
             dependencies: ["SecAggCrypto"],
+            swiftSettings: executableSettings),
+        .testTarget(
+            name: "SecAggGraphTests",
+            dependencies: ["SecAggGraph", "SecAggCrypto"],
             swiftSettings: executableSettings),
     ],
     swiftLanguageModes: [.v6]
