@@ -1,4 +1,4 @@
-public import SecAggCrypto
+internal import SecAggCrypto
 
 /// The random Harary graph H(n, k) of SecAgg+ (Bell et al., CCS 2020): the n clients are placed on a ring in
 /// a pseudorandom order derived from a public seed, and each is linked to its k/2 nearest ring neighbours on
