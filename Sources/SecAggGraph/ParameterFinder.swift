@@ -7,8 +7,8 @@ public enum ParameterFinder {
     public static let defaultEta = 20
     /// Even degrees up to this value are scanned one by one; above it the search doubles and bisects.
     public static let linearScanLimit = 1024
-    /// Above ``linearScanLimit``, this many even degrees below the bisection result are also scanned, because
-    /// feasibility flickers at the boundary (t is an integer).
+    /// Above ``linearScanLimit``, the search continues below the bisection result until this many consecutive
+    /// even degrees are infeasible, because feasibility flickers at the boundary (t is an integer).
     public static let refinementWindow = 64
     /// The smallest threshold returned (t = 1 would hand each neighbour the secret itself).
     public static let minimumThreshold = 2
@@ -170,8 +170,8 @@ struct Analysis {
     }
 
     /// The smallest feasible even k in 2...n − 2 with its threshold range: a linear scan up to
-    /// ``ParameterFinder/linearScanLimit``, then doubling, bisection and a downward scan of
-    /// ``ParameterFinder/refinementWindow`` even degrees (SPEC.md §10.6).
+    /// ``ParameterFinder/linearScanLimit``, then doubling, bisection and a downward scan that
+    /// stops after ``ParameterFinder/refinementWindow`` consecutive infeasible even degrees (SPEC.md §10.6).
     func smallestSparseDegree() -> (Int, ClosedRange<Int>)? {
         let largest = (n - 2) & ~1
         guard largest >= 2 else { return nil }
@@ -201,12 +201,18 @@ struct Analysis {
                 low = middle
             }
         }
-        // Feasibility is monotone in k except for flicker where the threshold interval is one value wide:
-        // look a little further below the bisection point.
+        // Feasibility is monotone in k except for flicker where the threshold interval is about one value wide:
+        // keep scanning down until `refinementWindow` consecutive even degrees are infeasible.
         var best = (high, upperRange)
         var k = high - 2
-        while k > linearEnd && k >= high - 2 * ParameterFinder.refinementWindow {
-            if let range = thresholdRange(degree: k) { best = (k, range) }
+        var misses = 0
+        while k > linearEnd && misses < ParameterFinder.refinementWindow {
+            if let range = thresholdRange(degree: k) {
+                best = (k, range)
+                misses = 0
+            } else {
+                misses += 1
+            }
             k -= 2
         }
         return best
