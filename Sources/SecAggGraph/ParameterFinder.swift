@@ -262,8 +262,8 @@ struct Analysis {
             return """
                 even the complete graph (k = \(k)) fails: an active server that splits views needs t > (k + \
                 corrupt)/2, i.e. t ≥ \(privacyMinimum), but recovery after \(dropped) dropouts allows t ≤ \
-                \(recoveryMaximum); the active model needs roughly γ + 2δ < 1 (here \
-                \(corruptFraction + 2 * dropoutFraction))
+                \(recoveryMaximum); the active model needs ⌊γn⌋ + 2⌊δn⌋ < n − 1, \
+                roughly γ + 2δ < 1 (here \(corruptFraction + 2 * dropoutFraction))
                 """
         }
     }
