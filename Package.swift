@@ -17,6 +17,7 @@ let package = Package(
     products: [
         .library(name: "SecAggCrypto", targets: ["SecAggCrypto"]),
         .library(name: "SecAggQuantization", targets: ["SecAggQuantization"]),
+        .library(name: "SecAggGraph", targets: ["SecAggGraph"]),
         .library(name: "SecureAggregation", targets: ["SecureAggregation"]),
         .library(name: "SecAggSimulation", targets: ["SecAggSimulation"]),
         .executable(name: "secagg", targets: ["SecAggTool"]),
@@ -41,15 +42,20 @@ let package = Package(
             name: "SecAggQuantization",
             dependencies: ["SecAggCrypto"],
             swiftSettings: librarySettings),
+        // Layer 3: communication graphs (complete, random Harary) and the SecAgg+ parameter finder.
+        .target(
+            name: "SecAggGraph",
+            dependencies: ["SecAggCrypto"],
+            swiftSettings: librarySettings),
         // Layer 3: the protocol engine (pure state machines, wire format).
         .target(
             name: "SecureAggregation",
-            dependencies: ["SecAggCrypto", "SecAggQuantization"],
+            dependencies: ["SecAggCrypto", "SecAggQuantization", "SecAggGraph"],
             swiftSettings: librarySettings),
         // Layer 4: in-process simulation of whole sessions.
         .target(
             name: "SecAggSimulation",
-            dependencies: ["SecureAggregation", "SecAggQuantization", "SecAggCrypto"],
+            dependencies: ["SecureAggregation", "SecAggGraph", "SecAggQuantization", "SecAggCrypto"],
             swiftSettings: librarySettings),
         // Layer 4: known-answer vectors: loads, checks and regenerates every file under Vectors/.
         .target(
@@ -64,6 +70,8 @@ let package = Package(
                 "SecAggVectors",
                 "SecAggSimulation",
                 "SecureAggregation",
+                "SecAggGraph",
+                "SecAggQuantization",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: executableSettings),
@@ -76,8 +84,12 @@ let package = Package(
             dependencies: ["SecAggQuantization", "SecAggCrypto", "SecAggVectors"],
             swiftSettings: executableSettings),
         .testTarget(
+            name: "SecAggGraphTests",
+            dependencies: ["SecAggGraph", "SecAggCrypto"],
+            swiftSettings: executableSettings),
+        .testTarget(
             name: "SecureAggregationTests",
-            dependencies: ["SecureAggregation", "SecAggCrypto"],
+            dependencies: ["SecureAggregation", "SecAggGraph", "SecAggCrypto"],
             swiftSettings: executableSettings),
         .testTarget(
             name: "SecAggSimulationTests",

@@ -15,13 +15,17 @@ struct Harness {
     /// Client → server replies of the current round, not yet delivered.
     var replies: [(sender: UInt32, message: ClientMessage)] = []
 
-    init(n: Int = 5, t: Int = 3, model: SecurityModel = .semiHonest, label: String = "harness") throws {
+    init(
+        n: Int = 5, t: Int = 3, model: SecurityModel = .semiHonest, label: String = "harness",
+        graph: GraphSpecification = .complete
+    ) throws {
         rng = DeterministicRandomGenerator(testLabel: label)
         let inputs = [
             InputSpecification(name: "x", length: 33, modulus: .powerOfTwo(bitWidth: 32)),
             InputSpecification(name: "y", length: 5, modulus: .integer(10_007)),
         ]
-        let (config, keys) = SessionDriver.makeConfiguration(n: n, t: t, model: model, inputs: inputs, rng: &rng)
+        let (config, keys) = SessionDriver.makeConfiguration(
+            n: n, t: t, model: model, inputs: inputs, graph: graph, rng: &rng)
         configuration = config
         self.inputs = SessionDriver.randomInputs(config, rng: &rng)
         server = try SecAggServer(configuration: config)

@@ -1,4 +1,5 @@
 public import SecAggCrypto
+import SecAggGraph
 
 /// Where a client is in the protocol.
 public enum ClientState: Sendable, Equatable, CustomStringConvertible {

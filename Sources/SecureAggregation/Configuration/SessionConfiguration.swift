@@ -1,4 +1,5 @@
 public import SecAggCrypto
+public import SecAggGraph
 import SecAggQuantization
 
 /// The threat model a session is run under (SPEC.md §11.1).

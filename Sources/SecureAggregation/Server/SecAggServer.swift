@@ -1,4 +1,5 @@
 public import SecAggCrypto
+import SecAggGraph
 
 #if canImport(Glibc)
     import Glibc
