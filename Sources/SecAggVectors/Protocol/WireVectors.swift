@@ -114,7 +114,7 @@ public enum WireVectors {
                 tests.append(
                     Test(
                         tcId: tests.count + 1,
-                        comment: "\(tag.typeName) (tag 0x\(String(tag.rawValue, radix: 16))): \(entry.note)",
+                        comment: "\(tag.typeName) (tag 0x\(Hex.encode([tag.rawValue]))): \(entry.note)",
                         decoder: decoder, message: Hex.encode(entry.message), fields: fields, error: nil,
                         result: "valid"))
             }
