@@ -68,7 +68,9 @@ enum TranscriptSession {
     static func run(_ setup: SessionSetup) throws -> RecordedSession {
         let configuration = setup.configuration
         let n = configuration.clientCount
-        guard setup.inputs.count == n, setup.clientSeeds.count == n, setup.behaviours.count == n else {
+        guard setup.inputs.count == n, setup.clientSeeds.count == n, setup.behaviours.count == n,
+            setup.signingKeys.isEmpty || setup.signingKeys.count == n
+        else {
             throw VectorError.malformedFile(file: "transcript", reason: "need inputs, seeds and behaviours for \(n)")
         }
         var server = try SecAggServer(configuration: configuration)

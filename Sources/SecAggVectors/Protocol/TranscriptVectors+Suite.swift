@@ -142,6 +142,10 @@ extension TranscriptVectors {
                     keys.append(key)
                 }
             }
+            guard keys.isEmpty || keys.count == n else {
+                throw VectorError.malformedFile(
+                    file: reader.fileName, reason: "signingKeySeed needed for every client or for none")
+            }
             var messages: [RecordedMessage] = []
             var ids: [Int] = []
             for test in group.tests where test.kind == "message" {
