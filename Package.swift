@@ -60,7 +60,7 @@ let package = Package(
         // Layer 4: known-answer vectors: loads, checks and regenerates every file under Vectors/.
         .target(
             name: "SecAggVectors",
-            dependencies: ["SecAggCrypto", "SecAggQuantization"],
+            dependencies: ["SecAggCrypto", "SecAggQuantization", "SecureAggregation", "SecAggGraph"],
             swiftSettings: librarySettings),
         // Executable: argument parsing only.
         .executableTarget(

@@ -7,11 +7,13 @@ public enum VectorCatalog {
             + WycheproofVectors.suites
             + RfcVectors.suites
             + QuantizationVectors.suites
+            + ProtocolVectors.suites
     }
 
     /// All generators of our own files.
     public static var generators: [any VectorGenerator] {
         PrimitiveVectors.generators
             + QuantizationVectors.generators
+            + ProtocolVectors.generators
     }
 }

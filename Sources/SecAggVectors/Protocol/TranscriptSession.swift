@@ -1,0 +1,158 @@
+import SecAggCrypto
+import SecureAggregation
+
+/// What a client of a recorded session does.
+enum ClientBehaviour: String, Codable, Sendable, CaseIterable {
+    /// Answers every server message.
+    case completes
+    /// Sends its ShareKeys message, then answers nothing (it is in U2 but not in U3).
+    case dropsAfterShareKeys
+    /// Sends its MaskedInput message, then answers nothing (it is in U3, its input is in the sum, but it
+    /// reveals no shares).
+    case dropsAfterMaskedInput
+
+    /// True when the client answers the server message that starts `round`.
+    func answers(_ round: ProtocolRound) -> Bool {
+        switch self {
+        case .completes: true
+        case .dropsAfterShareKeys: round.rawValue <= ProtocolRound.shareKeys.rawValue
+        case .dropsAfterMaskedInput: round.rawValue <= ProtocolRound.maskedInputCollection.rawValue
+        }
+    }
+}
+
+/// One message of a transcript, in the order it was sent.
+struct RecordedMessage: Equatable, Sendable {
+    /// The round the message belongs to: a client message answers it, a server message starts it.
+    var round: ProtocolRound
+    /// True for client → server, false for server → client.
+    var fromClient: Bool
+    /// The sender (client message) or the recipient (server message).
+    var client: UInt32
+    /// The encoded message.
+    var bytes: [UInt8]
+}
+
+/// The inputs of a deterministic session: everything the engine needs to reproduce it.
+struct SessionSetup: Sendable {
+    var configuration: SessionConfiguration
+    /// Client u's input at position u − 1.
+    var inputs: [[[UInt64]]]
+    /// Client u's 32-byte generator seed at position u − 1.
+    var clientSeeds: [[UInt8]]
+    /// Active model: client u's Ed25519 key at position u − 1; empty otherwise.
+    var signingKeys: [Ed25519.PrivateKey]
+    /// Client u's behaviour at position u − 1.
+    var behaviours: [ClientBehaviour]
+}
+
+/// A finished session.
+struct RecordedSession: Sendable {
+    var messages: [RecordedMessage]
+    var result: AggregationResult
+}
+
+/// Runs whole sessions in process with per-client deterministic generators and records every message.
+enum TranscriptSession {
+    /// The generator of client `index` for `seed`.
+    static func clientGenerator(seed: [UInt8], index: UInt32) throws(VectorError) -> DeterministicRandomGenerator {
+        do {
+            return try DeterministicRandomGenerator(seed: seed)
+        } catch {
+            throw .malformedFile(file: "transcript", reason: "client \(index): rngSeed must be 32 bytes")
+        }
+    }
+
+    /// Runs the session: round 0 by every client in index order; then, after each round is closed by the
+    /// server, its messages in recipient order and the replies of the clients that answer, in index order.
+    static func run(_ setup: SessionSetup) throws -> RecordedSession {
+        let configuration = setup.configuration
+        let n = configuration.clientCount
+        guard setup.inputs.count == n, setup.clientSeeds.count == n, setup.behaviours.count == n,
+            setup.signingKeys.isEmpty || setup.signingKeys.count == n
+        else {
+            throw VectorError.malformedFile(file: "transcript", reason: "need inputs, seeds and behaviours for \(n)")
+        }
+        var server = try SecAggServer(configuration: configuration)
+        server.unmaskingConcurrency = 1
+        var clients: [SecAggClient] = []
+        var generators: [DeterministicRandomGenerator] = []
+        for u in 1...n {
+            let key = setup.signingKeys.isEmpty ? nil : setup.signingKeys[u - 1]
+            clients.append(
+                try SecAggClient(
+                    configuration: configuration, index: UInt32(u), input: setup.inputs[u - 1], signingKey: key))
+            clients[u - 1].maskingConcurrency = 1
+            generators.append(try clientGenerator(seed: setup.clientSeeds[u - 1], index: UInt32(u)))
+        }
+        var messages: [RecordedMessage] = []
+        for u in 1...n {
+            let bytes = try clients[u - 1].startEncoded(using: &generators[u - 1])
+            messages.append(RecordedMessage(round: .advertiseKeys, fromClient: true, client: UInt32(u), bytes: bytes))
+            try server.receive(encoded: bytes, from: UInt32(u))
+        }
+        while true {
+            let outbox = try server.advanceEncoded()
+            if case .completed = server.state { break }
+            guard case let .collecting(round) = server.state else {
+                throw VectorError.malformedFile(file: "transcript", reason: "server stopped: \(server.state)")
+            }
+            var replies: [(UInt32, [UInt8])] = []
+            for (recipient, bytes) in outbox.allMessages.sorted(by: { $0.recipient < $1.recipient }) {
+                messages.append(RecordedMessage(round: round, fromClient: false, client: recipient, bytes: bytes))
+                let position = Int(recipient) - 1
+                guard clients.indices.contains(position), setup.behaviours[position].answers(round) else { continue }
+                if let reply = try clients[position].handle(encoded: bytes, using: &generators[position]) {
+                    replies.append((recipient, reply))
+                }
+            }
+            for (sender, bytes) in replies {
+                messages.append(RecordedMessage(round: round, fromClient: true, client: sender, bytes: bytes))
+                try server.receive(encoded: bytes, from: sender)
+            }
+        }
+        guard let result = server.result else {
+            throw VectorError.malformedFile(file: "transcript", reason: "the session produced no result")
+        }
+        return RecordedSession(messages: messages, result: result)
+    }
+
+    /// Where a recorded message differs from another, for failure messages.
+    static func difference(_ expected: [UInt8], _ actual: [UInt8]) -> String {
+        let common = zip(expected, actual).prefix { $0 == $1 }.count
+        if common == expected.count && common == actual.count { return "identical" }
+        return "bytes differ from offset \(common) (recorded \(expected.count) bytes, got \(actual.count))"
+    }
+}
+
+extension ProtocolRound {
+    /// The round with this CLI spelling (``description``).
+    init?(label: String) {
+        guard let round = Self.allCases.first(where: { $0.description == label }) else { return nil }
+        self = round
+    }
+}
+
+extension MessageTag {
+    /// The message type name used in vector files ("AdvertiseKeys", "KeysBroadcast", …).
+    var typeName: String {
+        switch self {
+        case .advertiseKeys: "AdvertiseKeys"
+        case .shareKeys: "ShareKeys"
+        case .maskedInput: "MaskedInput"
+        case .consistencySignature: "ConsistencySignature"
+        case .unmaskingResponse: "UnmaskingResponse"
+        case .keysBroadcast: "KeysBroadcast"
+        case .sharesForward: "SharesForward"
+        case .consistencyRequest: "ConsistencyRequest"
+        case .unmaskingRequest: "UnmaskingRequest"
+        case .abort: "Abort"
+        }
+    }
+
+    /// The type name of an encoded message (its second byte), or "unknown".
+    static func typeName(of bytes: [UInt8]) -> String {
+        guard bytes.count >= 2, let tag = MessageTag(rawValue: bytes[1]) else { return "unknown" }
+        return tag.typeName
+    }
+}

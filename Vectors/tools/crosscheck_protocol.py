@@ -1,0 +1,364 @@
+#!/usr/bin/env python3
+"""Independent re-implementation of the protocol (SPEC.md §10.2, §11, §12) in Python, checked against
+Vectors/protocol/transcript_*.json, Vectors/protocol/wire_v1.json and Vectors/graph/harary_permutation.json.
+
+No Swift code is involved. The primitives (§2.6 test generator, §3 derivations, §4 mask PRG, §5 share AEAD,
+§6 Shamir) are those of crosscheck_primitives.py, which validates them against Vectors/primitives/ when it
+is imported. From each transcript's configuration, inputs, client generator seeds and Ed25519 seeds this
+script recomputes every message of the session, byte for byte, following the spec text:
+
+  - the configuration digest (§11.1) and the session id from the recorded KeysBroadcast (§11.2);
+  - each client's X25519 keys and self-mask seed from its generator (§11.3 draw order), checked against
+    the recorded test-only secrets and the advertised public keys;
+  - the graph (§10.2 with graphSeed = SHA-256("secagg/v1/graph-seed" || sessionId));
+  - every ShareKeys box (Shamir coefficients and nonces drawn in the §11.3 order, §3 key, §5 associated
+    data), and every box opened again by its recipient;
+  - every masked input y_u = x_u + PRG(b_u) + Σ_{v<u} PRG(s_uv) − Σ_{v>u} PRG(s_uv) (§11.3, §4, §8 packing);
+  - the server messages (§12.4), consistency signatures (Ed25519 is deterministic) and unmasking responses;
+  - the unmasking of §11.4 (reconstructions from the recorded responses, masks removed) and the aggregate.
+
+Run from the repository root: python3 Vectors/tools/crosscheck_protocol.py
+"""
+import hashlib, json, os, struct, sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import crosscheck_primitives as prim  # noqa: E402  (checks Vectors/primitives/ on import)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey  # noqa: E402
+
+VECTORS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+checked = 0
+
+
+def check(condition, what):
+    global checked
+    if not condition:
+        sys.exit(f"FAILED: {what}")
+    checked += 1
+
+
+def sha256(data): return hashlib.sha256(data).digest()
+def le32(x): return struct.pack("<I", x)
+
+
+# §11.1 configuration.
+class Reader:
+    def __init__(self, data): self.data, self.pos = data, 0
+    def take(self, n):
+        assert self.pos + n <= len(self.data), "truncated"
+        out = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return out
+    def u8(self): return self.take(1)[0]
+    def u32(self): return struct.unpack("<I", self.take(4))[0]
+    def u64(self): return struct.unpack("<Q", self.take(8))[0]
+
+
+def parse_config(data):
+    r = Reader(data)
+    assert r.u8() == 1
+    cfg = {"n": r.u32(), "t": r.u32(), "active": r.u8() == 1}
+    kind, degree = r.u8(), r.u32()
+    cfg["harary"] = kind == 1 and degree < cfg["n"] - 1
+    cfg["k"] = degree if cfg["harary"] else cfg["n"] - 1
+    cfg["nonce"] = r.take(32)
+    cfg["inputs"] = []
+    for _ in range(r.u32()):
+        name = r.take(r.u8()).decode()
+        length, ring_kind, value = r.u64(), r.u8(), r.u64()
+        if ring_kind == 0:
+            ring = {"bits": value, "q": 1 << value, "pow2": True}
+        else:
+            ring = {"bits": (value - 1).bit_length(), "q": value, "pow2": value & (value - 1) == 0}
+        cfg["inputs"].append({"name": name, "length": length, **ring})
+    cfg["verificationKeys"] = [r.take(32) for _ in range(r.u32())]
+    assert r.pos == len(data), "trailing bytes in the configuration"
+    return cfg
+
+
+# §10.2 Harary ring order.
+def below(rng, b):
+    if b <= 1:
+        return 0
+    mask = (1 << (b - 1).bit_length()) - 1
+    while True:
+        v = int.from_bytes(rng.read(8), "little") & mask
+        if v < b:
+            return v
+
+
+def harary_order(n, k, seed):
+    key = sha256(b"secagg/v1/harary-graph" + le32(n) + le32(k) + seed)
+    rng = prim.StreamDrbg(key)
+    order = list(range(1, n + 1))
+    for i in range(n - 1, 0, -1):
+        j = below(rng, i + 1)
+        order[i], order[j] = order[j], order[i]
+    return order
+
+
+def ring_neighbours(order, k, client):
+    n = len(order)
+    p = order.index(client)
+    return sorted({order[(p + d) % n] for d in range(1, k // 2 + 1)} | {order[(p - d) % n] for d in range(1, k // 2 + 1)})
+
+
+def graph(cfg, session_id):
+    n = cfg["n"]
+    if not cfg["harary"]:
+        return {u: [v for v in range(1, n + 1) if v != u] for u in range(1, n + 1)}
+    order = harary_order(n, cfg["k"], sha256(b"secagg/v1/graph-seed" + session_id))
+    return {u: ring_neighbours(order, cfg["k"], u) for u in range(1, n + 1)}
+
+
+# X25519, masks, packing.
+def x25519_public(sk): return X25519PrivateKey.from_private_bytes(sk).public_key().public_bytes_raw()
+def x25519(sk, pk):
+    z = X25519PrivateKey.from_private_bytes(sk).exchange(X25519PublicKey.from_public_bytes(pk))
+    assert z != bytes(32), "all-zero shared secret"
+    return z
+
+
+def prg(seed, stream, ring, count):
+    if ring["pow2"]:
+        return prim.mask(seed, stream, count, bit_width=ring["bits"])
+    return prim.mask(seed, stream, count, q=ring["q"])
+
+
+def pack(elements, bits):
+    value = sum(e << (i * bits) for i, e in enumerate(elements))
+    return value.to_bytes((len(elements) * bits + 7) // 8, "little")
+
+
+def bitmap(members, n):
+    out = bytearray((n + 7) // 8)
+    for m in members:
+        out[(m - 1) // 8] |= 1 << ((m - 1) % 8)
+    return bytes(out)
+
+
+def sign(seed, message): return Ed25519PrivateKey.from_private_bytes(seed).sign(message)
+
+
+# The session of §11.3–§11.4, computing every message.
+def replay(path):
+    doc = json.load(open(path))
+    group = doc["testGroups"][0]
+    name = os.path.basename(path)
+    config = bytes.fromhex(group["configuration"])
+    cfg = parse_config(config)
+    n, t = cfg["n"], cfg["t"]
+    digest = sha256(b"secagg/v1/config" + config)
+    check(digest.hex() == group["configurationDigest"], f"{name}: configuration digest")
+    check(n == group["clientCount"] and t == group["threshold"], f"{name}: n and t")
+
+    clients = {c["index"]: c for c in group["clients"]}
+    rng, secret = {}, {}
+    for u, c in clients.items():
+        seed = sha256(c["rngLabel"].encode())
+        check(seed.hex() == c["rngSeed"], f"{name}: client {u} rngSeed = SHA-256(rngLabel)")
+        rng[u] = prim.StreamDrbg(seed)
+        c["x"] = [[int(e) for e in vector] for vector in c["input"]]
+        if cfg["active"]:
+            sk_seed = bytes.fromhex(c["testOnlySecrets"]["signingKeySeed"])
+            c["d"] = sk_seed
+            check(Ed25519PrivateKey.from_private_bytes(sk_seed).public_key().public_bytes_raw()
+                  == cfg["verificationKeys"][u - 1], f"{name}: client {u} verification key")
+    answers = {  # the last round each client answers (rounds 0 … 4)
+        u: {"completes": 4, "dropsAfterShareKeys": 1, "dropsAfterMaskedInput": 2}[c["behaviour"]]
+        for u, c in clients.items()}
+    expected = {}  # (direction, round, client) -> bytes
+
+    def emit(direction, round_name, client, data):
+        expected[(direction, round_name, client)] = data
+
+    # Round 0.
+    entries = {}
+    for u in sorted(clients):
+        c_sk, s_sk = rng[u].read(32), rng[u].read(32)
+        secrets = clients[u]["testOnlySecrets"]
+        check(c_sk.hex() == secrets["encryptionPrivateKey"] and s_sk.hex() == secrets["maskingPrivateKey"],
+              f"{name}: client {u} X25519 keys are its first 64 generator bytes")
+        secret[u] = {"c": c_sk, "s": s_sk}
+        entry = le32(u) + x25519_public(c_sk) + x25519_public(s_sk)
+        if cfg["active"]:
+            entry += sign(clients[u]["d"], b"secagg/v1/advertise" + digest + entry)
+        entries[u] = entry
+        emit("clientToServer", "advertise-keys", u, bytes([1, 0x01]) + digest + entry)
+    u1 = sorted(entries)
+    key_list = le32(len(u1)) + b"".join(entries[u] for u in u1)
+    for u in u1:
+        emit("serverToClient", "share-keys", u, bytes([1, 0x81]) + digest + key_list)
+    session_id = sha256(b"secagg/v1/session-id" + digest + key_list)
+    check(session_id.hex() == group["sessionId"], f"{name}: session id from the KeysBroadcast")
+    neighbours = graph(cfg, session_id)
+    for u, c in clients.items():
+        check(neighbours[u] == c["neighbours"], f"{name}: client {u} neighbours (§10.2 / §11.2)")
+    pk = {u: (entries[u][4:36], entries[u][36:68]) for u in u1}
+
+    # Round 1: ShareKeys.
+    boxes = {}  # (sender, recipient) -> box
+    held = {u: {} for u in clients}  # recipient -> sender -> (share of s, share of b)
+    u2 = [u for u in u1 if answers[u] >= 1]
+    for u in u2:
+        live = [v for v in neighbours[u] if v in u1]
+        b = rng[u].read(32)
+        check(b.hex() == clients[u]["testOnlySecrets"]["selfMaskSeed"], f"{name}: client {u} b_u is drawn first in round 1")
+        secret[u]["b"] = b
+        s_shares = prim.shamir_split(secret[u]["s"], t, live, rng[u])
+        b_shares = prim.shamir_split(b, t, live, rng[u])
+        body = b""
+        for i, v in enumerate(live):
+            key = prim.hkdf(x25519(secret[u]["c"], pk[v][0]), session_id, prim.info("secagg/v1/share-encryption-key", u, v))
+            box = prim.xseal(key, rng[u].read(24), prim.share_ad(session_id, u, v, 1), s_shares[i] + b_shares[i])
+            boxes[(u, v)] = box
+            body += le32(v) + box
+        emit("clientToServer", "share-keys", u, bytes([1, 0x02]) + session_id + le32(u) + le32(len(live)) + body)
+
+    # Round 2: SharesForward, then MaskedInput.
+    u3 = []
+    total = [[0] * spec["length"] for spec in cfg["inputs"]]
+    for u in u2:
+        senders = sorted(v for v in u2 if (v, u) in boxes)
+        emit("serverToClient", "masked-input", u, bytes([1, 0x82]) + session_id + le32(u) + le32(len(senders))
+             + b"".join(le32(v) + boxes[(v, u)] for v in senders))
+        if answers[u] < 2:
+            continue
+        for v in senders:  # the recipient opens every box (§5 associated data: sender v, recipient u)
+            key = prim.hkdf(x25519(secret[u]["c"], pk[v][0]), session_id, prim.info("secagg/v1/share-encryption-key", u, v))
+            plain = prim.xopen(key, boxes[(v, u)], prim.share_ad(session_id, v, u, 1))
+            check(plain is not None and len(plain) == 88 and plain[:4] == le32(u) and plain[44:48] == le32(u),
+                  f"{name}: box {v} → {u} opens with both shares at x = {u}")
+            held[u][v] = (plain[:44], plain[44:])
+        body = b""
+        for i, spec in enumerate(cfg["inputs"]):
+            m, q = spec["length"], spec["q"]
+            y = [(x + e) % q for x, e in zip(clients[u]["x"][i], prg(secret[u]["b"], i, spec, m))]
+            for v in senders:
+                s_uv = prim.hkdf(x25519(secret[u]["s"], pk[v][1]), session_id, prim.info("secagg/v1/pairwise-mask-seed", u, v))
+                sign_uv = 1 if v < u else -1
+                y = [(a + sign_uv * e) % q for a, e in zip(y, prg(s_uv, i, spec, m))]
+            total[i] = [(a + e) % q for a, e in zip(total[i], y)]
+            body += pack(y, spec["bits"])
+        emit("clientToServer", "masked-input", u, bytes([1, 0x03]) + session_id + le32(u) + body)
+        u3.append(u)
+
+    # Round 3 (active): ConsistencyRequest and signatures.
+    u4, signatures = u3, {}
+    if cfg["active"]:
+        survivors = bitmap(u3, n)
+        u4 = []
+        for u in u3:
+            emit("serverToClient", "consistency-check", u, bytes([1, 0x83]) + session_id + survivors)
+            if answers[u] >= 3:
+                signatures[u] = sign(clients[u]["d"], b"secagg/v1/consistency" + session_id + le32(u) + survivors)
+                emit("clientToServer", "consistency-check", u, bytes([1, 0x04]) + session_id + le32(u) + signatures[u])
+                u4.append(u)
+
+    # Round 4: UnmaskingRequest and responses.
+    s_shares, b_shares = {}, {}
+    u5 = []
+    for u in u4:
+        dropped = [v for v in neighbours[u] if v in u2 and v not in u3]
+        alive = [v for v in neighbours[u] if v in u3]
+        signers = [v for v in neighbours[u] if v in signatures]
+        emit("serverToClient", "unmasking", u, bytes([1, 0x84]) + session_id + le32(u)
+             + le32(len(dropped)) + b"".join(le32(v) for v in dropped)
+             + le32(len(alive)) + b"".join(le32(v) for v in alive)
+             + le32(len(signers)) + b"".join(le32(v) + signatures[v] for v in signers))
+        if answers[u] < 4:
+            continue
+        check(set(dropped) | set(alive) == set(held[u]) and not set(dropped) & set(alive) and len(alive) >= t,
+              f"{name}: client {u} accepts its unmasking request (§11.3 round 4)")
+        emit("clientToServer", "unmasking", u, bytes([1, 0x05]) + session_id + le32(u)
+             + le32(len(dropped)) + b"".join(le32(v) + held[u][v][0] for v in dropped)
+             + le32(len(alive)) + b"".join(le32(v) + held[u][v][1] for v in alive))
+        for v in dropped:
+            s_shares.setdefault(v, []).append(held[u][v][0])
+        for v in alive:
+            b_shares.setdefault(v, []).append(held[u][v][1])
+        u5.append(u)
+
+    # Every recorded message, and nothing else, is what the spec produces.
+    recorded = [tc for tc in group["tests"] if tc["kind"] == "message"]
+    for tc in recorded:
+        key = (tc["direction"], tc["round"], tc["client"])
+        check(key in expected, f"{name}: tcId {tc['tcId']} {key} is a message the spec sends")
+        check(expected[key].hex() == tc["message"], f"{name}: tcId {tc['tcId']} {tc['comment']} byte for byte")
+    check(len(recorded) == len(expected), f"{name}: {len(expected)} messages in the session")
+
+    # §11.4: reconstruct from t + 1 shares (lowest x), remove the masks.
+    def reconstruct(shares):
+        chosen = sorted(shares, key=lambda s: int.from_bytes(s[:4], "little"))[:t + 1]
+        return prim.shamir_reconstruct(chosen, t, 32)
+    result = [list(v) for v in total]
+    for u in u3:
+        b = reconstruct(b_shares.get(u, []))
+        check(b == secret[u]["b"], f"{name}: b_{u} reconstructed from its neighbours' shares")
+        for i, spec in enumerate(cfg["inputs"]):
+            result[i] = [(a - e) % spec["q"] for a, e in zip(result[i], prg(b, i, spec, spec["length"]))]
+    for u in u2:
+        if u in u3:
+            continue
+        s = reconstruct(s_shares.get(u, []))
+        check(s == secret[u]["s"] and x25519_public(s) == pk[u][1], f"{name}: s_{u} reconstructed, matches sPK_{u}")
+        for v in neighbours[u]:
+            if v not in u3:
+                continue
+            s_uv = prim.hkdf(x25519(s, pk[v][1]), session_id, prim.info("secagg/v1/pairwise-mask-seed", u, v))
+            sign_uv = -1 if u < v else 1
+            for i, spec in enumerate(cfg["inputs"]):
+                result[i] = [(a + sign_uv * e) % spec["q"] for a, e in zip(result[i], prg(s_uv, i, spec, spec["length"]))]
+    plain_sum = [[sum(clients[u]["x"][i][j] for u in u3) % spec["q"] for j in range(spec["length"])]
+                 for i, spec in enumerate(cfg["inputs"])]
+    check(result == plain_sum, f"{name}: unmasked sum = sum of the included inputs")
+    check([[str(e) for e in v] for v in result] == group["aggregate"], f"{name}: aggregate")
+    check(u3 == group["includedClients"], f"{name}: included clients = U3")
+    print(f"{name}: {len(recorded)} messages recomputed (n = {n}, t = {t}, "
+          f"{'active' if cfg['active'] else 'semi-honest'}, {'Harary k = %d' % cfg['k'] if cfg['harary'] else 'complete'}, "
+          f"U2 = {u2}, U3 = {u3}, U5 = {u5})")
+    return {(tc["direction"], tc["round"], tc["client"]): bytes.fromhex(tc["message"]) for tc in recorded}, session_id
+
+
+def check_wire(active_messages, session_id):
+    doc = json.load(open(os.path.join(VECTORS, "protocol", "wire_v1.json")))
+    recorded = set(active_messages.values())
+    for tc in doc["testGroups"][0]["tests"]:
+        if tc["result"] != "valid":
+            continue
+        message = bytes.fromhex(tc["message"])
+        check("".join(f["bytes"] for f in tc["fields"]) == tc["message"], f"wire {tc['tcId']}: fields concatenate")
+        if message[1] == 0x8F:
+            check(message == bytes([1, 0x8F]) + session_id + bytes([1]), f"wire {tc['tcId']}: Abort (§12.4)")
+        else:
+            check(message in recorded, f"wire {tc['tcId']}: a message of the recomputed active session")
+
+
+def check_harary():
+    doc = json.load(open(os.path.join(VECTORS, "graph", "harary_permutation.json")))
+    for tc in doc["testGroups"][0]["tests"]:
+        n, k, seed = tc["clientCount"], tc["degree"], bytes.fromhex(tc["seed"])
+        if tc["result"] != "valid":
+            check(len(seed) != 32 or k < 2 or k % 2 == 1 or n < 1, f"harary {tc['tcId']}: invalid parameters")
+            continue
+        key = sha256(b"secagg/v1/harary-graph" + le32(n) + le32(k) + seed)
+        check(key.hex() == tc["permutationKey"], f"harary {tc['tcId']}: key")
+        order = harary_order(n, k, seed)
+        check(order[:len(tc["order"])] == tc["order"], f"harary {tc['tcId']}: order")
+        check(hashlib.sha256(b"".join(le32(c) for c in order)).hexdigest() == tc["orderDigest"], f"harary {tc['tcId']}: digest")
+        for entry in tc["neighbourhoods"]:
+            check(order.index(entry["client"]) == entry["position"]
+                  and ring_neighbours(order, k, entry["client"]) == entry["neighbours"],
+                  f"harary {tc['tcId']}: client {entry['client']}")
+
+
+active = None
+for file in sorted(os.listdir(os.path.join(VECTORS, "protocol"))):
+    if file.startswith("transcript_") and file.endswith(".json"):
+        messages, sid = replay(os.path.join(VECTORS, "protocol", file))
+        if "active" in file:
+            active = (messages, sid)
+check(active is not None, "an active transcript exists")
+check_wire(*active)
+check_harary()
+print(f"{checked} checks passed: Python re-implementation of SPEC.md §10.2, §11, §12 agrees with Vectors/protocol and Vectors/graph")
