@@ -93,7 +93,7 @@ let package = Package(
             swiftSettings: executableSettings),
         .testTarget(
             name: "SecAggSimulationTests",
-            dependencies: ["SecAggSimulation", "SecureAggregation", "SecAggCrypto"],
+            dependencies: ["SecAggSimulation", "SecureAggregation", "SecAggCrypto", "SecAggGraph", "SecAggQuantization"],
             swiftSettings: executableSettings),
         .testTarget(
             name: "SecAggVectorsTests",
