@@ -96,6 +96,13 @@ let package = Package(
             dependencies: ["SecAggSimulation", "SecureAggregation", "SecAggCrypto", "SecAggGraph", "SecAggQuantization"],
             swiftSettings: executableSettings),
         .testTarget(
+            name: "SecAggToolTests",
+            dependencies: [
+                "SecAggTool", "SecAggSimulation", "SecureAggregation", "SecAggCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: executableSettings),
+        .testTarget(
             name: "SecAggVectorsTests",
             dependencies: ["SecAggVectors", "SecAggCrypto"],
             swiftSettings: executableSettings),
