@@ -5,9 +5,9 @@ import SecAggGraph
 import SecureAggregation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Where the clients' inputs come from.
@@ -207,7 +207,8 @@ public enum Simulator {
                 index += batchSize
                 var batchInputs: [UInt32: [[UInt64]]] = [:]
                 if round == .maskedInputCollection {
-                    for (recipient, _) in batch where !clients[Int(recipient) - 1].gone
+                    for (recipient, _) in batch
+                    where !clients[Int(recipient) - 1].gone
                         && dropRound[Int(recipient)] != round
                     {
                         batchInputs[recipient] = try source.input(for: recipient)

@@ -42,12 +42,14 @@ struct SimulateCommand: ParsableCommand {
     )
     var corrupt: Double?
 
-    @Option(name: .customLong("dropout-bound"), help: "Maximum dropout fraction δ for the parameter finder (default 0.05).")
+    @Option(
+        name: .customLong("dropout-bound"), help: "Maximum dropout fraction δ for the parameter finder (default 0.05).")
     var dropoutBound: Double?
 
     @Option(
         name: .customLong("drop"),
-        help: "FRACTION@ROUND: that fraction of the clients stops answering at ROUND (advertise-keys, share-keys, masked-input, consistency-check, unmasking). Repeatable; default 0.1@share-keys."
+        help:
+            "FRACTION@ROUND: that fraction of the clients stops answering at ROUND (advertise-keys, share-keys, masked-input, consistency-check, unmasking). Repeatable; default 0.1@share-keys."
     )
     var drops: [String] = []
 

@@ -108,7 +108,9 @@ func fileOptions(_ folder: URL, seed: UInt64 = 5) -> SimulationOptions {
         let v = values(count: 10, range: 2, using: &rng)
         inputs.append(v)
         let name = "u\(u).npy"
-        try NpyFile.write(try NamedTensor(name: "x", shape: [2, 5], dtype: .float64, values: v), to: folder.appendingPathComponent(name))
+        try NpyFile.write(
+            try NamedTensor(name: "x", shape: [2, 5], dtype: .float64, values: v),
+            to: folder.appendingPathComponent(name))
         weights[name] = u * 10
     }
     try JSONEncoder().encode(weights).write(to: folder.appendingPathComponent("weights.json"))
@@ -178,8 +180,10 @@ func expectFailure(_ options: SimulationOptions, containing fragment: String) {
     // Malformed .npy.
     let malformed = root.appendingPathComponent("malformed")
     try FileManager.default.createDirectory(at: malformed, withIntermediateDirectories: true)
-    try NpyFile.write(try NamedTensor(name: "a", shape: [3], values: [1, 2, 3]), to: malformed.appendingPathComponent("a.npy"))
-    try Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, 0xFF, 0xFF]).write(to: malformed.appendingPathComponent("b.npy"))
+    try NpyFile.write(
+        try NamedTensor(name: "a", shape: [3], values: [1, 2, 3]), to: malformed.appendingPathComponent("a.npy"))
+    try Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, 0xFF, 0xFF]).write(
+        to: malformed.appendingPathComponent("b.npy"))
     expectFailure(fileOptions(malformed), containing: "b.npy")
 
     // Layouts that differ between clients.
@@ -203,7 +207,8 @@ func expectFailure(_ options: SimulationOptions, containing fragment: String) {
     let mixed = root.appendingPathComponent("mixed")
     try FileManager.default.createDirectory(at: mixed, withIntermediateDirectories: true)
     try writeSafeTensorsFolder(mixed, clientCount: 2)
-    try NpyFile.write(try NamedTensor(name: "x", shape: [2], values: [1, 2]), to: mixed.appendingPathComponent("z.npy"))
+    try NpyFile.write(
+        try NamedTensor(name: "x", shape: [2], values: [1, 2]), to: mixed.appendingPathComponent("z.npy"))
     expectFailure(fileOptions(mixed), containing: "mixes")
 }
 

@@ -7,7 +7,8 @@ import Testing
     let plan = try GraphPlan.choose(
         clientCount: 200, graph: .harary, model: .semiHonest, corruptFraction: 0.05, dropoutBound: 0.1,
         threshold: nil)
-    let found = try ParameterFinder.find(clientCount: 200, corruptFraction: 0.05, dropoutFraction: 0.1, model: .semiHonest)
+    let found = try ParameterFinder.find(
+        clientCount: 200, corruptFraction: 0.05, dropoutFraction: 0.1, model: .semiHonest)
     #expect(plan.kind == .harary)
     #expect(plan.degree == found.degree)
     #expect(plan.threshold == found.threshold)
@@ -36,7 +37,8 @@ func completeGraphWithAThreatModelMeetsTheBounds(_ model: SecurityModel) throws 
     // Neighbouring thresholds are no better balanced: both margins cannot improve together.
     for t in [plan.threshold - 1, plan.threshold + 1] where (1...59).contains(t) {
         let other = try ParameterFinder.evaluate(
-            clientCount: 60, corruptFraction: 0.2, dropoutFraction: 0.2, model: model == .active ? .active : .semiHonest,
+            clientCount: 60, corruptFraction: 0.2, dropoutFraction: 0.2,
+            model: model == .active ? .active : .semiHonest,
             degree: 59, threshold: t)
         let worst = { (p: SecAggPlusParameters) in
             max(p.privacyFailure.value + Double(p.sigma), p.correctnessFailure.value + Double(p.eta))
