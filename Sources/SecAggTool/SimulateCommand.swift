@@ -11,8 +11,11 @@ struct SimulateCommand: ParsableCommand {
         abstract: "Run one secure aggregation in process, with dropouts, and verify the aggregate.",
         discussion: """
             Every message goes through the wire encoding. With no options: 100 clients × 100,000 values over \
-            Z_2^32, 10% of the clients dropping after share-keys. Exit code 0 only if the aggregate equals the \
-            plaintext sum of exactly the included clients.
+            Z_2^32, 10% of the clients dropping after share-keys. With --inputs DIR, each client's update file \
+            is clipped to ±c and quantized (stochastic rounding, largest safe scale for n, c and the ring), and \
+            the decoded mean of the included clients (weighted by weights.json) is checked against the planned \
+            worst-case error and written to --output. Exit code 0 only if the aggregate equals the plaintext \
+            sum of exactly the included clients (and, for files, the mean is within the planned error).
             """)
 
     @Option(help: "Number of clients n (default 100; with --inputs, the number of update files).")
@@ -43,7 +46,8 @@ struct SimulateCommand: ParsableCommand {
     var corrupt: Double?
 
     @Option(
-        name: .customLong("dropout-bound"), help: "Maximum dropout fraction δ for the parameter finder (default 0.05).")
+        name: .customLong("dropout-bound"),
+        help: "Maximum dropout fraction δ for the parameter finder (default: the larger of 0.05 and the --drop total).")
     var dropoutBound: Double?
 
     @Option(
