@@ -93,7 +93,14 @@ let package = Package(
             swiftSettings: executableSettings),
         .testTarget(
             name: "SecAggSimulationTests",
-            dependencies: ["SecAggSimulation", "SecureAggregation", "SecAggCrypto"],
+            dependencies: ["SecAggSimulation", "SecureAggregation", "SecAggCrypto", "SecAggGraph", "SecAggQuantization"],
+            swiftSettings: executableSettings),
+        .testTarget(
+            name: "SecAggToolTests",
+            dependencies: [
+                "SecAggTool", "SecAggSimulation", "SecureAggregation", "SecAggCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: executableSettings),
         .testTarget(
             name: "SecAggVectorsTests",

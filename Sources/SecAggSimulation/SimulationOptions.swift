@@ -43,29 +43,40 @@ public enum GraphChoice: String, Sendable, Hashable, Codable, CaseIterable {
 
 /// Everything `secagg simulate` can be asked to do.
 public struct SimulationOptions: Sendable {
-    /// n.
-    public var clientCount = 100
-    /// Synthetic vector length m (ignored with `inputsDirectory`).
-    public var vectorLength = 100_000
-    /// The ring of synthetic inputs (and of quantized file inputs).
+    /// The default cohort of the synthetic demo.
+    public static let defaultClientCount = 100
+    /// The default synthetic vector length.
+    public static let defaultVectorLength = 100_000
+    /// The default γ and δ handed to the parameter finder when only one of them is given.
+    public static let defaultFraction = 0.05
+    /// The default clip range of file inputs.
+    public static let defaultClip = 1.0
+
+    /// n; nil means 100 for synthetic inputs and the number of update files with `inputsDirectory` (when
+    /// set together with a directory, it must equal the file count).
+    public var clientCount: Int?
+    /// Synthetic vector length m; nil means 100,000. Must stay nil with `inputsDirectory`.
+    public var vectorLength: Int?
+    /// The ring of synthetic inputs, and the ring file inputs are quantized into.
     public var modulus: RingModulus = .powerOfTwo(bitWidth: 32)
-    /// t; nil picks it from the graph choice (finder) or ⌈2(n − 1)/3⌉ on the complete graph.
+    /// t; nil picks it from the graph choice (see ``GraphPlan/choose(clientCount:graph:model:corruptFraction:dropoutBound:threshold:)``).
     public var threshold: Int?
     /// Semi-honest or active.
     public var model: SecurityModel = .semiHonest
     /// Complete or Harary.
     public var graph: GraphChoice = .complete
-    /// γ for the parameter finder.
-    public var corruptFraction = 0.05
-    /// δ for the parameter finder.
-    public var dropoutBound = 0.05
+    /// γ for the parameter finder; nil means 0.05 (and, on the complete graph with δ also nil, the fixed
+    /// threshold ⌈2(n − 1)/3⌉ instead of the finder's conditions).
+    public var corruptFraction: Double?
+    /// δ for the parameter finder; nil as for `corruptFraction` (see ``effectiveDropoutBound``).
+    public var dropoutBound: Double?
     /// Dropout schedule.
     public var drops: [DropSpecification] = [DropSpecification(fraction: 0.1, round: .shareKeys)]
     /// A folder with one update file per client (`.npy` or `.safetensors`) and an optional weights.json.
     public var inputsDirectory: URL?
-    /// Clip range c for file inputs.
-    public var clip = 1.0
-    /// Where to write the decoded mean (file inputs).
+    /// Clip range c for file inputs; nil means 1. Must stay nil without `inputsDirectory`.
+    public var clip: Double?
+    /// Where to write the decoded mean (file inputs only): `.npy` (one tensor) or `.safetensors`.
     public var output: URL?
     /// Seed for everything random; nil draws one from the CSPRNG (and reports it).
     public var seed: UInt64?
@@ -74,6 +85,16 @@ public struct SimulationOptions: Sendable {
 
     /// Defaults: the demo (100 clients × 100,000 values, 10% dropping after share-keys).
     public init() {}
+
+    /// The δ handed to the finder: `dropoutBound` when given; otherwise, when the finder is used at all
+    /// (Harary graph, or γ given), the larger of 0.05 and the scheduled drop fraction (capped below 1), so
+    /// that `--graph harary --drop 0.3@share-keys` plans for the dropouts it simulates; nil otherwise.
+    public var effectiveDropoutBound: Double? {
+        if let dropoutBound { return dropoutBound }
+        guard graph == .harary || corruptFraction != nil else { return nil }
+        let scheduled = drops.reduce(0) { $0 + $1.fraction }
+        return min(max(Self.defaultFraction, scheduled), 0.99)
+    }
 }
 
 /// Errors of the simulator: one clear line each.
@@ -84,6 +105,8 @@ public enum SimulationError: Error, Hashable, Sendable, CustomStringConvertible 
     case file(path: String, reason: String)
     /// The protocol engine refused the configuration.
     case configuration(String)
+    /// No graph, threshold or quantization plan meets the request.
+    case infeasiblePlan(String)
 
     /// One line.
     public var description: String {
@@ -91,6 +114,7 @@ public enum SimulationError: Error, Hashable, Sendable, CustomStringConvertible 
         case let .invalidArgument(message): message
         case let .file(path, reason): "\(path): \(reason)"
         case let .configuration(message): message
+        case let .infeasiblePlan(message): "infeasible plan: \(message)"
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+public import SecAggGraph
 
 /// Compute time of one round.
 public struct RoundTiming: Sendable, Codable, Hashable {
@@ -72,6 +73,24 @@ public struct SimulationReport: Sendable, Codable {
     public var seed: UInt64
     /// Why the run did not complete, when it aborted.
     public var abortReason: String?
+    /// The largest |decoded mean − mean of the clipped inputs| allowed by the quantization plan for this
+    /// run's included clients and total weight (file inputs only).
+    public var errorBound: Double?
+    /// Coordinates of the included clients' inputs that lay outside [−c, c] and were clipped (file inputs
+    /// only); when non-zero, `maxAbsError` may exceed `errorBound`.
+    public var clippedValues: Int?
+    /// The fixed-point scale s of the quantization plan (file inputs only).
+    public var scale: Double?
+    /// How the threshold was chosen: "finder", "two-thirds" or "explicit".
+    public var thresholdRule: String?
+    /// log2 of the privacy failure bound of (k, t) under γ and δ, when a threat model was given (null: 0).
+    public var privacyFailureLog2: Log2Probability?
+    /// log2 of the correctness failure bound of (k, t) under γ and δ, when a threat model was given.
+    public var correctnessFailureLog2: Log2Probability?
+    /// Where the decoded mean was written.
+    public var output: String?
+    /// Why a completed run is not verified (the aggregate or the decoded mean is wrong).
+    public var verificationFailure: String?
 
     enum CodingKeys: String, CodingKey {
         case verified, clients, included, dropped, threshold, graph, model, length, modulus, timings, bytes, expansion
@@ -80,16 +99,32 @@ public struct SimulationReport: Sendable, Codable {
         case totalSeconds = "total_seconds"
         case seed
         case abortReason = "abort_reason"
+        case errorBound = "error_bound"
+        case clippedValues = "clipped_values"
+        case scale
+        case thresholdRule = "threshold_rule"
+        case privacyFailureLog2 = "privacy_failure_log2"
+        case correctnessFailureLog2 = "correctness_failure_log2"
+        case output
+        case verificationFailure = "verification_failure"
     }
 
     /// A short human summary.
     public var summary: String {
         var lines: [String] = []
-        let status = verified ? "VERIFIED" : (abortReason.map { "ABORTED: \($0)" } ?? "NOT VERIFIED")
+        let status =
+            verified
+            ? "VERIFIED"
+            : (abortReason.map { "ABORTED: \($0)" } ?? "NOT VERIFIED" + (verificationFailure.map { ": \($0)" } ?? ""))
         lines.append("secure aggregation: \(status)")
         lines.append(
             "  clients \(clients), included \(included), threshold \(threshold), graph \(graphKind) (k = \(graph)), model \(model)"
         )
+        if let privacyFailureLog2, let correctnessFailureLog2 {
+            lines.append(
+                "  threshold from \(thresholdRule ?? "?"): P[privacy failure] \(bound(privacyFailureLog2)), P[correctness failure] \(bound(correctnessFailureLog2))"
+            )
+        }
         lines.append("  vector length \(length) over \(modulus), seed \(seed)")
         let order = ["advertise-keys", "share-keys", "masked-input", "consistency-check", "unmasking"]
         let droppedText = order.compactMap { name in dropped[name].flatMap { $0 > 0 ? "\($0) at \(name)" : nil } }
@@ -102,10 +137,23 @@ public struct SimulationReport: Sendable, Codable {
             )
         }
         lines.append("  expansion (bytes sent / plain input bytes): \(format(expansion, 3))")
-        if let maxAbsError { lines.append("  max |mean error|: \(maxAbsError)") }
+        if let maxAbsError {
+            var line = "  max |decoded mean − Float64 mean|: \(maxAbsError)"
+            if let errorBound { line += " (planned worst case \(errorBound), scale \(scale ?? 0))" }
+            lines.append(line)
+            if let clippedValues, clippedValues > 0 {
+                lines.append("  \(clippedValues) input values were clipped to ±c: the bound holds for the clipped mean")
+            }
+        }
+        if let output { lines.append("  wrote the decoded mean to \(output)") }
         lines.append("  total \(format(totalSeconds, 2)) s")
         return lines.joined(separator: "\n")
     }
+}
+
+/// "≤ 2^-46.8", or "= 0" for probability zero.
+func bound(_ probability: Log2Probability) -> String {
+    probability.isZero ? "= 0" : "≤ \(probability)"
 }
 
 func format(_ value: Double, _ digits: Int) -> String {

@@ -1,12 +1,13 @@
 import Dispatch
-public import Foundation
-public import SecAggCrypto
-public import SecureAggregation
+import Foundation
+import SecAggCrypto
+import SecAggGraph
+import SecureAggregation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Where the clients' inputs come from.
@@ -79,7 +80,8 @@ public enum Simulator {
     /// Clients processed between server hand-offs: bounds the memory of replies in flight.
     static let batchSize = 64
 
-    /// Runs one session and verifies the aggregate against the plaintext sum of the included clients.
+    /// Runs one session and verifies the aggregate against the plaintext sum of the included clients. With
+    /// `inputsDirectory`, the clients' updates are quantized (``runFiles(_:directory:seed:masterSeed:progress:)``).
     public static func run(_ options: SimulationOptions, progress: (@Sendable (String) -> Void)? = nil)
         throws(SimulationError) -> SimulationReport
     {
@@ -88,33 +90,45 @@ public enum Simulator {
         var seedBytes = Array("secagg/simulate".utf8)
         appendLittleEndian(seed, to: &seedBytes)
         let masterSeed = Hkdf.sha256(seedBytes)
-        guard options.clientCount >= 2, options.clientCount <= SessionConfiguration.maximumClientCount else {
-            throw .invalidArgument("--clients must be in 2...\(SessionConfiguration.maximumClientCount)")
-        }
         do {
             try options.modulus.validate()
         } catch {
-            throw .invalidArgument("\(error)")
+            throw .invalidArgument("--bits/--modulus: \(error)")
         }
-        let source: any InputSource
-        guard options.vectorLength >= 1 else { throw .invalidArgument("--length must be at least 1") }
-        source = SyntheticInputs(
-            specifications: [InputSpecification(name: "input", length: options.vectorLength, modulus: options.modulus)],
+        if let directory = options.inputsDirectory {
+            return try runFiles(options, directory: directory, seed: seed, masterSeed: masterSeed, progress: progress)
+        }
+        guard options.clip == nil else { throw .invalidArgument("--clip applies only to file inputs (--inputs DIR)") }
+        guard options.output == nil else {
+            throw .invalidArgument("--output writes the decoded mean of file inputs: it needs --inputs DIR")
+        }
+        let n = options.clientCount ?? SimulationOptions.defaultClientCount
+        let length = options.vectorLength ?? SimulationOptions.defaultVectorLength
+        guard length >= 1, length <= SessionConfiguration.maximumVectorLength else {
+            throw .invalidArgument("--length must be in 1...\(SessionConfiguration.maximumVectorLength), got \(length)")
+        }
+        let source = SyntheticInputs(
+            specifications: [InputSpecification(name: "input", length: length, modulus: options.modulus)],
             seed: masterSeed)
-        return try run(options, source: source, seed: seed, masterSeed: masterSeed, progress: progress)
+        return try run(options, clientCount: n, source: source, seed: seed, masterSeed: masterSeed, progress: progress)
+            .report
     }
 
+    /// Runs one session over `source`; returns the report and the engine's result (nil after an abort).
     static func run(
-        _ options: SimulationOptions, source: any InputSource, seed: UInt64, masterSeed: [UInt8],
-        progress: (@Sendable (String) -> Void)?
-    ) throws(SimulationError) -> SimulationReport {
+        _ options: SimulationOptions, clientCount n: Int, source: any InputSource, seed: UInt64,
+        masterSeed: [UInt8], progress: (@Sendable (String) -> Void)?
+    ) throws(SimulationError) -> (report: SimulationReport, result: AggregationResult?) {
         let start = wallSeconds()
-        let n = options.clientCount
         guard let rngSeeded = try? DeterministicRandomGenerator(seed: masterSeed) else {
             throw .configuration("cannot seed the generator")
         }
         var rng = rngSeeded
-        let (graph, threshold) = try chooseGraph(options)
+        let graphPlan = try GraphPlan.choose(
+            clientCount: n, graph: options.graph, model: options.model, corruptFraction: options.corruptFraction,
+            dropoutBound: options.effectiveDropoutBound, threshold: options.threshold)
+        let graph = graphPlan.specification
+        let threshold = graphPlan.threshold
 
         // Configuration (and the PKI for the active model).
         var signingKeys: [Ed25519.PrivateKey?] = Array(repeating: nil, count: n + 1)
@@ -193,7 +207,8 @@ public enum Simulator {
                 index += batchSize
                 var batchInputs: [UInt32: [[UInt64]]] = [:]
                 if round == .maskedInputCollection {
-                    for (recipient, _) in batch where !clients[Int(recipient) - 1].gone
+                    for (recipient, _) in batch
+                    where !clients[Int(recipient) - 1].gone
                         && dropRound[Int(recipient)] != round
                     {
                         batchInputs[recipient] = try source.input(for: recipient)
@@ -279,28 +294,20 @@ public enum Simulator {
             ? 0 : Double(completedSenders.reduce(0) { $0 + sentPerClient[Int($1)] }) / Double(completedSenders.count)
         var droppedByName: [String: Int] = [:]
         for r in roundOrder { droppedByName[r.description] = dropped[r] ?? 0 }
-        return SimulationReport(
+        let report = SimulationReport(
             verified: verified, clients: n, included: included, dropped: droppedByName, threshold: threshold,
-            graph: configuration.degree, graphKind: options.graph.rawValue, model: options.model.description,
+            graph: configuration.degree, graphKind: graphPlan.kind.rawValue, model: options.model.description,
             length: source.specifications.reduce(0) { $0 + $1.length },
             modulus: source.specifications.map { $0.modulus.description }.joined(separator: ","),
             timings: Dictionary(uniqueKeysWithValues: timings.map { ($0.key.description, $0.value) }),
             bytes: Dictionary(uniqueKeysWithValues: traffic.map { ($0.key.description, $0.value) }),
             expansion: plainBytes > 0 ? meanSent / plainBytes : 0, maxAbsError: nil,
-            totalSeconds: wallSeconds() - start, seed: seed, abortReason: abortReason)
-    }
-
-    /// The graph and threshold for the options.
-    static func chooseGraph(_ options: SimulationOptions) throws(SimulationError) -> (GraphSpecification, Int) {
-        let n = options.clientCount
-        switch options.graph {
-        case .complete:
-            let t = options.threshold ?? max(1, Int((2.0 * Double(n - 1) / 3.0).rounded(.up)))
-            guard t >= 1, t <= n - 1 else { throw .invalidArgument("--threshold must be in 1...\(n - 1)") }
-            return (.complete, t)
-        case .harary:
-            throw .invalidArgument("--graph harary is not available yet")
-        }
+            totalSeconds: wallSeconds() - start, seed: seed, abortReason: abortReason,
+            thresholdRule: graphPlan.rule.rawValue, privacyFailureLog2: graphPlan.parameters?.privacyFailure,
+            correctnessFailureLog2: graphPlan.parameters?.correctnessFailure,
+            verificationFailure: server.result != nil && !verified
+                ? "the aggregate differs from the plaintext sum of the included clients" : nil)
+        return (report, server.result)
     }
 
     enum Outcome {

@@ -11,50 +11,62 @@ struct SimulateCommand: ParsableCommand {
         abstract: "Run one secure aggregation in process, with dropouts, and verify the aggregate.",
         discussion: """
             Every message goes through the wire encoding. With no options: 100 clients × 100,000 values over \
-            Z_2^32, 10% of the clients dropping after share-keys. Exit code 0 only if the aggregate equals the \
-            plaintext sum of exactly the included clients.
+            Z_2^32, 10% of the clients dropping after share-keys. With --inputs DIR, each client's update file \
+            is clipped to ±c and quantized (stochastic rounding, largest safe scale for n, c and the ring), and \
+            the decoded mean of the included clients (weighted by weights.json) is checked against the planned \
+            worst-case error and written to --output. Exit code 0 only if the aggregate equals the plaintext \
+            sum of exactly the included clients (and, for files, the mean is within the planned error).
             """)
 
-    @Option(help: "Number of clients n.")
-    var clients = 100
+    @Option(help: "Number of clients n (default 100; with --inputs, the number of update files).")
+    var clients: Int?
 
-    @Option(help: "Synthetic vector length m.")
-    var length = 100_000
+    @Option(help: "Synthetic vector length m (default 100000; not with --inputs).")
+    var length: Int?
 
-    @Option(help: "Element bit width b (ring Z_2^b, 1...64).")
+    @Option(help: "Element bit width b (ring Z_2^b, 1...64; default 32).")
     var bits: Int?
 
     @Option(help: "Integer modulus q (ring Z_q, 2...2^62) instead of --bits.")
     var modulus: UInt64?
 
-    @Option(help: "Shamir threshold t (default: from the plan).")
+    @Option(help: "Shamir threshold t (default: from the graph choice).")
     var threshold: Int?
 
     @Option(help: "Security model: semi-honest or active.")
     var model = "semi-honest"
 
-    @Option(help: "Communication graph: complete or harary.")
+    @Option(help: "Communication graph: complete or harary (k and t from the parameter finder).")
     var graph = "complete"
 
-    @Option(help: "Maximum corrupt fraction γ for the parameter finder.")
-    var corrupt = 0.05
+    @Option(
+        help:
+            "Maximum corrupt fraction γ for the parameter finder (default 0.05; with --graph complete, giving γ or δ picks t by the finder's bounds instead of ⌈2(n−1)/3⌉)."
+    )
+    var corrupt: Double?
 
-    @Option(name: .customLong("dropout-bound"), help: "Maximum dropout fraction δ for the parameter finder.")
-    var dropoutBound = 0.05
+    @Option(
+        name: .customLong("dropout-bound"),
+        help: "Maximum dropout fraction δ for the parameter finder (default: the larger of 0.05 and the --drop total).")
+    var dropoutBound: Double?
 
     @Option(
         name: .customLong("drop"),
-        help: "FRACTION@ROUND: that fraction of the clients stops answering at ROUND (advertise-keys, share-keys, masked-input, consistency-check, unmasking). Repeatable."
+        help:
+            "FRACTION@ROUND: that fraction of the clients stops answering at ROUND (advertise-keys, share-keys, masked-input, consistency-check, unmasking). Repeatable; default 0.1@share-keys."
     )
     var drops: [String] = []
 
-    @Option(help: "Folder with one .npy or .safetensors update per client (and optional weights.json).")
+    @Option(
+        help:
+            "Folder with one .npy or .safetensors update per client, sorted by file name, and an optional weights.json ({\"file name\": integer weight})."
+    )
     var inputs: String?
 
-    @Option(help: "Clip range c for file inputs.")
-    var clip = 1.0
+    @Option(help: "Clip range c for file inputs (default 1).")
+    var clip: Double?
 
-    @Option(help: "Write the decoded mean (.npy or .safetensors).")
+    @Option(help: "Write the decoded mean of the included clients (.npy for one tensor, or .safetensors).")
     var output: String?
 
     @Option(help: "Seed for a reproducible run.")
@@ -63,20 +75,21 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
-    func run() throws {
+    /// The library options these arguments ask for.
+    func makeOptions() throws -> SimulationOptions {
         var options = SimulationOptions()
         options.clientCount = clients
         options.vectorLength = length
-        if bits != nil && modulus != nil { throw ToolError("give --bits or --modulus, not both") }
-        if let modulus { options.modulus = .integer(modulus) }
-        if let bits { options.modulus = .powerOfTwo(bitWidth: bits) }
+        options.modulus = try parseModulus(bits: bits, modulus: modulus)
         options.threshold = threshold
         options.model = try parseModel(model)
         options.graph = try parseGraph(graph)
         options.corruptFraction = corrupt
         options.dropoutBound = dropoutBound
         do {
-            if !drops.isEmpty { options.drops = try drops.map { text throws(SimulationError) in try DropSpecification(parsing: text) } }
+            if !drops.isEmpty {
+                options.drops = try drops.map { text throws(SimulationError) in try DropSpecification(parsing: text) }
+            }
         } catch {
             throw ToolError(error.description)
         }
@@ -84,6 +97,11 @@ struct SimulateCommand: ParsableCommand {
         options.clip = clip
         options.output = output.map { URL(fileURLWithPath: $0) }
         options.seed = seed
+        return options
+    }
+
+    func run() throws {
+        let options = try makeOptions()
         let showProgress = !json && isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["CI"] == nil
         let progress: (@Sendable (String) -> Void)? =
             showProgress ? { @Sendable line in FileHandle.standardError.write(Data(("  … " + line + "\n").utf8)) } : nil
@@ -95,13 +113,25 @@ struct SimulateCommand: ParsableCommand {
         }
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(report.summary)
         }
         if !report.verified { throw ExitCode(2) }
     }
+}
+
+/// Parses --bits / --modulus (2^32 when neither is given).
+func parseModulus(bits: Int?, modulus: UInt64?) throws -> RingModulus {
+    if bits != nil && modulus != nil { throw ToolError("give --bits or --modulus, not both") }
+    let ring: RingModulus = modulus.map { .integer($0) } ?? .powerOfTwo(bitWidth: bits ?? 32)
+    do {
+        try ring.validate()
+    } catch {
+        throw ToolError(bits != nil ? "--bits must be in 1...64, got \(bits ?? 0)" : "--modulus: \(error)")
+    }
+    return ring
 }
 
 /// Parses --model.

@@ -11,7 +11,8 @@ func simulationVerifiesWithDropouts(_ model: SecurityModel) throws {
     options.model = model
     options.seed = 7
     options.drops = [
-        DropSpecification(fraction: 0.1, round: .shareKeys), DropSpecification(fraction: 0.1, round: .maskedInputCollection),
+        DropSpecification(fraction: 0.1, round: .shareKeys),
+        DropSpecification(fraction: 0.1, round: .maskedInputCollection),
     ]
     let report = try Simulator.run(options)
     #expect(report.verified)

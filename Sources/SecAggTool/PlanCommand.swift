@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import SecAggSimulation
+
+/// `secagg plan`: the quantization plan, graph, threshold and expected costs for a cohort.
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Plan a cohort: quantization (scale, worst-case error, bits), graph (k, t) and expected costs.",
+        discussion: """
+            The quantization plan has the largest scale at which the sum of n clipped updates cannot wrap; \
+            the graph and threshold come from the SecAgg+ parameter finder (privacy failure ≤ 2^-40, \
+            correctness failure ≤ 2^-20 for at most ⌊γn⌋ corrupt clients and ⌊δn⌋ dropouts).
+            """)
+
+    @Option(help: "Number of clients n.")
+    var clients = SimulationOptions.defaultClientCount
+
+    @Option(help: "Maximum corrupt fraction γ.")
+    var corrupt = SimulationOptions.defaultFraction
+
+    @Option(name: .customLong("dropout-bound"), help: "Maximum dropout fraction δ.")
+    var dropoutBound = SimulationOptions.defaultFraction
+
+    @Option(help: "Clip range c: coordinates are clipped to [−c, c].")
+    var clip = SimulationOptions.defaultClip
+
+    @Option(help: "Element bit width b (ring Z_2^b, 1...64; default 32).")
+    var bits: Int?
+
+    @Option(help: "Integer modulus q (ring Z_q, 2...2^62) instead of --bits.")
+    var modulus: UInt64?
+
+    @Option(help: "Security model: semi-honest or active.")
+    var model = "semi-honest"
+
+    @Option(help: "Model coordinates per update m.")
+    var length = SimulationOptions.defaultVectorLength
+
+    @Option(help: "Communication graph: harary (the finder's sparsest, may fall back to complete) or complete.")
+    var graph = "harary"
+
+    @Option(help: "Shamir threshold t instead of the finder's (its failure bounds are evaluated).")
+    var threshold: Int?
+
+    @Option(name: .customLong("max-weight"), help: "Largest FedAvg client weight W (weighted mean).")
+    var maximumWeight: Int?
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    /// The library options these arguments ask for.
+    func makeOptions() throws -> PlanOptions {
+        var options = PlanOptions()
+        options.clientCount = clients
+        options.corruptFraction = corrupt
+        options.dropoutBound = dropoutBound
+        options.clip = clip
+        options.modulus = try parseModulus(bits: bits, modulus: modulus)
+        options.model = try parseModel(model)
+        options.vectorLength = length
+        options.graph = try parseGraph(graph)
+        options.threshold = threshold
+        options.maximumWeight = maximumWeight
+        return options
+    }
+
+    func run() throws {
+        let report: PlanReport
+        do {
+            report = try Planner.plan(try makeOptions())
+        } catch let error as SimulationError {
+            throw ToolError(error.description)
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(report.description)
+        }
+    }
+}
