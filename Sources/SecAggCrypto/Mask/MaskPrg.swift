@@ -103,16 +103,47 @@ public struct MaskPrg: Sendable {
         }
     }
 
+    /// ``apply(to:elementOffset:modulus:subtract:)`` into 64-bit storage with a caller-owned keystream
+    /// buffer: the form for hot loops that apply thousands of masks to cache-sized tiles (no generic
+    /// dispatch, no allocation per call). Same validation, same output.
+    public func apply(
+        to buffer: UnsafeMutableBufferPointer<UInt64>, elementOffset: Int, modulus: RingModulus, subtract: Bool,
+        scratch: MaskScratch
+    ) throws(SecAggCryptoError) {
+        try modulus.validate()
+        let maximum = Self.maximumElementCount(for: modulus)
+        guard elementOffset >= 0, buffer.count <= maximum, elementOffset <= maximum - buffer.count else {
+            let (end, overflow) = elementOffset.addingReportingOverflow(buffer.count)
+            throw .maskLengthExceedsCounterSpace(elementCount: overflow ? .max : end, maximum: maximum)
+        }
+        guard buffer.count > 0 else { return }
+        try applyValidated(
+            to: buffer, elementOffset: elementOffset, modulus: modulus, subtract: subtract, chunk: scratch.pointer)
+    }
+
     /// ``apply(to:elementOffset:modulus:subtract:)`` after validation.
     private func applyValidated<S: MaskScalar>(
         to buffer: UnsafeMutableBufferPointer<S>, elementOffset: Int, modulus: RingModulus, subtract: Bool
     ) throws(SecAggCryptoError) {
+        let scratch = MaskScratch()
+        try applyValidated(
+            to: buffer, elementOffset: elementOffset, modulus: modulus, subtract: subtract, chunk: scratch.pointer)
+    }
+
+    /// The mapping itself; `chunk` holds ``MaskScratch/byteCount`` bytes.
+    @inline(__always)
+    private func applyValidated<S: MaskScalar>(
+        to buffer: UnsafeMutableBufferPointer<S>, elementOffset: Int, modulus: RingModulus, subtract: Bool,
+        chunk: UnsafeMutableRawPointer
+    ) throws(SecAggCryptoError) {
         let maximum = Self.maximumElementCount(for: modulus)
         if modulus.isPowerOfTwo {
             if modulus.wordByteCount == 4 {
-                applyPowerOfTwo(UInt32.self, to: buffer, elementOffset: elementOffset, modulus: modulus, subtract)
+                applyPowerOfTwo(
+                    UInt32.self, to: buffer, elementOffset: elementOffset, modulus: modulus, subtract, chunk: chunk)
             } else {
-                applyPowerOfTwo(UInt64.self, to: buffer, elementOffset: elementOffset, modulus: modulus, subtract)
+                applyPowerOfTwo(
+                    UInt64.self, to: buffer, elementOffset: elementOffset, modulus: modulus, subtract, chunk: chunk)
             }
         } else {
             guard elementOffset == 0 else {
@@ -121,8 +152,8 @@ public struct MaskPrg: Sendable {
             guard case let .integer(q) = modulus else { return }
             let ok =
                 modulus.wordByteCount == 4
-                ? applyRejection(UInt32.self, to: buffer, q: q, mask: modulus.elementMask, subtract)
-                : applyRejection(UInt64.self, to: buffer, q: q, mask: modulus.elementMask, subtract)
+                ? applyRejection(UInt32.self, to: buffer, q: q, mask: modulus.elementMask, subtract, chunk: chunk)
+                : applyRejection(UInt64.self, to: buffer, q: q, mask: modulus.elementMask, subtract, chunk: chunk)
             guard ok else { throw .maskLengthExceedsCounterSpace(elementCount: buffer.count, maximum: maximum) }
         }
     }
@@ -159,16 +190,12 @@ public struct MaskPrg: Sendable {
 
     private func applyPowerOfTwo<W: MaskScalar, S: MaskScalar>(
         _: W.Type, to buffer: UnsafeMutableBufferPointer<S>, elementOffset: Int, modulus: RingModulus,
-        _ subtract: Bool
+        _ subtract: Bool, chunk raw: UnsafeMutableRawPointer
     ) {
         let wordByteCount = MemoryLayout<W>.size
         let wordsPerChunk = Self.chunkByteCount / wordByteCount
         let wordsPerBlock = Self.blockByteCount / wordByteCount
-        let chunk = UnsafeMutablePointer<W>.allocate(capacity: wordsPerChunk + wordsPerBlock)
-        defer {
-            CSodiumShims_memzero(chunk, (wordsPerChunk + wordsPerBlock) * wordByteCount)
-            chunk.deallocate()
-        }
+        let chunk = raw.bindMemory(to: W.self, capacity: MaskScratch.byteCount / MemoryLayout<W>.size)
         let mask = S(truncatingIfNeeded: modulus.elementMask)
         var done = 0
         let total = buffer.count
@@ -199,14 +226,11 @@ public struct MaskPrg: Sendable {
     }
 
     private func applyRejection<W: MaskScalar, S: MaskScalar>(
-        _: W.Type, to buffer: UnsafeMutableBufferPointer<S>, q: UInt64, mask: UInt64, _ subtract: Bool
+        _: W.Type, to buffer: UnsafeMutableBufferPointer<S>, q: UInt64, mask: UInt64, _ subtract: Bool,
+        chunk raw: UnsafeMutableRawPointer
     ) -> Bool {
         let wordsPerChunk = Self.chunkByteCount / MemoryLayout<W>.size
-        let chunk = UnsafeMutablePointer<W>.allocate(capacity: wordsPerChunk)
-        defer {
-            CSodiumShims_memzero(chunk, Self.chunkByteCount)
-            chunk.deallocate()
-        }
+        let chunk = raw.bindMemory(to: W.self, capacity: MaskScratch.byteCount / MemoryLayout<W>.size)
         let blocksPerChunk = UInt64(Self.chunkByteCount / Self.blockByteCount)
         let wordMask = W(truncatingIfNeeded: mask)
         let qw = W(truncatingIfNeeded: q)
@@ -238,5 +262,25 @@ public struct MaskPrg: Sendable {
             }
         }
         return true
+    }
+}
+
+/// A keystream buffer for ``MaskPrg/apply(to:elementOffset:modulus:subtract:scratch:)``: one per thread,
+/// reused across calls, zeroised when released (it holds keystream, i.e. mask material).
+public final class MaskScratch {
+    /// Bytes held: one keystream chunk plus one block (a chunk may start mid-block).
+    public static let byteCount = MaskPrg.chunkByteCount + MaskPrg.blockByteCount
+
+    let pointer: UnsafeMutableRawPointer
+
+    /// Allocates the buffer.
+    public init() {
+        pointer = .allocate(byteCount: Self.byteCount, alignment: 64)
+        pointer.initializeMemory(as: UInt8.self, repeating: 0, count: Self.byteCount)
+    }
+
+    deinit {
+        CSodiumShims_memzero(pointer, Self.byteCount)
+        pointer.deallocate()
     }
 }

@@ -195,6 +195,18 @@ public struct ShamirReconstructor: Sendable {
         atChecks = xCoordinates.dropFirst(threshold).map { Self.coefficients(basis: basis, at: UInt64($0)) }
     }
 
+    /// A reconstructor from coefficients computed elsewhere (``ShamirReconstructorFamily``).
+    init(validCoordinates xCoordinates: [UInt32], threshold: Int, atZero: [UInt64], atChecks: [[UInt64]]) {
+        self.xCoordinates = xCoordinates
+        self.threshold = threshold
+        self.atZero = atZero
+        self.atChecks = atChecks
+    }
+
+    /// The coefficients (for tests comparing two ways of computing them): λ_i(0) of the basis, then the
+    /// coefficients evaluating the basis polynomial at each check coordinate.
+    var lagrangeCoefficients: (atZero: [UInt64], atChecks: [[UInt64]]) { (atZero, atChecks) }
+
     /// λ_i(z) = Π_{j≠i} (z − x_j) / (x_i − x_j). Coordinates are public, so variable time is fine.
     private static func coefficients(basis: [UInt64], at z: UInt64) -> [UInt64] {
         var result = [UInt64](repeating: 0, count: basis.count)
