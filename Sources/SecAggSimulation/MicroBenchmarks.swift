@@ -1,6 +1,6 @@
-public import Foundation
+import Foundation
 public import SecAggCrypto
-public import SecureAggregation
+import SecureAggregation
 
 /// Best-of-N wall-clock seconds of `body` after one warm-up run.
 private func bestSeconds(_ repetitions: Int, _ body: () throws -> Void) rethrows -> Double {
@@ -87,7 +87,9 @@ public enum ShamirBenchmark {
             let secrets = (0..<n).map { _ in SecretBytes(randomByteCount: 32, using: &rng) }
             var shares: [[ShamirShare]] = []
             let split = try bestSeconds(repetitions) {
-                shares = [try ShamirSecretSharing.split(secret: secrets[0], threshold: t, xCoordinates: xs, using: &rng)]
+                shares = [
+                    try ShamirSecretSharing.split(secret: secrets[0], threshold: t, xCoordinates: xs, using: &rng)
+                ]
             }
             for s in secrets.dropFirst() {
                 shares.append(try ShamirSecretSharing.split(secret: s, threshold: t, xCoordinates: xs, using: &rng))
@@ -103,7 +105,9 @@ public enum ShamirBenchmark {
                 family = try ShamirReconstructorFamily(xCoordinates: Array(xs.prefix(t + 2)))
             }
             let leaveOut = Array(xs.prefix(t + 2).dropFirst())
-            let derive = try bestSeconds(repetitions) { _ = try family.reconstructor(xCoordinates: leaveOut, threshold: t) }
+            let derive = try bestSeconds(repetitions) {
+                _ = try family.reconstructor(xCoordinates: leaveOut, threshold: t)
+            }
             // A session: owner u's shares come from everyone but u; the first t + 1 are used.
             func session(naive: Bool) throws -> Double {
                 try bestSeconds(0) {
@@ -116,7 +120,8 @@ public enum ShamirBenchmark {
                         if let c = cache[key] {
                             r = c
                         } else {
-                            r = try f?.reconstructor(xCoordinates: key, threshold: t)
+                            r =
+                                try f?.reconstructor(xCoordinates: key, threshold: t)
                                 ?? ShamirReconstructor(xCoordinates: key, threshold: t)
                             cache[key] = r
                         }
@@ -210,6 +215,74 @@ public enum WireBenchmark {
             return WireBenchmarkResult(
                 length: length, modulus: modulus.description, messageBytes: bytes.count, encodeSeconds: encode,
                 decodeSeconds: decode)
+        } catch let error as SimulationError {
+            throw error
+        } catch {
+            throw .configuration("\(error)")
+        }
+    }
+}
+
+/// Throughput of ``MaskApplication`` (the engine's masking loop) against raw keystream (`secagg bench apply`).
+public struct ApplyBenchmarkResult: Sendable, Codable, Hashable {
+    /// Masks applied.
+    public var masks: Int
+    /// m.
+    public var length: Int
+    /// Threads.
+    public var threads: Int
+    /// Keystream bytes expanded.
+    public var maskBytes: Double
+    /// Best wall-clock time of one application of all masks.
+    public var seconds: Double
+    /// Single-core raw keystream throughput measured in the same run (bytes/s).
+    public var keystreamBytesPerSecond: Double
+
+    /// The JSON keys.
+    public enum CodingKeys: String, CodingKey {
+        case masks, length, threads, seconds
+        case maskBytes = "mask_bytes"
+        case keystreamBytesPerSecond = "keystream_bytes_per_s"
+    }
+
+    /// seconds / (maskBytes / keystream throughput).
+    public var ratio: Double { seconds / (maskBytes / keystreamBytesPerSecond) }
+
+    /// Human-readable line.
+    public var textReport: String {
+        "apply: \(masks) masks × \(length) on \(threads) threads: \(seconds * 1e3) ms, "
+            + "\(maskBytes / seconds / 1e9) GB/s (\(MaskPrg.keystreamBackend)); libsodium keystream "
+            + "\(keystreamBytesPerSecond / 1e9) GB/s per core; "
+            + "ratio to the one-core floor \(ratio)"
+    }
+}
+
+/// `secagg bench apply`.
+public enum ApplyBenchmark {
+    /// Applies `masks` random masks to one vector of `length` elements of Z_2^bits.
+    public static func run(masks: Int, length: Int, bits: Int, threads: Int, repetitions: Int = 5)
+        throws(SimulationError) -> ApplyBenchmarkResult
+    {
+        guard masks >= 1, masks <= 1_000_000, length >= 1, length <= 1 << 26 else {
+            throw .invalidArgument("--masks must be in 1...10^6 and --length in 1...2^26")
+        }
+        let modulus = RingModulus.powerOfTwo(bitWidth: bits)
+        do {
+            try modulus.validate()
+            var rng = DeterministicRandomGenerator(testLabel: "bench apply")
+            let jobs = (0..<masks).map { j in
+                MaskJob(seed: SecretBytes(randomByteCount: 32, using: &rng), negate: j % 2 == 0)
+            }
+            let inputs = [InputSpecification(name: "input", length: length, modulus: modulus)]
+            var vectors = [[UInt64](repeating: 0, count: length)]
+            let seconds = try bestSeconds(repetitions) {
+                try MaskApplication.apply(jobs, to: &vectors, inputs: inputs, concurrency: threads)
+            }
+            let rate = try ProtocolBenchmark.measureKeystreamBytesPerSecond()
+            return ApplyBenchmarkResult(
+                masks: masks, length: length, threads: threads,
+                maskBytes: Double(masks) * Double(length) * Double(modulus.wordByteCount), seconds: seconds,
+                keystreamBytesPerSecond: rate)
         } catch let error as SimulationError {
             throw error
         } catch {

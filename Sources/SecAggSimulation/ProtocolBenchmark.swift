@@ -1,8 +1,8 @@
 import Dispatch
-public import Foundation
+import Foundation
 public import SecAggCrypto
 import SecAggGraph
-public import SecureAggregation
+import SecureAggregation
 
 #if canImport(Glibc)
     import Glibc
@@ -33,6 +33,9 @@ public struct ProtocolBenchmarkOptions: Sendable {
     /// The clients' ``SecAggClient/maskingConcurrency``. With 1 (the default), clients run side by side and
     /// each is timed by its thread's CPU time; above 1 they run one at a time, timed by the wall clock.
     public var clientMaskingConcurrency = 1
+    /// Clients run side by side (each on one thread) when ``clientMaskingConcurrency`` is 1; 1 runs them
+    /// one after the other, which keeps the other cores quiet while a client is timed.
+    public var clientsSideBySide = SystemInfo.activeProcessorCount
     /// Seed of everything random (keys, inputs, the dropout schedule).
     public var seed: UInt64 = 1
     /// Check the aggregate against the plaintext sum (outside the timings).
@@ -74,6 +77,10 @@ public struct ProtocolBenchmarkResult: Sendable, Codable, Hashable {
     public var maskBytesServer: Double
     /// Single-core throughput of raw keystream (``MaskPrg/rawKeystreamBenchmark(into:)``), bytes/s.
     public var keystreamBytesPerSecond: Double
+    /// The keystream implementation masks used ("openssl" or "libsodium", see ``MaskPrg/keystreamBackend``).
+    public var keystreamBackend: String
+    /// Single-core raw keystream throughput of that backend, bytes/s.
+    public var backendKeystreamBytesPerSecond: Double
     /// maskBytesClient / keystream throughput.
     public var floorClientSeconds: Double
     /// maskBytesServer / keystream throughput (one core).
@@ -106,6 +113,8 @@ public struct ProtocolBenchmarkResult: Sendable, Codable, Hashable {
         case maskBytesClient = "mask_bytes_client"
         case maskBytesServer = "mask_bytes_server"
         case keystreamBytesPerSecond = "keystream_bytes_per_s"
+        case keystreamBackend = "keystream_backend"
+        case backendKeystreamBytesPerSecond = "backend_keystream_bytes_per_s"
         case floorClientSeconds = "floor_client_s"
         case floorServerSeconds = "floor_server_s"
         case clientRatio = "client_ratio"
@@ -136,7 +145,8 @@ public struct ProtocolBenchmarkResult: Sendable, Codable, Hashable {
         server: \(fmt(serverSeconds)) s (unmasking \(fmt(serverUnmaskingSeconds)) s), floor \
         \(fmt(floorServerSeconds)) s (1 core), ratio \(fmt(serverRatio)) [\(fmt(maskBytesServer / 1e6)) MB keystream, \
         \(serverThreads) threads]
-        keystream: \(fmt(keystreamBytesPerSecond / 1e9)) GB/s per core; cores \(cores); \
+        keystream: libsodium \(fmt(keystreamBytesPerSecond / 1e9)) GB/s per core (the floor), masks use \
+        \(keystreamBackend) at \(fmt(backendKeystreamBytesPerSecond / 1e9)) GB/s; cores \(cores); \
         peak RSS \(fmt(Double(peakRssBytes) / 1_048_576)) MiB; verified \(verified); total \(fmt(totalSeconds)) s
         """
     }
@@ -209,6 +219,7 @@ public enum ProtocolBenchmark {
             throw .invalidArgument("\(error)")
         }
         let keystreamRate = try measureKeystreamBytesPerSecond()
+        let backendRate = try measureKeystreamBytesPerSecond(backend: true)
         var seedBytes = Array("secagg/bench/protocol".utf8)
         appendLittleEndian(options.seed, to: &seedBytes)
         let masterSeed = Hkdf.sha256(seedBytes)
@@ -247,7 +258,8 @@ public enum ProtocolBenchmark {
         var cursor = 0
         for drop in options.drops {
             guard drop.round != .consistencyCheck else {
-                throw .invalidArgument("--drop …@consistency-check needs the active model, which the benchmark does not run")
+                throw .invalidArgument(
+                    "--drop …@consistency-check needs the active model, which the benchmark does not run")
             }
             for _ in 0..<min(n - cursor, Int((drop.fraction * Double(n)).rounded())) {
                 dropRound[Int(order[cursor])] = drop.round
@@ -260,7 +272,7 @@ public enum ProtocolBenchmark {
         var serverSeconds = 0.0
         var unmaskingSeconds = 0.0
         let parallelClients = options.clientMaskingConcurrency <= 1
-        let threads = parallelClients ? SystemInfo.activeProcessorCount : 1
+        let threads = parallelClients ? max(1, options.clientsSideBySide) : 1
         var round = ProtocolRound.advertiseKeys
         var pending: [(recipient: UInt32, bytes: [UInt8])] = (1...UInt32(n)).map { ($0, []) }
         let rounds: [ProtocolRound] = [.advertiseKeys, .shareKeys, .maskedInputCollection, .unmasking]
@@ -351,6 +363,7 @@ public enum ProtocolBenchmark {
             clientMaskingSeconds: clientMaskingSeconds, serverSeconds: serverSeconds,
             serverUnmaskingSeconds: unmaskingSeconds, maskBytesClient: maskBytesClient,
             maskBytesServer: maskBytesServer, keystreamBytesPerSecond: keystreamRate,
+            keystreamBackend: MaskPrg.keystreamBackend, backendKeystreamBytesPerSecond: backendRate,
             floorClientSeconds: floorClient, floorServerSeconds: floorServer,
             clientRatio: floorClient > 0 ? clientSeconds / floorClient : 0,
             serverRatio: floorServer > 0 ? serverSeconds / floorServer : 0, cores: SystemInfo.activeProcessorCount,
@@ -452,8 +465,10 @@ public enum ProtocolBenchmark {
     }
 
     /// Single-core raw keystream throughput (bytes/s): best of 7 runs of 64 MiB produced 16 KiB at a time
-    /// (the chunk size the mask PRG uses, so the keystream stays in L1 as it does in the PRG).
-    public static func measureKeystreamBytesPerSecond() throws(SimulationError) -> Double {
+    /// (the chunk size the mask PRG uses, so the keystream stays in L1 as it does in the PRG), by libsodium
+    /// (``MaskPrg/rawKeystreamBenchmark(into:)``, the floor) or by the backend masks use.
+    public static func measureKeystreamBytesPerSecond(backend: Bool = false) throws(SimulationError) -> Double {
+        let scratch = MaskScratch()
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: MaskPrg.chunkByteCount, alignment: 64)
         defer { chunk.deallocate() }
         chunk.initializeMemory(as: UInt8.self, repeating: 0)
@@ -462,7 +477,11 @@ public enum ProtocolBenchmark {
         do {
             for run in 0..<8 {
                 let t0 = benchThreadCpuSeconds()
-                for _ in 0..<repetitions { try MaskPrg.rawKeystreamBenchmark(into: chunk) }
+                if backend {
+                    for _ in 0..<repetitions { try MaskPrg.rawBackendKeystreamBenchmark(into: chunk, scratch: scratch) }
+                } else {
+                    for _ in 0..<repetitions { try MaskPrg.rawKeystreamBenchmark(into: chunk) }
+                }
                 let elapsed = benchThreadCpuSeconds() - t0
                 if run > 0 { best = min(best, elapsed) }  // the first run warms up
             }

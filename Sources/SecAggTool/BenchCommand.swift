@@ -8,7 +8,7 @@ import SecureAggregation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks (use a release build).",
-        subcommands: [Mask.self, ProtocolSession.self, Shamir.self, Wire.self])
+        subcommands: [Mask.self, ProtocolSession.self, Shamir.self, Wire.self, Apply.self])
 
     /// `secagg bench mask [--length M] [--bits B] [--json]`
     struct Mask: ParsableCommand {
@@ -86,6 +86,11 @@ struct BenchCommand: ParsableCommand {
         @Option(name: .customLong("client-threads"), help: "Each client's masking threads (default 1).")
         var clientThreads = 1
 
+        @Option(
+            name: .customLong("side-by-side"),
+            help: "Clients run at once, one thread each (default: every core; 1 keeps the other cores quiet).")
+        var sideBySide: Int?
+
         @Option(help: "Seed of keys, inputs and dropout schedule.")
         var seed: UInt64 = 1
 
@@ -114,6 +119,10 @@ struct BenchCommand: ParsableCommand {
             }
             guard clientThreads >= 1 else { throw ToolError("--client-threads must be at least 1") }
             options.clientMaskingConcurrency = clientThreads
+            if let sideBySide {
+                guard sideBySide >= 1 else { throw ToolError("--side-by-side must be at least 1") }
+                options.clientsSideBySide = sideBySide
+            }
             options.seed = seed
             do {
                 options.drops = try drops.map { text throws(SimulationError) in
@@ -170,6 +179,34 @@ struct BenchCommand: ParsableCommand {
             do {
                 let result = try WireBenchmark.run(length: length, modulus: .powerOfTwo(bitWidth: bits))
                 print(json ? result.jsonReport : result.textReport)
+            } catch {
+                throw ToolError(error.description)
+            }
+        }
+    }
+
+    /// `secagg bench apply [--masks K] [--length M] [--bits B] [--threads T]`
+    struct Apply: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The engine's mask application (K masks onto one vector) against the keystream floor.")
+
+        @Option(help: "Masks K.")
+        var masks: Int = 100
+
+        @Option(help: "Vector length m.")
+        var length: Int = 100_000
+
+        @Option(help: "Element bit width b.")
+        var bits: Int = 32
+
+        @Option(help: "Threads (default 1).")
+        var threads: Int = 1
+
+        func run() throws {
+            do {
+                print(
+                    try ApplyBenchmark.run(masks: masks, length: length, bits: bits, threads: max(1, threads))
+                        .textReport)
             } catch {
                 throw ToolError(error.description)
             }

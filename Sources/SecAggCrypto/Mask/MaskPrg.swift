@@ -118,32 +118,35 @@ public struct MaskPrg: Sendable {
         }
         guard buffer.count > 0 else { return }
         try applyValidated(
-            to: buffer, elementOffset: elementOffset, modulus: modulus, subtract: subtract, chunk: scratch.pointer)
+            to: buffer, elementOffset: elementOffset, modulus: modulus, subtract: subtract, scratch: scratch)
     }
 
     /// ``apply(to:elementOffset:modulus:subtract:)`` after validation.
     private func applyValidated<S: MaskScalar>(
         to buffer: UnsafeMutableBufferPointer<S>, elementOffset: Int, modulus: RingModulus, subtract: Bool
     ) throws(SecAggCryptoError) {
-        let scratch = MaskScratch()
         try applyValidated(
-            to: buffer, elementOffset: elementOffset, modulus: modulus, subtract: subtract, chunk: scratch.pointer)
+            to: buffer, elementOffset: elementOffset, modulus: modulus, subtract: subtract, scratch: MaskScratch())
     }
 
-    /// The mapping itself; `chunk` holds ``MaskScratch/byteCount`` bytes.
+    /// The mapping itself, through the scratch's keystream buffer and backend context.
     @inline(__always)
     private func applyValidated<S: MaskScalar>(
         to buffer: UnsafeMutableBufferPointer<S>, elementOffset: Int, modulus: RingModulus, subtract: Bool,
-        chunk: UnsafeMutableRawPointer
+        scratch: MaskScratch
     ) throws(SecAggCryptoError) {
+        let chunk = scratch.pointer
+        let context = scratch.context
         let maximum = Self.maximumElementCount(for: modulus)
         if modulus.isPowerOfTwo {
             if modulus.wordByteCount == 4 {
                 applyPowerOfTwo(
-                    UInt32.self, to: buffer, elementOffset: elementOffset, modulus: modulus, subtract, chunk: chunk)
+                    UInt32.self, to: buffer, elementOffset: elementOffset, modulus: modulus, subtract, chunk: chunk,
+                    context: context)
             } else {
                 applyPowerOfTwo(
-                    UInt64.self, to: buffer, elementOffset: elementOffset, modulus: modulus, subtract, chunk: chunk)
+                    UInt64.self, to: buffer, elementOffset: elementOffset, modulus: modulus, subtract, chunk: chunk,
+                    context: context)
             }
         } else {
             guard elementOffset == 0 else {
@@ -152,23 +155,53 @@ public struct MaskPrg: Sendable {
             guard case let .integer(q) = modulus else { return }
             let ok =
                 modulus.wordByteCount == 4
-                ? applyRejection(UInt32.self, to: buffer, q: q, mask: modulus.elementMask, subtract, chunk: chunk)
-                : applyRejection(UInt64.self, to: buffer, q: q, mask: modulus.elementMask, subtract, chunk: chunk)
+                ? applyRejection(
+                    UInt32.self, to: buffer, q: q, mask: modulus.elementMask, subtract, chunk: chunk, context: context)
+                : applyRejection(
+                    UInt64.self, to: buffer, q: q, mask: modulus.elementMask, subtract, chunk: chunk, context: context)
             guard ok else { throw .maskLengthExceedsCounterSpace(elementCount: buffer.count, maximum: maximum) }
         }
     }
 
     // MARK: Keystream
 
-    /// Writes `byteCount` keystream bytes starting at block `counter` into `out`.
+    /// Writes `byteCount` keystream bytes starting at block `counter` into `out`, through the scratch's
+    /// backend context (nil: libsodium).
     @inline(__always)
-    private func keystream(into out: UnsafeMutableRawPointer, byteCount: Int, counter: UInt32) {
+    private func keystream(
+        into out: UnsafeMutableRawPointer, byteCount: Int, counter: UInt32, context: UnsafeMutableRawPointer?
+    ) {
         seed.withUnsafeBytes { key in
             nonce.withUnsafeBytes { n in
                 // Cannot fail: key and nonce sizes are fixed and the counter range was checked.
-                _ = CSodiumShims_chacha20_ietf_keystream(out, byteCount, n.baseAddress, counter, key.baseAddress)
+                _ = CSodiumShims_chacha20_ietf_keystream_with(
+                    context, out, byteCount, n.baseAddress, counter, key.baseAddress)
             }
         }
+    }
+
+    /// The keystream implementation masks use: "openssl" when libcrypto's ChaCha20 was found at run time
+    /// and passed the start-up self-test against libsodium (same RFC 8439 keystream, faster on AVX-512 and
+    /// AVX2 machines), else "libsodium". `SECAGG_PRG_BACKEND=libsodium` forces libsodium.
+    public static var keystreamBackend: String {
+        CSodiumShims_fast_chacha20_available() != 0 ? "openssl" : "libsodium"
+    }
+
+    /// Turns the faster backend off (or back on, if it is available) for the whole process: for tests and
+    /// benchmarks that compare the two. Outputs never depend on it.
+    public static func setFastKeystreamBackend(enabled: Bool) {
+        CSodiumShims_fast_chacha20_set_disabled(enabled ? 0 : 1)
+    }
+
+    /// Benchmark: fills `buffer` with keystream through the backend masks use (see ``keystreamBackend``),
+    /// all-zero key and nonce; the counterpart of ``rawKeystreamBenchmark(into:)``.
+    public static func rawBackendKeystreamBenchmark(into buffer: UnsafeMutableRawBufferPointer, scratch: MaskScratch)
+        throws(SecAggCryptoError)
+    {
+        try Sodium.ensureInitialized()
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        let status = CSodiumShims_fast_chacha20_stream(scratch.context, base, buffer.count)
+        guard status == 0 else { throw .underlyingSodiumError(function: "chacha20 keystream", code: status) }
     }
 
     /// Raw keystream bytes (for tests and vectors): `byteCount` bytes from block 0.
@@ -190,7 +223,7 @@ public struct MaskPrg: Sendable {
 
     private func applyPowerOfTwo<W: MaskScalar, S: MaskScalar>(
         _: W.Type, to buffer: UnsafeMutableBufferPointer<S>, elementOffset: Int, modulus: RingModulus,
-        _ subtract: Bool, chunk raw: UnsafeMutableRawPointer
+        _ subtract: Bool, chunk raw: UnsafeMutableRawPointer, context: UnsafeMutableRawPointer?
     ) {
         let wordByteCount = MemoryLayout<W>.size
         let wordsPerChunk = Self.chunkByteCount / wordByteCount
@@ -209,9 +242,24 @@ public struct MaskPrg: Sendable {
             let take = min(wordsPerChunk, total - done)
             let words = take + skip
             let blocks = (words + wordsPerBlock - 1) / wordsPerBlock
-            keystream(into: chunk, byteCount: blocks * Self.blockByteCount, counter: counter)
+            keystream(into: chunk, byteCount: blocks * Self.blockByteCount, counter: counter, context: context)
             let source = chunk + skip
             let target = buffer.baseAddress.unsafelyUnwrapped + done
+            #if _endian(little)
+                // 64-bit storage (the engine's): the vectorized C loop.
+                if S.self == UInt64.self {
+                    let out = UnsafeMutableRawPointer(target).assumingMemoryBound(to: UInt64.self)
+                    if W.self == UInt32.self {
+                        let words = UnsafeRawPointer(source).assumingMemoryBound(to: UInt32.self)
+                        CSodiumShims_mask_add_words32(out, words, take, modulus.elementMask, subtract ? 1 : 0)
+                    } else {
+                        let words = UnsafeRawPointer(source).assumingMemoryBound(to: UInt64.self)
+                        CSodiumShims_mask_add_words64(out, words, take, modulus.elementMask, subtract ? 1 : 0)
+                    }
+                    done += take
+                    continue
+                }
+            #endif
             if subtract {
                 for i in 0..<take {
                     target[i] = (target[i] &- S(truncatingIfNeeded: W(littleEndian: source[i]))) & mask
@@ -227,7 +275,7 @@ public struct MaskPrg: Sendable {
 
     private func applyRejection<W: MaskScalar, S: MaskScalar>(
         _: W.Type, to buffer: UnsafeMutableBufferPointer<S>, q: UInt64, mask: UInt64, _ subtract: Bool,
-        chunk raw: UnsafeMutableRawPointer
+        chunk raw: UnsafeMutableRawPointer, context: UnsafeMutableRawPointer?
     ) -> Bool {
         let wordsPerChunk = Self.chunkByteCount / MemoryLayout<W>.size
         let chunk = raw.bindMemory(to: W.self, capacity: MaskScratch.byteCount / MemoryLayout<W>.size)
@@ -241,7 +289,9 @@ public struct MaskPrg: Sendable {
         let target = buffer.baseAddress.unsafelyUnwrapped
         while done < total {
             guard counter + blocksPerChunk <= Self.maximumBlockCount else { return false }
-            keystream(into: chunk, byteCount: Self.chunkByteCount, counter: UInt32(truncatingIfNeeded: counter))
+            keystream(
+                into: chunk, byteCount: Self.chunkByteCount, counter: UInt32(truncatingIfNeeded: counter),
+                context: context)
             counter += blocksPerChunk
             var i = 0
             while i < wordsPerChunk && done < total {
@@ -272,15 +322,19 @@ public final class MaskScratch {
     public static let byteCount = MaskPrg.chunkByteCount + MaskPrg.blockByteCount
 
     let pointer: UnsafeMutableRawPointer
+    /// This thread's context of the faster keystream backend (nil: libsodium).
+    let context: UnsafeMutableRawPointer?
 
-    /// Allocates the buffer.
+    /// Allocates the buffer (and a backend context when the faster backend is available).
     public init() {
         pointer = .allocate(byteCount: Self.byteCount, alignment: 64)
         pointer.initializeMemory(as: UInt8.self, repeating: 0, count: Self.byteCount)
+        context = CSodiumShims_fast_chacha20_context_new()
     }
 
     deinit {
         CSodiumShims_memzero(pointer, Self.byteCount)
         pointer.deallocate()
+        CSodiumShims_fast_chacha20_context_free(context)
     }
 }
