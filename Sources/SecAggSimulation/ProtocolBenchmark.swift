@@ -89,6 +89,19 @@ public struct ProtocolBenchmarkResult: Sendable, Codable, Hashable {
     public var clientRatio: Double
     /// serverSeconds / floorServerSeconds (below 1 only with more than one core).
     public var serverRatio: Double
+    /// One X25519 key agreement on one core, measured in the same run (seconds).
+    public var x25519Seconds: Double
+    /// Key agreements one client performs, mean over the included clients: one per live neighbour to
+    /// encrypt shares, one per neighbour that shared keys to decrypt them, and one per such neighbour for
+    /// the pairwise mask seed.
+    public var clientAgreements: Double
+    /// Key agreements the server performs: one per (dropped-after-sharing, included neighbour) pair.
+    public var serverAgreements: Int
+    /// floorClientSeconds + clientAgreements · x25519Seconds: the client's cost if masking ran at raw
+    /// keystream speed and nothing but key agreement came on top.
+    public var floorClientWithAgreementsSeconds: Double
+    /// clientSeconds / floorClientWithAgreementsSeconds.
+    public var clientRatioWithAgreements: Double
     /// Processors available.
     public var cores: Int
     /// Threads the server used.
@@ -119,6 +132,11 @@ public struct ProtocolBenchmarkResult: Sendable, Codable, Hashable {
         case floorServerSeconds = "floor_server_s"
         case clientRatio = "client_ratio"
         case serverRatio = "server_ratio"
+        case x25519Seconds = "x25519_s"
+        case clientAgreements = "client_agreements"
+        case serverAgreements = "server_agreements"
+        case floorClientWithAgreementsSeconds = "floor_client_with_agreements_s"
+        case clientRatioWithAgreements = "client_ratio_with_agreements"
         case cores
         case serverThreads = "server_threads"
         case clientThreads = "client_threads"
@@ -141,7 +159,9 @@ public struct ProtocolBenchmarkResult: Sendable, Codable, Hashable {
         protocol: n=\(clients) m=\(length) \(modulus) \(graph) (k=\(degree), t=\(threshold)), \
         \(included) included, \(droppedAfterSharing) dropped after sharing keys
         client: \(fmt(clientSeconds)) s (masking \(fmt(clientMaskingSeconds)) s), floor \(fmt(floorClientSeconds)) s, \
-        ratio \(fmt(clientRatio)) [\(fmt(maskBytesClient / 1e6)) MB keystream]
+        ratio \(fmt(clientRatio)) [\(fmt(maskBytesClient / 1e6)) MB keystream]; with \(fmt(clientAgreements)) X25519 \
+        at \(fmt(x25519Seconds * 1e6)) µs: floor \(fmt(floorClientWithAgreementsSeconds)) s, ratio \
+        \(fmt(clientRatioWithAgreements))
         server: \(fmt(serverSeconds)) s (unmasking \(fmt(serverUnmaskingSeconds)) s), floor \
         \(fmt(floorServerSeconds)) s (1 core), ratio \(fmt(serverRatio)) [\(fmt(maskBytesServer / 1e6)) MB keystream, \
         \(serverThreads) threads]
@@ -220,6 +240,7 @@ public enum ProtocolBenchmark {
         }
         let keystreamRate = try measureKeystreamBytesPerSecond()
         let backendRate = try measureKeystreamBytesPerSecond(backend: true)
+        let x25519 = measureX25519Seconds()
         var seedBytes = Array("secagg/bench/protocol".utf8)
         appendLittleEndian(options.seed, to: &seedBytes)
         let masterSeed = Hkdf.sha256(seedBytes)
@@ -335,11 +356,21 @@ public enum ProtocolBenchmark {
             throw .configuration("\(error)")
         }
         let bytesPerMask = expectedKeystreamBytes(spec)
+        let u1 = Set(server.liveClients(after: .advertiseKeys))
         var clientMasks = 0
-        for u in u3 { clientMasks += 1 + communicationGraph.neighbours(of: u).filter { u2.contains($0) }.count }
+        var clientAgreements = 0
+        for u in u3 {
+            let neighbours = communicationGraph.neighbours(of: u)
+            let shared = neighbours.filter { u2.contains($0) }.count
+            clientMasks += 1 + shared
+            clientAgreements += neighbours.filter { u1.contains($0) }.count + 2 * shared
+        }
         var serverMasks = u3.count
+        var serverAgreements = 0
         for u in u2 where !u3.contains(u) {
-            serverMasks += communicationGraph.neighbours(of: u).filter { u3.contains($0) }.count
+            let pairs = communicationGraph.neighbours(of: u).filter { u3.contains($0) }.count
+            serverMasks += pairs
+            serverAgreements += pairs
         }
         let included = result.includedClients
         let clientSeconds = included.isEmpty ? 0 : included.reduce(0) { $0 + cpu[Int($1)] } / Double(included.count)
@@ -355,6 +386,8 @@ public enum ProtocolBenchmark {
             verified = expected == result.vectors
         }
         let floorClient = maskBytesClient / keystreamRate
+        let meanAgreements = included.isEmpty ? 0 : Double(clientAgreements) / Double(included.count)
+        let floorWithAgreements = floorClient + meanAgreements * x25519
         let floorServer = maskBytesServer / keystreamRate
         return ProtocolBenchmarkResult(
             clients: n, length: spec.length, modulus: spec.modulus.description, graph: options.graph.rawValue,
@@ -366,7 +399,11 @@ public enum ProtocolBenchmark {
             keystreamBackend: MaskPrg.keystreamBackend, backendKeystreamBytesPerSecond: backendRate,
             floorClientSeconds: floorClient, floorServerSeconds: floorServer,
             clientRatio: floorClient > 0 ? clientSeconds / floorClient : 0,
-            serverRatio: floorServer > 0 ? serverSeconds / floorServer : 0, cores: SystemInfo.activeProcessorCount,
+            serverRatio: floorServer > 0 ? serverSeconds / floorServer : 0, x25519Seconds: x25519,
+            clientAgreements: meanAgreements, serverAgreements: serverAgreements,
+            floorClientWithAgreementsSeconds: floorWithAgreements,
+            clientRatioWithAgreements: floorWithAgreements > 0 ? clientSeconds / floorWithAgreements : 0,
+            cores: SystemInfo.activeProcessorCount,
             serverThreads: max(1, options.serverConcurrency), clientThreads: max(1, options.clientMaskingConcurrency),
             peakRssBytes: peakResidentBytes(), verified: verified, totalSeconds: benchWallSeconds() - start)
     }
@@ -489,6 +526,20 @@ public enum ProtocolBenchmark {
             throw .configuration("\(error)")
         }
         return Double(repetitions * MaskPrg.chunkByteCount) / best
+    }
+
+    /// One X25519 agreement on this thread: best of 5 runs of 100 (seconds).
+    public static func measureX25519Seconds() -> Double {
+        var rng = DeterministicRandomGenerator(testLabel: "bench x25519")
+        let key = X25519.PrivateKey(using: &rng)
+        let peer = X25519.PrivateKey(using: &rng).publicKey
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let t0 = benchThreadCpuSeconds()
+            for _ in 0..<100 { _ = try? key.sharedSecret(with: peer) }
+            best = min(best, (benchThreadCpuSeconds() - t0) / 100)
+        }
+        return best
     }
 
     /// Peak resident set size of this process, in bytes.
