@@ -49,7 +49,9 @@ static int fast_keystream(void *ctx, unsigned char *out, size_t byteCount, const
     iv[2] = (unsigned char)(counter >> 16);
     iv[3] = (unsigned char)(counter >> 24);
     memcpy(iv + 4, nonce12, 12);
-    if (fast.init(ctx, fast.cipher, NULL, key32, iv) != 1) return -1;
+    /* The cipher was bound when the context was made: re-keying with a NULL cipher skips OpenSSL 3's
+       per-call provider set-up (10-20% of a 16 KiB chunk). */
+    if (fast.init(ctx, NULL, NULL, key32, iv) != 1) return -1;
     sodium_memzero(iv, sizeof iv);
     while (byteCount > 0) {
         size_t n = byteCount < sizeof(fast_zeroes) ? byteCount : sizeof(fast_zeroes);
@@ -61,13 +63,24 @@ static int fast_keystream(void *ctx, unsigned char *out, size_t byteCount, const
     return 0;
 }
 
+/* A libcrypto cipher context bound to ChaCha20 (no key yet), or NULL. */
+static void *fast_bound_context(void) {
+    void *ctx = fast.ctx_new();
+    if (ctx == NULL) return NULL;
+    if (fast.init(ctx, fast.cipher, NULL, NULL, NULL) != 1) {
+        fast.ctx_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
 #ifdef FAST_CHACHA_DLOPEN
 static pthread_once_t fast_once = PTHREAD_ONCE_INIT;
 
 /* Compares libcrypto with libsodium on the RFC 8439 §2.4.2 key/nonce/counter and on other keys,
    counters and lengths (whole blocks, a partial block, several 16 KiB chunks). */
 static int fast_self_test(void) {
-    void *ctx = fast.ctx_new();
+    void *ctx = fast_bound_context();
     if (ctx == NULL) return 0;
     unsigned char key[32], nonce[12];
     static unsigned char a[3 * 16384 + 100], b[3 * 16384 + 100];
@@ -144,7 +157,7 @@ void *CSodiumShims_fast_chacha20_context_new(void) {
     if (!CSodiumShims_fast_chacha20_available()) return NULL;
     struct fast_context *c = calloc(1, sizeof *c);
     if (c == NULL) return NULL;
-    c->ctx = fast.ctx_new();
+    c->ctx = fast_bound_context();
     if (c->ctx == NULL) {
         free(c);
         return NULL;
