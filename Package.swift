@@ -109,3 +109,20 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// package-benchmark suites (Benchmarks/), only with SECAGG_ENABLE_BENCHMARKING=1, so that default builds, tests
+// and CI never resolve the dependency: `SECAGG_ENABLE_BENCHMARKING=1 swift package benchmark --target ProtocolBenchmarks`.
+// `secagg bench …` is the dependency-free suite.
+if Context.environment["SECAGG_ENABLE_BENCHMARKING"] == "1" {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.1", traits: ["MallocInterposer"]))
+    package.targets.append(
+        .executableTarget(
+            name: "ProtocolBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "package-benchmark"),
+                "SecAggSimulation", "SecureAggregation", "SecAggCrypto",
+            ],
+            path: "Benchmarks/ProtocolBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]))
+}

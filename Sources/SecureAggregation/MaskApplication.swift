@@ -23,37 +23,33 @@ public struct MaskJob: Sendable {
 
 /// Applies many masks to vectors, optionally on several threads, without one buffer per mask.
 ///
-/// For Z_{2^b} (and power-of-two q) the vector is cut into cache-sized tiles; each worker takes tiles and
-/// applies every mask to its tile using the PRG's random access, so the tile stays in cache and no extra
-/// buffer is needed. Rejection-sampled rings have no random access: workers split the masks instead and
-/// each sums into its own accumulator, merged at the end (memory: workers × vector length).
+/// The work is a grid of (tile, group of masks) items. For Z_{2^b} (and power-of-two q) a tile is a
+/// cache-sized slice of the vector and every mask of the group is generated for that slice only, through
+/// the PRG's random access, so the slice stays in cache while the keystream streams past it. Workers take
+/// items from a shared counter (so a core slowed by other load simply takes fewer); worker 0 adds straight
+/// into the vector and every other worker into one accumulator of its own, merged at the end. Memory is
+/// therefore (workers − 1) × vector length, whatever the number of masks. Rejection-sampled rings have
+/// no random access: their tile is the whole vector and an item is one group of masks.
 public enum MaskApplication {
-    /// Elements per tile: 64 KiB of UInt64, plus at most 32 KiB of keystream, stays in L2.
+    /// Elements per tile: 64 KiB of UInt64 target plus a 16 KiB keystream chunk stay in L2.
     public static let tileElementCount = 8192
+    /// Items per worker the grid aims for: enough for the shared counter to balance uneven cores.
+    static let itemsPerWorker = 24
 
     /// vectors[i] ±= PRG(job.seed, stream i) for every job, in each vector's ring.
     public static func apply(
         _ jobs: [MaskJob], to vectors: inout [[UInt64]], inputs: [InputSpecification], concurrency: Int = 1
     ) throws(SecAggCryptoError) {
-        let prgs = try prepare(jobs, streams: inputs.count)
+        guard !jobs.isEmpty else { return }
+        let negate = jobs.map(\.negate)
         for (i, spec) in inputs.enumerated() where i < vectors.count {
-            let streamPrgs = prgs.map { $0[i] }
+            var prgs: [MaskPrg] = []
+            prgs.reserveCapacity(jobs.count)
+            for job in jobs { prgs.append(try MaskPrg(seed: job.seed, stream: UInt32(i))) }
             try vectors[i].withUnsafeMutableBufferPointer { (buffer) throws(SecAggCryptoError) in
-                try apply(
-                    streamPrgs, negate: jobs.map(\.negate), to: buffer, modulus: spec.modulus, concurrency: concurrency)
+                try apply(prgs, negate: negate, to: buffer, modulus: spec.modulus, concurrency: concurrency)
             }
         }
-    }
-
-    private static func prepare(_ jobs: [MaskJob], streams: Int) throws(SecAggCryptoError) -> [[MaskPrg]] {
-        var out: [[MaskPrg]] = []
-        out.reserveCapacity(jobs.count)
-        for job in jobs {
-            var perStream: [MaskPrg] = []
-            for s in 0..<streams { perStream.append(try MaskPrg(seed: job.seed, stream: UInt32(s))) }
-            out.append(perStream)
-        }
-        return out
     }
 
     /// Applies the PRGs to one buffer.
@@ -62,62 +58,134 @@ public enum MaskApplication {
         concurrency: Int
     ) throws(SecAggCryptoError) {
         guard !prgs.isEmpty, buffer.count > 0 else { return }
-        let workers = max(1, concurrency)
-        if modulus.isPowerOfTwo {
-            let tiles = (buffer.count + tileElementCount - 1) / tileElementCount
-            let errors = ErrorBox()
-            nonisolated(unsafe) let target = buffer
-            let body: @Sendable (Int) -> Void = { tile in
-                let start = tile * tileElementCount
-                let end = min(start + tileElementCount, target.count)
-                let slice = UnsafeMutableBufferPointer(rebasing: target[start..<end])
-                for (prg, neg) in zip(prgs, negate) {
+        let length = buffer.count
+        let tileLength = modulus.isPowerOfTwo ? tileElementCount : length
+        let tiles = (length + tileLength - 1) / tileLength
+        let workers = max(1, min(concurrency, tiles * prgs.count))
+
+        if workers == 1 {
+            // Everything on the calling thread, tile by tile: no accumulator, one scratch buffer.
+            let scratch = MaskScratch()
+            for tile in 0..<tiles {
+                let start = tile * tileLength
+                let slice = UnsafeMutableBufferPointer(rebasing: buffer[start..<min(start + tileLength, length)])
+                for j in prgs.indices {
+                    try prgs[j].apply(
+                        to: slice, elementOffset: start, modulus: modulus, subtract: negate[j], scratch: scratch)
+                }
+            }
+            return
+        }
+
+        // Groups of masks per tile so that the grid has about itemsPerWorker items per worker.
+        let groups = min(prgs.count, max(1, (workers * itemsPerWorker + tiles - 1) / tiles))
+        let groupSize = (prgs.count + groups - 1) / groups
+        let items = tiles * groups
+        let accumulators = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: (workers - 1) * length)
+        accumulators.initialize(repeating: 0)
+        defer { accumulators.deallocate() }
+        nonisolated(unsafe) let target = buffer
+        nonisolated(unsafe) let acc = accumulators
+        let counter = WorkCounter(limit: items)
+        let errors = ErrorBox()
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let mine =
+                w == 0 ? target : UnsafeMutableBufferPointer(rebasing: acc[((w - 1) * length)..<(w * length)])
+            let scratch = MaskScratch()
+            while let item = counter.next() {
+                let tile = item / groups
+                let group = item % groups
+                let start = tile * tileLength
+                let slice = UnsafeMutableBufferPointer(rebasing: mine[start..<min(start + tileLength, length)])
+                var j = group * groupSize
+                let end = min(j + groupSize, prgs.count)
+                while j < end {
                     do throws(SecAggCryptoError) {
-                        try prg.apply(to: slice, elementOffset: start, modulus: modulus, subtract: neg)
+                        try prgs[j].apply(
+                            to: slice, elementOffset: start, modulus: modulus, subtract: negate[j], scratch: scratch)
                     } catch {
                         errors.set(error)
+                        counter.stop()
                     }
+                    j += 1
                 }
             }
-            if workers == 1 || tiles == 1 {
-                for tile in 0..<tiles { body(tile) }
-            } else {
-                DispatchQueue.concurrentPerform(iterations: tiles, execute: body)
-            }
-            if let error = errors.error { throw error }
-        } else {
-            if workers == 1 || prgs.count == 1 {
-                for (prg, neg) in zip(prgs, negate) {
-                    try prg.apply(to: buffer, elementOffset: 0, modulus: modulus, subtract: neg)
+        }
+        if let error = errors.error { throw error }
+        // Merge the accumulators, in parallel over disjoint ranges of the vector.
+        let mergeTiles = (length + tileElementCount - 1) / tileElementCount
+        DispatchQueue.concurrentPerform(iterations: min(workers, mergeTiles)) { part in
+            let parts = min(workers, mergeTiles)
+            let lower = length * part / parts
+            let upper = length * (part + 1) / parts
+            for w in 1..<workers {
+                let base = (w - 1) * length
+                if modulus.isPowerOfTwo {
+                    let mask = modulus.elementMask
+                    for k in lower..<upper { target[k] = (target[k] &+ acc[base + k]) & mask }
+                } else {
+                    for k in lower..<upper { target[k] = modulus.add(target[k], acc[base + k]) }
                 }
-                return
-            }
-            // Split the masks among workers; each accumulates its share of the masks into its own buffer.
-            let groups = min(workers, prgs.count)
-            let length = buffer.count
-            let accumulators = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: groups * length)
-            accumulators.initialize(repeating: 0)
-            defer { accumulators.deallocate() }
-            nonisolated(unsafe) let acc = accumulators
-            let errors = ErrorBox()
-            DispatchQueue.concurrentPerform(iterations: groups) { g in
-                let mine = UnsafeMutableBufferPointer(rebasing: acc[(g * length)..<((g + 1) * length)])
-                var j = g
-                while j < prgs.count {
-                    do throws(SecAggCryptoError) {
-                        try prgs[j].apply(to: mine, elementOffset: 0, modulus: modulus, subtract: negate[j])
-                    } catch {
-                        errors.set(error)
-                    }
-                    j += groups
-                }
-            }
-            if let error = errors.error { throw error }
-            for g in 0..<groups {
-                for k in 0..<length { buffer[k] = modulus.add(buffer[k], acc[g * length + k]) }
             }
         }
     }
+}
+
+/// Runs independent work items on several threads.
+enum ParallelWork {
+    /// Calls `body(i)` for every i in 0..<count on up to `concurrency` threads, items taken in batches of
+    /// `batch` from a shared counter.
+    static func forEach(count: Int, concurrency: Int, batch: Int = 16, _ body: @Sendable (Int) -> Void) {
+        guard count > 0 else { return }
+        let workers = max(1, min(concurrency, (count + batch - 1) / batch))
+        if workers == 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        let batches = (count + batch - 1) / batch
+        let counter = WorkCounter(limit: batches)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let b = counter.next() {
+                for i in (b * batch)..<min((b + 1) * batch, count) { body(i) }
+            }
+        }
+    }
+
+    /// `transform(i)` for every i in 0..<count, computed on up to `concurrency` threads, in order.
+    static func map<T: Sendable>(count: Int, concurrency: Int, batch: Int = 16, _ transform: @Sendable (Int) -> T)
+        -> [T]
+    {
+        let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: max(count, 1))
+        results.initialize(repeating: nil)
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
+        nonisolated(unsafe) let slots = results
+        forEach(count: count, concurrency: concurrency, batch: batch) { i in slots[i] = transform(i) }
+        return (0..<count).compactMap { results[$0] }
+    }
+}
+
+/// A shared counter handing out item numbers 0..<limit.
+final class WorkCounter: @unchecked Sendable {
+    private let lock = NSLockLike()
+    private var nextItem = 0
+    private var limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    /// The next item, or nil when all were handed out (or the work was stopped).
+    func next() -> Int? {
+        lock.withLock {
+            guard nextItem < limit else { return nil }
+            defer { nextItem += 1 }
+            return nextItem
+        }
+    }
+
+    /// Hands out no further items.
+    func stop() { lock.withLock { limit = 0 } }
 }
 
 /// Collects the first error thrown by a worker.

@@ -9,6 +9,9 @@ struct SessionDriver {
     /// Client u does not answer the server's message of this round (and is gone from then on).
     var dropAt: [UInt32: ProtocolRound] = [:]
     var seedLabel = "driver"
+    /// Threads the clients use to mask and the server to unmask.
+    var clientMaskingConcurrency = 1
+    var serverUnmaskingConcurrency = 2
 
     struct Outcome {
         var result: AggregationResult?
@@ -51,12 +54,13 @@ struct SessionDriver {
     func run() throws -> Outcome {
         var rng = DeterministicRandomGenerator(testLabel: seedLabel)
         var server = try SecAggServer(configuration: configuration)
-        server.unmaskingConcurrency = 2
+        server.unmaskingConcurrency = serverUnmaskingConcurrency
         var clients: [UInt32: SecAggClient] = [:]
         var outcome = Outcome(server: server)
         for u in 1...UInt32(configuration.clientCount) {
             clients[u] = try SecAggClient(
                 configuration: configuration, index: u, input: inputs[u] ?? [], signingKey: signingKeys[u])
+            clients[u]!.maskingConcurrency = clientMaskingConcurrency
         }
         var gone = Set<UInt32>()
         for u in clients.keys.sorted() {

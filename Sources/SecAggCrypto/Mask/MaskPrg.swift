@@ -103,16 +103,50 @@ public struct MaskPrg: Sendable {
         }
     }
 
+    /// ``apply(to:elementOffset:modulus:subtract:)`` into 64-bit storage with a caller-owned keystream
+    /// buffer: the form for hot loops that apply thousands of masks to cache-sized tiles (no generic
+    /// dispatch, no allocation per call). Same validation, same output.
+    public func apply(
+        to buffer: UnsafeMutableBufferPointer<UInt64>, elementOffset: Int, modulus: RingModulus, subtract: Bool,
+        scratch: MaskScratch
+    ) throws(SecAggCryptoError) {
+        try modulus.validate()
+        let maximum = Self.maximumElementCount(for: modulus)
+        guard elementOffset >= 0, buffer.count <= maximum, elementOffset <= maximum - buffer.count else {
+            let (end, overflow) = elementOffset.addingReportingOverflow(buffer.count)
+            throw .maskLengthExceedsCounterSpace(elementCount: overflow ? .max : end, maximum: maximum)
+        }
+        guard buffer.count > 0 else { return }
+        try applyValidated(
+            to: buffer, elementOffset: elementOffset, modulus: modulus, subtract: subtract, scratch: scratch)
+    }
+
     /// ``apply(to:elementOffset:modulus:subtract:)`` after validation.
     private func applyValidated<S: MaskScalar>(
         to buffer: UnsafeMutableBufferPointer<S>, elementOffset: Int, modulus: RingModulus, subtract: Bool
     ) throws(SecAggCryptoError) {
+        try applyValidated(
+            to: buffer, elementOffset: elementOffset, modulus: modulus, subtract: subtract, scratch: MaskScratch())
+    }
+
+    /// The mapping itself, through the scratch's keystream buffer and backend context.
+    @inline(__always)
+    private func applyValidated<S: MaskScalar>(
+        to buffer: UnsafeMutableBufferPointer<S>, elementOffset: Int, modulus: RingModulus, subtract: Bool,
+        scratch: MaskScratch
+    ) throws(SecAggCryptoError) {
+        let chunk = scratch.pointer
+        let context = scratch.context
         let maximum = Self.maximumElementCount(for: modulus)
         if modulus.isPowerOfTwo {
             if modulus.wordByteCount == 4 {
-                applyPowerOfTwo(UInt32.self, to: buffer, elementOffset: elementOffset, modulus: modulus, subtract)
+                applyPowerOfTwo(
+                    UInt32.self, to: buffer, elementOffset: elementOffset, modulus: modulus, subtract, chunk: chunk,
+                    context: context)
             } else {
-                applyPowerOfTwo(UInt64.self, to: buffer, elementOffset: elementOffset, modulus: modulus, subtract)
+                applyPowerOfTwo(
+                    UInt64.self, to: buffer, elementOffset: elementOffset, modulus: modulus, subtract, chunk: chunk,
+                    context: context)
             }
         } else {
             guard elementOffset == 0 else {
@@ -121,23 +155,53 @@ public struct MaskPrg: Sendable {
             guard case let .integer(q) = modulus else { return }
             let ok =
                 modulus.wordByteCount == 4
-                ? applyRejection(UInt32.self, to: buffer, q: q, mask: modulus.elementMask, subtract)
-                : applyRejection(UInt64.self, to: buffer, q: q, mask: modulus.elementMask, subtract)
+                ? applyRejection(
+                    UInt32.self, to: buffer, q: q, mask: modulus.elementMask, subtract, chunk: chunk, context: context)
+                : applyRejection(
+                    UInt64.self, to: buffer, q: q, mask: modulus.elementMask, subtract, chunk: chunk, context: context)
             guard ok else { throw .maskLengthExceedsCounterSpace(elementCount: buffer.count, maximum: maximum) }
         }
     }
 
     // MARK: Keystream
 
-    /// Writes `byteCount` keystream bytes starting at block `counter` into `out`.
+    /// Writes `byteCount` keystream bytes starting at block `counter` into `out`, through the scratch's
+    /// backend context (nil: libsodium).
     @inline(__always)
-    private func keystream(into out: UnsafeMutableRawPointer, byteCount: Int, counter: UInt32) {
+    private func keystream(
+        into out: UnsafeMutableRawPointer, byteCount: Int, counter: UInt32, context: UnsafeMutableRawPointer?
+    ) {
         seed.withUnsafeBytes { key in
             nonce.withUnsafeBytes { n in
                 // Cannot fail: key and nonce sizes are fixed and the counter range was checked.
-                _ = CSodiumShims_chacha20_ietf_keystream(out, byteCount, n.baseAddress, counter, key.baseAddress)
+                _ = CSodiumShims_chacha20_ietf_keystream_with(
+                    context, out, byteCount, n.baseAddress, counter, key.baseAddress)
             }
         }
+    }
+
+    /// The keystream implementation masks use: "openssl" when libcrypto's ChaCha20 was found at run time
+    /// and passed the start-up self-test against libsodium (same RFC 8439 keystream, faster on AVX-512 and
+    /// AVX2 machines), else "libsodium". `SECAGG_PRG_BACKEND=libsodium` forces libsodium.
+    public static var keystreamBackend: String {
+        CSodiumShims_fast_chacha20_available() != 0 ? "openssl" : "libsodium"
+    }
+
+    /// Turns the faster backend off (or back on, if it is available) for the whole process: for tests and
+    /// benchmarks that compare the two. Outputs never depend on it.
+    public static func setFastKeystreamBackend(enabled: Bool) {
+        CSodiumShims_fast_chacha20_set_disabled(enabled ? 0 : 1)
+    }
+
+    /// Benchmark: fills `buffer` with keystream through the backend masks use (see ``keystreamBackend``),
+    /// all-zero key and nonce; the counterpart of ``rawKeystreamBenchmark(into:)``.
+    public static func rawBackendKeystreamBenchmark(into buffer: UnsafeMutableRawBufferPointer, scratch: MaskScratch)
+        throws(SecAggCryptoError)
+    {
+        try Sodium.ensureInitialized()
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        let status = CSodiumShims_fast_chacha20_stream(scratch.context, base, buffer.count)
+        guard status == 0 else { throw .underlyingSodiumError(function: "chacha20 keystream", code: status) }
     }
 
     /// Raw keystream bytes (for tests and vectors): `byteCount` bytes from block 0.
@@ -159,16 +223,12 @@ public struct MaskPrg: Sendable {
 
     private func applyPowerOfTwo<W: MaskScalar, S: MaskScalar>(
         _: W.Type, to buffer: UnsafeMutableBufferPointer<S>, elementOffset: Int, modulus: RingModulus,
-        _ subtract: Bool
+        _ subtract: Bool, chunk raw: UnsafeMutableRawPointer, context: UnsafeMutableRawPointer?
     ) {
         let wordByteCount = MemoryLayout<W>.size
         let wordsPerChunk = Self.chunkByteCount / wordByteCount
         let wordsPerBlock = Self.blockByteCount / wordByteCount
-        let chunk = UnsafeMutablePointer<W>.allocate(capacity: wordsPerChunk + wordsPerBlock)
-        defer {
-            CSodiumShims_memzero(chunk, (wordsPerChunk + wordsPerBlock) * wordByteCount)
-            chunk.deallocate()
-        }
+        let chunk = raw.bindMemory(to: W.self, capacity: MaskScratch.byteCount / MemoryLayout<W>.size)
         let mask = S(truncatingIfNeeded: modulus.elementMask)
         var done = 0
         let total = buffer.count
@@ -182,9 +242,24 @@ public struct MaskPrg: Sendable {
             let take = min(wordsPerChunk, total - done)
             let words = take + skip
             let blocks = (words + wordsPerBlock - 1) / wordsPerBlock
-            keystream(into: chunk, byteCount: blocks * Self.blockByteCount, counter: counter)
+            keystream(into: chunk, byteCount: blocks * Self.blockByteCount, counter: counter, context: context)
             let source = chunk + skip
             let target = buffer.baseAddress.unsafelyUnwrapped + done
+            #if _endian(little)
+                // 64-bit storage (the engine's): the vectorized C loop.
+                if S.self == UInt64.self {
+                    let out = UnsafeMutableRawPointer(target).assumingMemoryBound(to: UInt64.self)
+                    if W.self == UInt32.self {
+                        let words = UnsafeRawPointer(source).assumingMemoryBound(to: UInt32.self)
+                        CSodiumShims_mask_add_words32(out, words, take, modulus.elementMask, subtract ? 1 : 0)
+                    } else {
+                        let words = UnsafeRawPointer(source).assumingMemoryBound(to: UInt64.self)
+                        CSodiumShims_mask_add_words64(out, words, take, modulus.elementMask, subtract ? 1 : 0)
+                    }
+                    done += take
+                    continue
+                }
+            #endif
             if subtract {
                 for i in 0..<take {
                     target[i] = (target[i] &- S(truncatingIfNeeded: W(littleEndian: source[i]))) & mask
@@ -199,14 +274,11 @@ public struct MaskPrg: Sendable {
     }
 
     private func applyRejection<W: MaskScalar, S: MaskScalar>(
-        _: W.Type, to buffer: UnsafeMutableBufferPointer<S>, q: UInt64, mask: UInt64, _ subtract: Bool
+        _: W.Type, to buffer: UnsafeMutableBufferPointer<S>, q: UInt64, mask: UInt64, _ subtract: Bool,
+        chunk raw: UnsafeMutableRawPointer, context: UnsafeMutableRawPointer?
     ) -> Bool {
         let wordsPerChunk = Self.chunkByteCount / MemoryLayout<W>.size
-        let chunk = UnsafeMutablePointer<W>.allocate(capacity: wordsPerChunk)
-        defer {
-            CSodiumShims_memzero(chunk, Self.chunkByteCount)
-            chunk.deallocate()
-        }
+        let chunk = raw.bindMemory(to: W.self, capacity: MaskScratch.byteCount / MemoryLayout<W>.size)
         let blocksPerChunk = UInt64(Self.chunkByteCount / Self.blockByteCount)
         let wordMask = W(truncatingIfNeeded: mask)
         let qw = W(truncatingIfNeeded: q)
@@ -217,7 +289,9 @@ public struct MaskPrg: Sendable {
         let target = buffer.baseAddress.unsafelyUnwrapped
         while done < total {
             guard counter + blocksPerChunk <= Self.maximumBlockCount else { return false }
-            keystream(into: chunk, byteCount: Self.chunkByteCount, counter: UInt32(truncatingIfNeeded: counter))
+            keystream(
+                into: chunk, byteCount: Self.chunkByteCount, counter: UInt32(truncatingIfNeeded: counter),
+                context: context)
             counter += blocksPerChunk
             var i = 0
             while i < wordsPerChunk && done < total {
@@ -238,5 +312,29 @@ public struct MaskPrg: Sendable {
             }
         }
         return true
+    }
+}
+
+/// A keystream buffer for ``MaskPrg/apply(to:elementOffset:modulus:subtract:scratch:)``: one per thread,
+/// reused across calls, zeroised when released (it holds keystream, i.e. mask material).
+public final class MaskScratch {
+    /// Bytes held: one keystream chunk plus one block (a chunk may start mid-block).
+    public static let byteCount = MaskPrg.chunkByteCount + MaskPrg.blockByteCount
+
+    let pointer: UnsafeMutableRawPointer
+    /// This thread's context of the faster keystream backend (nil: libsodium).
+    let context: UnsafeMutableRawPointer?
+
+    /// Allocates the buffer (and a backend context when the faster backend is available).
+    public init() {
+        pointer = .allocate(byteCount: Self.byteCount, alignment: 64)
+        pointer.initializeMemory(as: UInt8.self, repeating: 0, count: Self.byteCount)
+        context = CSodiumShims_fast_chacha20_context_new()
+    }
+
+    deinit {
+        CSodiumShims_memzero(pointer, Self.byteCount)
+        pointer.deallocate()
+        CSodiumShims_fast_chacha20_context_free(context)
     }
 }

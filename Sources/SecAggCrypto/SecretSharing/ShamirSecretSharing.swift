@@ -125,20 +125,49 @@ public enum ShamirSecretSharing {
                 coefficients[j * threshold + i] = candidate
             }
         }
+        // Horner's rule, four x-coordinates at a time: four independent multiply chains keep the multiplier
+        // busy (one chain is bound by the latency of each step). Same arithmetic, same values.
         var shares: [ShamirShare] = []
         shares.reserveCapacity(xCoordinates.count)
-        for x in xCoordinates {
-            let xv = UInt64(x)
-            let values = SecretBytes(byteCount: 8 * chunks) { out in
+        var ys = [UInt64](repeating: 0, count: 4 * chunks)
+        defer { secureZero(&ys) }
+        var start = 0
+        while start < xCoordinates.count {
+            let count = min(4, xCoordinates.count - start)
+            let x0 = UInt64(xCoordinates[start])
+            let x1 = count > 1 ? UInt64(xCoordinates[start + 1]) : x0
+            let x2 = count > 2 ? UInt64(xCoordinates[start + 2]) : x0
+            let x3 = count > 3 ? UInt64(xCoordinates[start + 3]) : x0
+            coefficients.withUnsafeBufferPointer { c in
                 for j in 0..<chunks {
-                    var y: UInt64 = 0
-                    for i in stride(from: threshold - 1, through: 0, by: -1) {
-                        y = Mersenne61.add(Mersenne61.multiply(y, xv), coefficients[j * threshold + i])
+                    var y0: UInt64 = 0
+                    var y1: UInt64 = 0
+                    var y2: UInt64 = 0
+                    var y3: UInt64 = 0
+                    var i = threshold - 1
+                    while i >= 0 {
+                        let a = c[j * threshold + i]
+                        y0 = Mersenne61.add(Mersenne61.multiply(y0, x0), a)
+                        y1 = Mersenne61.add(Mersenne61.multiply(y1, x1), a)
+                        y2 = Mersenne61.add(Mersenne61.multiply(y2, x2), a)
+                        y3 = Mersenne61.add(Mersenne61.multiply(y3, x3), a)
+                        i -= 1
                     }
-                    out.storeBytes(of: y.littleEndian, toByteOffset: 8 * j, as: UInt64.self)
+                    ys[j] = y0
+                    ys[chunks + j] = y1
+                    ys[2 * chunks + j] = y2
+                    ys[3 * chunks + j] = y3
                 }
             }
-            shares.append(ShamirShare(validX: x, values: values))
+            for k in 0..<count {
+                let values = SecretBytes(byteCount: 8 * chunks) { out in
+                    for j in 0..<chunks {
+                        out.storeBytes(of: ys[k * chunks + j].littleEndian, toByteOffset: 8 * j, as: UInt64.self)
+                    }
+                }
+                shares.append(ShamirShare(validX: xCoordinates[start + k], values: values))
+            }
+            start += count
         }
         return shares
     }
@@ -194,6 +223,18 @@ public struct ShamirReconstructor: Sendable {
         atZero = Self.coefficients(basis: basis, at: 0)
         atChecks = xCoordinates.dropFirst(threshold).map { Self.coefficients(basis: basis, at: UInt64($0)) }
     }
+
+    /// A reconstructor from coefficients computed elsewhere (``ShamirReconstructorFamily``).
+    init(validCoordinates xCoordinates: [UInt32], threshold: Int, atZero: [UInt64], atChecks: [[UInt64]]) {
+        self.xCoordinates = xCoordinates
+        self.threshold = threshold
+        self.atZero = atZero
+        self.atChecks = atChecks
+    }
+
+    /// The coefficients (for tests comparing two ways of computing them): λ_i(0) of the basis, then the
+    /// coefficients evaluating the basis polynomial at each check coordinate.
+    var lagrangeCoefficients: (atZero: [UInt64], atChecks: [[UInt64]]) { (atZero, atChecks) }
 
     /// λ_i(z) = Π_{j≠i} (z − x_j) / (x_i − x_j). Coordinates are public, so variable time is fine.
     private static func coefficients(basis: [UInt64], at z: UInt64) -> [UInt64] {

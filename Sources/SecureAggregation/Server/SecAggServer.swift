@@ -333,7 +333,9 @@ public struct SecAggServer: Sendable {
                 transition(to: .aborted(error))
                 throw error
             }
-            outbox.broadcast = (.keysBroadcast(configurationDigest: configurationDigest, keys: broadcast), Array(current))
+            outbox.broadcast = (
+                .keysBroadcast(configurationDigest: configurationDigest, keys: broadcast), Array(current)
+            )
             advertised = [:]
             for k in keys { advertised[k.index] = k }
             transition(to: .collecting(.shareKeys))
@@ -410,53 +412,74 @@ public struct SecAggServer: Sendable {
             throw .invalidConfiguration(reason: "rounds missing")
         }
         let t = configuration.threshold
-        var cache = LagrangeCache()
-        var jobs: [MaskJob] = []
-        // Self masks of every included client.
+        let workers = max(1, unmaskingConcurrency)
+        // Every secret to reconstruct, in the order errors are reported: self-mask seeds of the included
+        // clients, then masking keys of the clients that dropped after sharing keys.
+        var requests: [ReconstructionRequest] = []
         for u in u3 {
-            let shares = selfMaskShares[u] ?? []
-            guard shares.count >= t else {
-                throw .insufficientShares(owner: u, kind: .selfMaskSeed, available: shares.count, threshold: t)
-            }
-            let seed = try cache.reconstruct(shares, threshold: t, owner: u, kind: .selfMaskSeed)
-            jobs.append(MaskJob(seed: seed, negate: true))
+            requests.append(ReconstructionRequest(owner: u, kind: .selfMaskSeed, shares: selfMaskShares[u] ?? []))
+        }
+        for u in u2 where !u3.contains(u) {
+            requests.append(ReconstructionRequest(owner: u, kind: .maskingKey, shares: maskingKeyShares[u] ?? []))
         }
         selfMaskShares = [:]
-        // Pairwise masks between clients that dropped after sharing keys and their surviving neighbours.
-        var dropped: [(owner: UInt32, key: X25519.PrivateKey)] = []
-        for u in u2 where !u3.contains(u) {
-            let shares = maskingKeyShares[u] ?? []
-            guard shares.count >= t else {
-                throw .insufficientShares(owner: u, kind: .maskingKey, available: shares.count, threshold: t)
-            }
-            let secret = try cache.reconstruct(shares, threshold: t, owner: u, kind: .maskingKey)
-            guard let key = try? X25519.PrivateKey(rawRepresentation: secret),
-                let advertisedKey = advertised[u], key.publicKey == advertisedKey.maskingKey
-            else {
-                // The reconstructed key must match the key the client advertised in round 0.
-                throw .reconstructionFailed(owner: u, kind: .maskingKey)
-            }
-            dropped.append((u, key))
-        }
         maskingKeyShares = [:]
+        let secrets = LagrangeCache.reconstructAll(requests, threshold: t, concurrency: workers)
+
+        // Self masks of every included client; the masking keys must match the keys advertised in round 0.
+        // Errors in request order, as if the secrets were reconstructed one after the other.
+        var jobs: [MaskJob] = []
+        var dropped: [(owner: UInt32, key: X25519.PrivateKey)] = []
+        for (request, result) in zip(requests, secrets) {
+            let secret = try result.get()
+            switch request.kind {
+            case .selfMaskSeed:
+                jobs.append(MaskJob(seed: secret, negate: true))
+            case .maskingKey:
+                let u = request.owner
+                guard let key = try? X25519.PrivateKey(rawRepresentation: secret),
+                    let advertisedKey = advertised[u], key.publicKey == advertisedKey.maskingKey
+                else {
+                    throw .reconstructionFailed(owner: u, kind: .maskingKey)
+                }
+                dropped.append((u, key))
+            }
+        }
+        // Pairwise masks between clients that dropped after sharing keys and their surviving neighbours
+        // (pairs of two dropped clients cancel and are never expanded). One X25519 + HKDF per pair, on
+        // every core.
+        var pairs: [(key: X25519.PrivateKey, owner: UInt32, peer: UInt32, peerKey: X25519.PublicKey)] = []
         for (u, key) in dropped {
             for v in neighbours(of: u) where u3.contains(v) {
                 guard let peer = advertised[v] else { continue }
-                do {
-                    let shared = try key.sharedSecret(with: peer.maskingKey)
-                    let seed = try KeyDerivation.pairwiseMaskSeed(sharedSecret: shared, sessionId: sessionId, u, v)
-                    // v added +PRG(s_uv) when u < v and −PRG(s_uv) when u > v; undo it.
-                    jobs.append(MaskJob(seed: seed, negate: u < v))
-                } catch {
-                    throw .crypto(error)
-                }
+                pairs.append((key, u, v, peer.maskingKey))
+            }
+        }
+        let sid = sessionId
+        let pairList = pairs
+        let derived = ParallelWork.map(count: pairList.count, concurrency: workers) {
+            (i) -> Result<MaskJob, SecAggCryptoError> in
+            let (key, u, v, peerKey) = pairList[i]
+            do throws(SecAggCryptoError) {
+                let shared = try key.sharedSecret(with: peerKey)
+                let seed = try KeyDerivation.pairwiseMaskSeed(sharedSecret: shared, sessionId: sid, u, v)
+                // v added +PRG(s_uv) when u < v and −PRG(s_uv) when u > v; undo it.
+                return .success(MaskJob(seed: seed, negate: u < v))
+            } catch {
+                return .failure(error)
+            }
+        }
+        jobs.reserveCapacity(jobs.count + derived.count)
+        for result in derived {
+            switch result {
+            case let .success(job): jobs.append(job)
+            case let .failure(error): throw .crypto(error)
             }
         }
         var vectors = sum
         sum = []
         do {
-            try MaskApplication.apply(
-                jobs, to: &vectors, inputs: configuration.inputs, concurrency: unmaskingConcurrency)
+            try MaskApplication.apply(jobs, to: &vectors, inputs: configuration.inputs, concurrency: workers)
         } catch {
             throw .crypto(error)
         }
@@ -466,28 +489,110 @@ public struct SecAggServer: Sendable {
     }
 }
 
-/// Lagrange coefficients cached per set of x-coordinates: the server reconstructs many secrets from the
-/// same responders and computes the coefficients once per set.
-struct LagrangeCache {
+/// One secret the server must reconstruct.
+struct ReconstructionRequest: Sendable {
+    var owner: UInt32
+    var kind: ShareKind
+    var shares: [ShamirShare]
+}
+
+/// Lagrange coefficients shared between reconstructions: the server reconstructs many secrets from
+/// overlapping responder sets and computes each set's coefficients once. On the complete graph the sets
+/// are "the first t + 1 responders other than the owner", all inside the first t + 2 responders, so they
+/// come from one ``ShamirReconstructorFamily`` in O(t) each instead of O(t²).
+struct LagrangeCache: Sendable {
+    private var family: ShamirReconstructorFamily?
     private var reconstructors: [[UInt32]: ShamirReconstructor] = [:]
 
-    /// Uses the first t + 1 shares (by x) when available, so one extra share checks consistency.
+    /// A cache deriving subsets of `superset` from one family (nil: every set computed directly).
+    init(superset: [UInt32]? = nil) {
+        family = superset.flatMap { try? ShamirReconstructorFamily(xCoordinates: $0) }
+    }
+
+    /// The shares a reconstruction uses: the first t + 1 by x when available, so one extra share checks
+    /// consistency.
+    static func chosen(_ shares: [ShamirShare], threshold: Int) -> [ShamirShare] {
+        Array(shares.sorted { $0.x < $1.x }.prefix(threshold + 1))
+    }
+
+    /// The reconstructor for `xs` (cached).
+    mutating func reconstructor(for xs: [UInt32], threshold: Int) throws(SecAggCryptoError) -> ShamirReconstructor {
+        if let cached = reconstructors[xs] { return cached }
+        let made = try Self.make(xs, threshold: threshold, family: family)
+        reconstructors[xs] = made
+        return made
+    }
+
+    private static func make(_ xs: [UInt32], threshold: Int, family: ShamirReconstructorFamily?)
+        throws(SecAggCryptoError) -> ShamirReconstructor
+    {
+        if let family, family.contains(xs) { return try family.reconstructor(xCoordinates: xs, threshold: threshold) }
+        return try ShamirReconstructor(xCoordinates: xs, threshold: threshold)
+    }
+
+    /// Reconstructs from at least t shares, using the first t + 1 (by x) when available.
     mutating func reconstruct(_ shares: [ShamirShare], threshold: Int, owner: UInt32, kind: ShareKind)
         throws(SecAggError) -> SecretBytes
     {
-        let chosen = Array(shares.sorted { $0.x < $1.x }.prefix(threshold + 1))
-        let xs = chosen.map(\.x)
+        let chosen = Self.chosen(shares, threshold: threshold)
+        guard shares.count >= threshold else {
+            throw .insufficientShares(owner: owner, kind: kind, available: shares.count, threshold: threshold)
+        }
         do {
-            let reconstructor: ShamirReconstructor
-            if let cached = reconstructors[xs] {
-                reconstructor = cached
-            } else {
-                reconstructor = try ShamirReconstructor(xCoordinates: xs, threshold: threshold)
-                reconstructors[xs] = reconstructor
-            }
-            return try reconstructor.reconstruct(chosen, secretByteCount: 32)
+            return try reconstructor(for: chosen.map(\.x), threshold: threshold)
+                .reconstruct(chosen, secretByteCount: 32)
         } catch {
             throw .reconstructionFailed(owner: owner, kind: kind)
+        }
+    }
+
+    /// Reconstructs every request's 32-byte secret on up to `concurrency` threads, one result per request
+    /// in order. Each distinct set of x-coordinates gets its coefficients once (from a family over the
+    /// first t + 2 coordinates seen, when it contains the set). A request fails with
+    /// ``SecAggError/insufficientShares(owner:kind:available:threshold:)`` when it has fewer than t shares
+    /// and ``SecAggError/reconstructionFailed(owner:kind:)`` when they do not interpolate to a valid secret.
+    static func reconstructAll(_ requests: [ReconstructionRequest], threshold t: Int, concurrency: Int)
+        -> [Result<SecretBytes, SecAggError>]
+    {
+        let chosen = requests.map { Self.chosen($0.shares, threshold: t) }
+        // Distinct coordinate sets, and the family's superset: the first t + 2 coordinates of all shares.
+        var setIndex: [[UInt32]: Int] = [:]
+        var distinctSets: [[UInt32]] = []
+        var requestSets = [Int](repeating: -1, count: requests.count)
+        var seen = Set<UInt32>()
+        for (r, request) in requests.enumerated() where request.shares.count >= t {
+            let xs = chosen[r].map(\.x)
+            for x in xs { seen.insert(x) }
+            if let i = setIndex[xs] {
+                requestSets[r] = i
+            } else {
+                setIndex[xs] = distinctSets.count
+                requestSets[r] = distinctSets.count
+                distinctSets.append(xs)
+            }
+        }
+        let sets = distinctSets
+        let setOfRequest = requestSets
+        let family: ShamirReconstructorFamily? =
+            sets.count > 1 ? try? ShamirReconstructorFamily(xCoordinates: Array(seen.sorted().prefix(t + 2))) : nil
+        let reconstructors = ParallelWork.map(count: sets.count, concurrency: concurrency, batch: 1) { i in
+            try? make(sets[i], threshold: t, family: family)
+        }
+        let secrets = ParallelWork.map(count: requests.count, concurrency: concurrency) {
+            (r) -> SecretBytes? in
+            guard setOfRequest[r] >= 0, let reconstructor = reconstructors[setOfRequest[r]] else { return nil }
+            return try? reconstructor.reconstruct(chosen[r], secretByteCount: 32)
+        }
+        return requests.enumerated().map { (r, request) in
+            guard request.shares.count >= t else {
+                return .failure(
+                    .insufficientShares(
+                        owner: request.owner, kind: request.kind, available: request.shares.count, threshold: t))
+            }
+            guard let secret = secrets[r] else {
+                return .failure(.reconstructionFailed(owner: request.owner, kind: request.kind))
+            }
+            return .success(secret)
         }
     }
 }

@@ -1,0 +1,556 @@
+import Dispatch
+import Foundation
+public import SecAggCrypto
+import SecAggGraph
+import SecureAggregation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// What `secagg bench protocol` runs: one whole session, driven straight through the engine.
+public struct ProtocolBenchmarkOptions: Sendable {
+    /// n.
+    public var clientCount = 500
+    /// m: elements of the single input vector.
+    public var vectorLength = 100_000
+    /// The ring of the input vector.
+    public var modulus: RingModulus = .powerOfTwo(bitWidth: 32)
+    /// Complete graph (Bonawitz et al.) or random Harary graph (SecAgg+, degree and t from the finder).
+    public var graph: GraphChoice = .complete
+    /// t; nil: ⌈2(n − 1)/3⌉ on the complete graph, the finder's on Harary.
+    public var threshold: Int?
+    /// γ for the parameter finder (Harary).
+    public var corruptFraction = 0.05
+    /// δ for the parameter finder (Harary).
+    public var dropoutBound = 0.05
+    /// Dropouts: fraction of the n clients and the round they stop answering.
+    public var drops: [DropSpecification] = []
+    /// Threads of the server's unmasking.
+    public var serverConcurrency = SystemInfo.activeProcessorCount
+    /// The clients' ``SecAggClient/maskingConcurrency``. With 1 (the default), clients run side by side and
+    /// each is timed by its thread's CPU time; above 1 they run one at a time, timed by the wall clock.
+    public var clientMaskingConcurrency = 1
+    /// Clients run side by side (each on one thread) when ``clientMaskingConcurrency`` is 1; 1 runs them
+    /// one after the other, which keeps the other cores quiet while a client is timed.
+    public var clientsSideBySide = SystemInfo.activeProcessorCount
+    /// Seed of everything random (keys, inputs, the dropout schedule).
+    public var seed: UInt64 = 1
+    /// Check the aggregate against the plaintext sum (outside the timings).
+    public var verify = true
+
+    /// Defaults: 500 clients × 100,000 elements of Z_2^32 on the complete graph, no dropouts.
+    public init() {}
+}
+
+/// The figures of one protocol benchmark. JSON keys are the snake_case names listed in ``CodingKeys``.
+public struct ProtocolBenchmarkResult: Sendable, Codable, Hashable {
+    /// n.
+    public var clients: Int
+    /// m.
+    public var length: Int
+    /// The ring, e.g. "2^32".
+    public var modulus: String
+    /// "complete" or "harary".
+    public var graph: String
+    /// Neighbours per client.
+    public var degree: Int
+    /// t.
+    public var threshold: Int
+    /// |U3|: clients whose input is in the aggregate.
+    public var included: Int
+    /// |U2 \ U3|: clients that shared keys but sent no masked input (each costs the server pair masks).
+    public var droppedAfterSharing: Int
+    /// One client's compute for the whole session, mean over the included clients (seconds).
+    public var clientSeconds: Double
+    /// The same, masked-input round only.
+    public var clientMaskingSeconds: Double
+    /// The server's compute for the whole session (wall clock, all its threads).
+    public var serverSeconds: Double
+    /// The server's unmasking step alone (the last advance).
+    public var serverUnmaskingSeconds: Double
+    /// Keystream bytes one client expands, mean over the included clients.
+    public var maskBytesClient: Double
+    /// Keystream bytes the server expands.
+    public var maskBytesServer: Double
+    /// Single-core throughput of raw keystream (``MaskPrg/rawKeystreamBenchmark(into:)``), bytes/s.
+    public var keystreamBytesPerSecond: Double
+    /// The keystream implementation masks used ("openssl" or "libsodium", see ``MaskPrg/keystreamBackend``).
+    public var keystreamBackend: String
+    /// Single-core raw keystream throughput of that backend, bytes/s.
+    public var backendKeystreamBytesPerSecond: Double
+    /// maskBytesClient / keystream throughput.
+    public var floorClientSeconds: Double
+    /// maskBytesServer / keystream throughput (one core).
+    public var floorServerSeconds: Double
+    /// clientSeconds / floorClientSeconds (1 = on the floor).
+    public var clientRatio: Double
+    /// serverSeconds / floorServerSeconds (below 1 only with more than one core).
+    public var serverRatio: Double
+    /// One X25519 key agreement on one core, measured in the same run (seconds).
+    public var x25519Seconds: Double
+    /// Key agreements one client performs, mean over the included clients: one per live neighbour to
+    /// encrypt shares, one per neighbour that shared keys to decrypt them, and one per such neighbour for
+    /// the pairwise mask seed.
+    public var clientAgreements: Double
+    /// Key agreements the server performs: one per (dropped-after-sharing, included neighbour) pair.
+    public var serverAgreements: Int
+    /// floorClientSeconds + clientAgreements · x25519Seconds: the client's cost if masking ran at raw
+    /// keystream speed and nothing but key agreement came on top.
+    public var floorClientWithAgreementsSeconds: Double
+    /// clientSeconds / floorClientWithAgreementsSeconds.
+    public var clientRatioWithAgreements: Double
+    /// Processors available.
+    public var cores: Int
+    /// Threads the server used.
+    public var serverThreads: Int
+    /// The clients' masking threads.
+    public var clientThreads: Int
+    /// Peak resident memory of the whole process (clients, server and harness), bytes.
+    public var peakRssBytes: Int
+    /// Whether the aggregate equals the plaintext sum (false also when not checked).
+    public var verified: Bool
+    /// Wall clock of the whole run, harness included.
+    public var totalSeconds: Double
+
+    /// The JSON keys.
+    public enum CodingKeys: String, CodingKey {
+        case clients, length, modulus, graph, degree, threshold, included
+        case droppedAfterSharing = "dropped_after_sharing"
+        case clientSeconds = "client_s"
+        case clientMaskingSeconds = "client_masking_s"
+        case serverSeconds = "server_s"
+        case serverUnmaskingSeconds = "server_unmasking_s"
+        case maskBytesClient = "mask_bytes_client"
+        case maskBytesServer = "mask_bytes_server"
+        case keystreamBytesPerSecond = "keystream_bytes_per_s"
+        case keystreamBackend = "keystream_backend"
+        case backendKeystreamBytesPerSecond = "backend_keystream_bytes_per_s"
+        case floorClientSeconds = "floor_client_s"
+        case floorServerSeconds = "floor_server_s"
+        case clientRatio = "client_ratio"
+        case serverRatio = "server_ratio"
+        case x25519Seconds = "x25519_s"
+        case clientAgreements = "client_agreements"
+        case serverAgreements = "server_agreements"
+        case floorClientWithAgreementsSeconds = "floor_client_with_agreements_s"
+        case clientRatioWithAgreements = "client_ratio_with_agreements"
+        case cores
+        case serverThreads = "server_threads"
+        case clientThreads = "client_threads"
+        case peakRssBytes = "peak_rss_bytes"
+        case verified
+        case totalSeconds = "total_s"
+    }
+
+    /// One JSON object, keys sorted.
+    public var jsonReport: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(self) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Human-readable lines.
+    public var textReport: String {
+        """
+        protocol: n=\(clients) m=\(length) \(modulus) \(graph) (k=\(degree), t=\(threshold)), \
+        \(included) included, \(droppedAfterSharing) dropped after sharing keys
+        client: \(fmt(clientSeconds)) s (masking \(fmt(clientMaskingSeconds)) s), floor \(fmt(floorClientSeconds)) s, \
+        ratio \(fmt(clientRatio)) [\(fmt(maskBytesClient / 1e6)) MB keystream]; with \(fmt(clientAgreements)) X25519 \
+        at \(fmt(x25519Seconds * 1e6)) µs: floor \(fmt(floorClientWithAgreementsSeconds)) s, ratio \
+        \(fmt(clientRatioWithAgreements))
+        server: \(fmt(serverSeconds)) s (unmasking \(fmt(serverUnmaskingSeconds)) s), floor \
+        \(fmt(floorServerSeconds)) s (1 core), ratio \(fmt(serverRatio)) [\(fmt(maskBytesServer / 1e6)) MB keystream, \
+        \(serverThreads) threads]
+        keystream: libsodium \(fmt(keystreamBytesPerSecond / 1e9)) GB/s per core (the floor), masks use \
+        \(keystreamBackend) at \(fmt(backendKeystreamBytesPerSecond / 1e9)) GB/s; cores \(cores); \
+        peak RSS \(fmt(Double(peakRssBytes) / 1_048_576)) MiB; verified \(verified); total \(fmt(totalSeconds)) s
+        """
+    }
+}
+
+/// A figure for the text report: 4 decimals below 1, 3 below 100, else 1; no exponent.
+private func fmt(_ value: Double) -> String {
+    guard value.isFinite else { return "0" }
+    let digits = value >= 100 ? 1 : value >= 1 ? 3 : 4
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let scaled = (value * scale).rounded()
+    let whole = Int(scaled / scale)
+    let fraction = Int(abs(scaled - Double(whole) * scale))
+    let text = String(fraction)
+    return "\(whole)." + String(repeating: "0", count: max(0, digits - text.count)) + text
+}
+
+/// CPU time of the calling thread, in seconds.
+private func benchThreadCpuSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+/// Monotonic wall-clock seconds.
+private func benchWallSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+/// One benchmarked client and its own random stream (so clients can run side by side reproducibly).
+private struct BenchClient: @unchecked Sendable {
+    var engine: SecAggClient
+    var rng: DeterministicRandomGenerator
+}
+
+/// What a client did with one server message.
+private enum BenchOutcome {
+    case silent
+    case reply([UInt8], seconds: Double)
+    case done(seconds: Double)
+}
+
+/// Runs whole sessions and reports each side's compute next to the keystream floor of its mask bytes.
+///
+/// Clients and server are driven straight through ``SecAggClient`` and ``SecAggServer`` with every
+/// message encoded and decoded, as in a deployment. Client compute is the CPU time of the thread that ran
+/// the client (clients run side by side on all cores, so the figure is one client's cost on one core);
+/// server compute is the wall clock of the server's calls, which use all cores. The floor is the mask
+/// bytes divided by the single-core raw keystream throughput measured in the same run.
+public enum ProtocolBenchmark {
+    /// Clients handled between server hand-offs (bounds the replies in flight).
+    static let batchSize = 64
+
+    /// Runs one session.
+    public static func run(_ options: ProtocolBenchmarkOptions, progress: (@Sendable (String) -> Void)? = nil)
+        throws(SimulationError) -> ProtocolBenchmarkResult
+    {
+        let start = benchWallSeconds()
+        let n = options.clientCount
+        guard n >= 2, n <= SessionConfiguration.maximumClientCount else {
+            throw .invalidArgument("--clients must be in 2...\(SessionConfiguration.maximumClientCount)")
+        }
+        guard options.vectorLength >= 1 else { throw .invalidArgument("--length must be at least 1") }
+        do {
+            try options.modulus.validate()
+        } catch {
+            throw .invalidArgument("\(error)")
+        }
+        let keystreamRate = try measureKeystreamBytesPerSecond()
+        let backendRate = try measureKeystreamBytesPerSecond(backend: true)
+        let x25519 = measureX25519Seconds()
+        var seedBytes = Array("secagg/bench/protocol".utf8)
+        appendLittleEndian(options.seed, to: &seedBytes)
+        let masterSeed = Hkdf.sha256(seedBytes)
+        guard var rng = try? DeterministicRandomGenerator(seed: masterSeed) else {
+            throw .configuration("cannot seed the generator")
+        }
+        let (graph, threshold) = try chooseGraph(options)
+        let spec = InputSpecification(name: "input", length: options.vectorLength, modulus: options.modulus)
+        let configuration = SessionConfiguration(
+            clientCount: n, threshold: threshold, securityModel: .semiHonest, inputs: [spec], graph: graph,
+            nonce: rng.bytes(count: 32), verificationKeys: [])
+        var server: SecAggServer
+        var clients: [BenchClient] = []
+        do {
+            server = try SecAggServer(configuration: configuration)
+            server.unmaskingConcurrency = max(1, options.serverConcurrency)
+            clients.reserveCapacity(n)
+            for u in 1...n {
+                var clientSeed = masterSeed
+                appendLittleEndian(UInt32(u), to: &clientSeed)
+                var engine = try SecAggClient(configuration: configuration, index: UInt32(u))
+                engine.maskingConcurrency = max(1, options.clientMaskingConcurrency)
+                let clientRng = try DeterministicRandomGenerator(seed: Hkdf.sha256(clientSeed))
+                clients.append(BenchClient(engine: engine, rng: clientRng))
+            }
+        } catch let error as SecAggError {
+            throw .configuration(error.description)
+        } catch {
+            throw .configuration("\(error)")
+        }
+
+        // The dropout schedule: a seeded shuffle, then each drop takes the next clients.
+        var order = (1...UInt32(n)).map { $0 }
+        for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next(below: UInt64(i + 1)))) }
+        var dropRound: [ProtocolRound?] = Array(repeating: nil, count: n + 1)
+        var cursor = 0
+        for drop in options.drops {
+            guard drop.round != .consistencyCheck else {
+                throw .invalidArgument(
+                    "--drop …@consistency-check needs the active model, which the benchmark does not run")
+            }
+            for _ in 0..<min(n - cursor, Int((drop.fraction * Double(n)).rounded())) {
+                dropRound[Int(order[cursor])] = drop.round
+                cursor += 1
+            }
+        }
+
+        var cpu = [Double](repeating: 0, count: n + 1)
+        var maskingCpu = [Double](repeating: 0, count: n + 1)
+        var serverSeconds = 0.0
+        var unmaskingSeconds = 0.0
+        let parallelClients = options.clientMaskingConcurrency <= 1
+        let threads = parallelClients ? max(1, options.clientsSideBySide) : 1
+        var round = ProtocolRound.advertiseKeys
+        var pending: [(recipient: UInt32, bytes: [UInt8])] = (1...UInt32(n)).map { ($0, []) }
+        let rounds: [ProtocolRound] = [.advertiseKeys, .shareKeys, .maskedInputCollection, .unmasking]
+        while true {
+            var index = 0
+            while index < pending.count {
+                let batch = Array(pending[index..<min(index + batchSize, pending.count)])
+                index += batchSize
+                var batchInputs: [UInt32: [[UInt64]]] = [:]
+                if round == .maskedInputCollection {
+                    for (recipient, _) in batch where dropRound[Int(recipient)] != round {
+                        var vector = [UInt64](repeating: 0, count: spec.length)
+                        try addInput(of: recipient, seed: masterSeed, spec: spec, into: &vector)
+                        batchInputs[recipient] = [vector]
+                    }
+                }
+                let results = answer(
+                    batch, round: round, clients: &clients, dropRound: dropRound, inputs: batchInputs,
+                    concurrency: threads, wallClock: !parallelClients)
+                for r in results {
+                    switch r.outcome {
+                    case .silent: break
+                    case let .reply(bytes, seconds):
+                        cpu[Int(r.recipient)] += seconds
+                        if round == .maskedInputCollection { maskingCpu[Int(r.recipient)] += seconds }
+                        let t0 = benchWallSeconds()
+                        try? server.receive(encoded: bytes, from: r.recipient)
+                        serverSeconds += benchWallSeconds() - t0
+                    case let .done(seconds):
+                        cpu[Int(r.recipient)] += seconds
+                    }
+                }
+            }
+            let t0 = benchWallSeconds()
+            let outbox: EncodedOutbox
+            do {
+                outbox = try server.advanceEncoded()
+            } catch {
+                throw .configuration("the session aborted in \(round): \(error)")
+            }
+            let elapsed = benchWallSeconds() - t0
+            serverSeconds += elapsed
+            if round == .unmasking { unmaskingSeconds = elapsed }
+            progress?("\(round): server \(fmt(elapsed)) s")
+            if case .completed = server.state { break }
+            guard let position = rounds.firstIndex(of: round), position + 1 < rounds.count else { break }
+            round = rounds[position + 1]
+            pending = outbox.allMessages.sorted { $0.recipient < $1.recipient }
+        }
+        guard let result = server.result else { throw .configuration("the session did not complete") }
+
+        // Mask bytes: each included client expands 1 + |N(u) ∩ U2| masks; the server one self mask per
+        // included client plus one per (dropped-after-sharing, included neighbour) pair.
+        let u2 = Set(server.liveClients(after: .shareKeys))
+        let u3 = Set(result.includedClients)
+        let communicationGraph: any CommunicationGraph
+        do {
+            communicationGraph = try configuration.makeGraph(sessionId: server.currentSessionId ?? [])
+        } catch {
+            throw .configuration("\(error)")
+        }
+        let bytesPerMask = expectedKeystreamBytes(spec)
+        let u1 = Set(server.liveClients(after: .advertiseKeys))
+        var clientMasks = 0
+        var clientAgreements = 0
+        for u in u3 {
+            let neighbours = communicationGraph.neighbours(of: u)
+            let shared = neighbours.filter { u2.contains($0) }.count
+            clientMasks += 1 + shared
+            clientAgreements += neighbours.filter { u1.contains($0) }.count + 2 * shared
+        }
+        var serverMasks = u3.count
+        var serverAgreements = 0
+        for u in u2 where !u3.contains(u) {
+            let pairs = communicationGraph.neighbours(of: u).filter { u3.contains($0) }.count
+            serverMasks += pairs
+            serverAgreements += pairs
+        }
+        let included = result.includedClients
+        let clientSeconds = included.isEmpty ? 0 : included.reduce(0) { $0 + cpu[Int($1)] } / Double(included.count)
+        let clientMaskingSeconds =
+            included.isEmpty ? 0 : included.reduce(0) { $0 + maskingCpu[Int($1)] } / Double(included.count)
+        let maskBytesClient = included.isEmpty ? 0 : Double(clientMasks) * bytesPerMask / Double(included.count)
+        let maskBytesServer = Double(serverMasks) * bytesPerMask
+
+        var verified = false
+        if options.verify {
+            var expected = [[UInt64](repeating: 0, count: spec.length)]
+            for u in included { try addInput(of: u, seed: masterSeed, spec: spec, into: &expected[0]) }
+            verified = expected == result.vectors
+        }
+        let floorClient = maskBytesClient / keystreamRate
+        let meanAgreements = included.isEmpty ? 0 : Double(clientAgreements) / Double(included.count)
+        let floorWithAgreements = floorClient + meanAgreements * x25519
+        let floorServer = maskBytesServer / keystreamRate
+        return ProtocolBenchmarkResult(
+            clients: n, length: spec.length, modulus: spec.modulus.description, graph: options.graph.rawValue,
+            degree: configuration.degree, threshold: threshold, included: included.count,
+            droppedAfterSharing: u2.subtracting(u3).count, clientSeconds: clientSeconds,
+            clientMaskingSeconds: clientMaskingSeconds, serverSeconds: serverSeconds,
+            serverUnmaskingSeconds: unmaskingSeconds, maskBytesClient: maskBytesClient,
+            maskBytesServer: maskBytesServer, keystreamBytesPerSecond: keystreamRate,
+            keystreamBackend: MaskPrg.keystreamBackend, backendKeystreamBytesPerSecond: backendRate,
+            floorClientSeconds: floorClient, floorServerSeconds: floorServer,
+            clientRatio: floorClient > 0 ? clientSeconds / floorClient : 0,
+            serverRatio: floorServer > 0 ? serverSeconds / floorServer : 0, x25519Seconds: x25519,
+            clientAgreements: meanAgreements, serverAgreements: serverAgreements,
+            floorClientWithAgreementsSeconds: floorWithAgreements,
+            clientRatioWithAgreements: floorWithAgreements > 0 ? clientSeconds / floorWithAgreements : 0,
+            cores: SystemInfo.activeProcessorCount,
+            serverThreads: max(1, options.serverConcurrency), clientThreads: max(1, options.clientMaskingConcurrency),
+            peakRssBytes: peakResidentBytes(), verified: verified, totalSeconds: benchWallSeconds() - start)
+    }
+
+    /// Client u's synthetic input: uniformly random ring elements, the mask-PRG expansion of
+    /// SHA-256("secagg/bench/input" || seed || LE32(u)); added into `vector`.
+    private static func addInput(of u: UInt32, seed: [UInt8], spec: InputSpecification, into vector: inout [UInt64])
+        throws(SimulationError)
+    {
+        var bytes = Array("secagg/bench/input".utf8) + seed
+        appendLittleEndian(u, to: &bytes)
+        do {
+            try MaskPrg(seed: SecretBytes(copying: Hkdf.sha256(bytes))).add(into: &vector, modulus: spec.modulus)
+        } catch {
+            throw .configuration("\(error)")
+        }
+    }
+
+    /// Lets each client of the batch handle its message (side by side when `concurrency` > 1), timing each
+    /// by its thread's CPU time, or by the wall clock when the client itself uses several threads.
+    private static func answer(
+        _ batch: [(recipient: UInt32, bytes: [UInt8])], round: ProtocolRound, clients: inout [BenchClient],
+        dropRound: [ProtocolRound?], inputs: [UInt32: [[UInt64]]], concurrency: Int, wallClock: Bool
+    ) -> [(recipient: UInt32, outcome: BenchOutcome)] {
+        let results = UnsafeMutableBufferPointer<BenchOutcome>.allocate(capacity: batch.count)
+        results.initialize(repeating: .silent)
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
+        clients.withUnsafeMutableBufferPointer { all in
+            nonisolated(unsafe) let all = all
+            nonisolated(unsafe) let results = results
+            let work: @Sendable (Int) -> Void = { i in
+                let (recipient, bytes) = batch[i]
+                let slot = Int(recipient) - 1
+                if let r = dropRound[Int(recipient)], r.rawValue <= round.rawValue { return }
+                let clock = wallClock ? benchWallSeconds : benchThreadCpuSeconds
+                do throws(SecAggError) {
+                    if let input = inputs[recipient] { try all[slot].engine.provideInput(input) }
+                    var rng = all[slot].rng
+                    let t0 = clock()
+                    let reply =
+                        round == .advertiseKeys
+                        ? try all[slot].engine.startEncoded(using: &rng)
+                        : try all[slot].engine.handle(encoded: bytes, using: &rng)
+                    let seconds = clock() - t0
+                    all[slot].rng = rng
+                    results[i] = reply.map { .reply($0, seconds: seconds) } ?? .done(seconds: seconds)
+                } catch {
+                    results[i] = .silent
+                }
+            }
+            if concurrency <= 1 || batch.count == 1 {
+                for i in 0..<batch.count { work(i) }
+            } else {
+                DispatchQueue.concurrentPerform(iterations: batch.count, execute: work)
+            }
+        }
+        return (0..<batch.count).map { (batch[$0].recipient, results[$0]) }
+    }
+
+    /// The graph and threshold: ⌈2(n − 1)/3⌉ on the complete graph, the finder's (k, t) on Harary.
+    static func chooseGraph(_ options: ProtocolBenchmarkOptions) throws(SimulationError) -> (GraphSpecification, Int) {
+        let n = options.clientCount
+        switch options.graph {
+        case .complete:
+            let t = options.threshold ?? max(1, Int((2.0 * Double(n - 1) / 3.0).rounded(.up)))
+            guard t >= 1, t <= n - 1 else { throw .invalidArgument("--threshold must be in 1...\(n - 1)") }
+            return (.complete, t)
+        case .harary:
+            let parameters: SecAggPlusParameters
+            do {
+                parameters = try ParameterFinder.find(
+                    clientCount: n, corruptFraction: options.corruptFraction, dropoutFraction: options.dropoutBound,
+                    model: .semiHonest)
+            } catch {
+                throw .invalidArgument("\(error)")
+            }
+            let graph: GraphSpecification =
+                parameters.usesCompleteGraph ? .complete : .harary(degree: parameters.degree)
+            let t = options.threshold ?? parameters.threshold
+            guard t >= 1, t <= parameters.degree else {
+                throw .invalidArgument("--threshold must be in 1...\(parameters.degree)")
+            }
+            return (graph, t)
+        }
+    }
+
+    /// Keystream bytes one mask of `spec` consumes: exact for power-of-two rings, the expectation under
+    /// rejection sampling otherwise.
+    static func expectedKeystreamBytes(_ spec: InputSpecification) -> Double {
+        let words = Double(spec.length) * Double(spec.modulus.wordByteCount)
+        guard !spec.modulus.isPowerOfTwo, let q = spec.modulus.modulusValue else { return words }
+        return words * Double(spec.modulus.elementMask) / Double(q)
+    }
+
+    /// Single-core raw keystream throughput (bytes/s): best of 7 runs of 64 MiB produced 16 KiB at a time
+    /// (the chunk size the mask PRG uses, so the keystream stays in L1 as it does in the PRG), by libsodium
+    /// (``MaskPrg/rawKeystreamBenchmark(into:)``, the floor) or by the backend masks use.
+    public static func measureKeystreamBytesPerSecond(backend: Bool = false) throws(SimulationError) -> Double {
+        let scratch = MaskScratch()
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: MaskPrg.chunkByteCount, alignment: 64)
+        defer { chunk.deallocate() }
+        chunk.initializeMemory(as: UInt8.self, repeating: 0)
+        let repetitions = (64 << 20) / MaskPrg.chunkByteCount
+        var best = Double.infinity
+        do {
+            for run in 0..<8 {
+                let t0 = benchThreadCpuSeconds()
+                if backend {
+                    for _ in 0..<repetitions { try MaskPrg.rawBackendKeystreamBenchmark(into: chunk, scratch: scratch) }
+                } else {
+                    for _ in 0..<repetitions { try MaskPrg.rawKeystreamBenchmark(into: chunk) }
+                }
+                let elapsed = benchThreadCpuSeconds() - t0
+                if run > 0 { best = min(best, elapsed) }  // the first run warms up
+            }
+        } catch {
+            throw .configuration("\(error)")
+        }
+        return Double(repetitions * MaskPrg.chunkByteCount) / best
+    }
+
+    /// One X25519 agreement on this thread: best of 5 runs of 100 (seconds).
+    public static func measureX25519Seconds() -> Double {
+        var rng = DeterministicRandomGenerator(testLabel: "bench x25519")
+        let key = X25519.PrivateKey(using: &rng)
+        let peer = X25519.PrivateKey(using: &rng).publicKey
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let t0 = benchThreadCpuSeconds()
+            for _ in 0..<100 { _ = try? key.sharedSecret(with: peer) }
+            best = min(best, (benchThreadCpuSeconds() - t0) / 100)
+        }
+        return best
+    }
+
+    /// Peak resident set size of this process, in bytes.
+    public static func peakResidentBytes() -> Int {
+        var usage = rusage()
+        #if canImport(Darwin)
+            getrusage(RUSAGE_SELF, &usage)
+            return Int(usage.ru_maxrss)
+        #else
+            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+            return Int(usage.ru_maxrss) * 1024
+        #endif
+    }
+}
