@@ -59,7 +59,11 @@ public struct SecAggClient: Sendable {
     private var encryptionKey: X25519.PrivateKey?
     private var maskingKey: X25519.PrivateKey?
     private var sessionId: [UInt8] = []
-    private var graph: (any CommunicationGraph)?
+    /// N(u), ascending. Only the client's own neighbourhood is kept: the graph itself is O(n).
+    private var neighbourList: [UInt32] = []
+    private var neighbourSet = Set<UInt32>()
+    /// c_uv for every live neighbour, derived once in ShareKeys and reused to open its box in round 2.
+    private var shareEncryptionKeys: [UInt32: SecretBytes] = [:]
     private var neighbourKeys: [UInt32: AdvertisedKeys] = [:]
     private var verificationKeys: [Ed25519.PublicKey] = []
     private var selfMaskSeed: SecretBytes?
@@ -139,6 +143,7 @@ public struct SecAggClient: Sendable {
         maskingKey = nil
         selfMaskSeed = nil
         heldShares = [:]
+        shareEncryptionKeys = [:]
         input = nil
         signingKey = nil
     }
@@ -270,7 +275,7 @@ public struct SecAggClient: Sendable {
     }
 
     private func neighbours() -> [UInt32] {
-        graph?.neighbours(of: index) ?? []
+        neighbourList
     }
 
     // MARK: Round 1
@@ -289,7 +294,8 @@ public struct SecAggClient: Sendable {
         let graph = try configuration.makeGraph(sessionId: sid)
         var live: [UInt32: AdvertisedKeys] = [:]
         var seenKeys = Set<[UInt8]>([own.encryptionKey.rawRepresentation, own.maskingKey.rawRepresentation])
-        for v in graph.neighbours(of: index) {
+        let myNeighbours = graph.neighbours(of: index)
+        for v in myNeighbours {
             guard let entry = keys.entry(for: v) else { continue }
             if configuration.securityModel == .active {
                 let message = entry.signedBytes(configurationDigest: configurationDigest)
@@ -309,7 +315,8 @@ public struct SecAggClient: Sendable {
             throw .insufficientClients(round: .shareKeys, count: live.count, threshold: configuration.threshold)
         }
         sessionId = sid
-        self.graph = graph
+        neighbourList = myNeighbours
+        neighbourSet = Set(myNeighbours)
         neighbourKeys = live
 
         // b_u and the shares of s_u^SK and b_u for every live neighbour.
@@ -334,6 +341,7 @@ public struct SecAggClient: Sendable {
             do {
                 let shared = try encryptionKey.sharedSecret(with: peer.encryptionKey)
                 let key = try KeyDerivation.shareEncryptionKey(sharedSecret: shared, sessionId: sid, index, v)
+                shareEncryptionKeys[v] = key
                 var plaintext = keyShares[i].encoded() + seedShares[i].encoded()
                 defer { secureZero(&plaintext) }
                 let ad = ShareAssociatedData(sessionId: sid, sender: index, recipient: v, purpose: .keyShares)
@@ -361,9 +369,14 @@ public struct SecAggClient: Sendable {
             }
             let plaintext: SecretBytes
             do {
-                let shared = try encryptionKey.sharedSecret(with: peer.encryptionKey)
-                let key = try KeyDerivation.shareEncryptionKey(
-                    sharedSecret: shared, sessionId: sessionId, index, entry.peer)
+                let key: SecretBytes
+                if let cached = shareEncryptionKeys[entry.peer] {
+                    key = cached
+                } else {
+                    let shared = try encryptionKey.sharedSecret(with: peer.encryptionKey)
+                    key = try KeyDerivation.shareEncryptionKey(
+                        sharedSecret: shared, sessionId: sessionId, index, entry.peer)
+                }
                 let ad = ShareAssociatedData(
                     sessionId: sessionId, sender: entry.peer, recipient: index, purpose: .keyShares)
                 plaintext = try Aead.open(entry.ciphertext, key: key, associatedData: ad.bytes)
@@ -386,6 +399,9 @@ public struct SecAggClient: Sendable {
                 round: .maskedInputCollection, count: held.count, threshold: configuration.threshold)
         }
         heldShares = held
+        // The share-encryption keys have done their job: release (and so zeroise) them now.
+        shareEncryptionKeys = [:]
+        self.encryptionKey = nil
 
         // y_u = x_u + PRG(b_u) + Σ_{v < u} PRG(s_uv) − Σ_{v > u} PRG(s_uv)  (SPEC.md §11.4)
         var jobs: [MaskJob] = [MaskJob(seed: selfMaskSeed, negate: false)]
@@ -466,7 +482,7 @@ public struct SecAggClient: Sendable {
             }
             var valid = 0
             for entry in signatures {
-                guard graph?.areNeighbours(index, entry.signer) == true, signed.contains(entry.signer) else {
+                guard neighbourSet.contains(entry.signer), signed.contains(entry.signer) else {
                     throw .inconsistentServerMessage(
                         reason: "signature from client \(entry.signer), not a live neighbour")
                 }
