@@ -50,4 +50,29 @@ public enum Mersenne61 {
         }
         return result
     }
+
+    /// Σ a[i] · b[i] mod p for field elements a[i], b[i] < p. Products (< 2^122) are summed in 128 bits and
+    /// folded every 8 terms (8 · 2^122 < 2^125 keeps the high word below 2^61), without secret-dependent
+    /// branches.
+    @inlinable
+    public static func dotProduct(_ a: UnsafePointer<UInt64>, _ b: UnsafePointer<UInt64>, count: Int) -> UInt64 {
+        var total: UInt64 = 0
+        var i = 0
+        while i < count {
+            let end = min(i + 8, count)
+            var high: UInt64 = 0
+            var low: UInt64 = 0
+            while i < end {
+                let (h, l) = a[i].multipliedFullWidth(by: b[i])
+                let (sum, carry) = low.addingReportingOverflow(l)
+                low = sum
+                high = high &+ h &+ (carry ? 1 : 0)
+                i += 1
+            }
+            // v = high · 2^64 + low < 2^125; 2^61 ≡ 1, so v ≡ (v mod 2^61) + ⌊v / 2^61⌋.
+            let upper = (high << 3) | (low >> 61)
+            total = add(total, add(reduce(low & prime), reduce(upper)))
+        }
+        return total
+    }
 }

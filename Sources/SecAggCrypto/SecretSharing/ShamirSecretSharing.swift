@@ -125,49 +125,36 @@ public enum ShamirSecretSharing {
                 coefficients[j * threshold + i] = candidate
             }
         }
-        // Horner's rule, four x-coordinates at a time: four independent multiply chains keep the multiplier
-        // busy (one chain is bound by the latency of each step). Same arithmetic, same values.
+        // f_j(x) = Σ_i a_{j,i} · x^i as a dot product with the (public) powers of x, accumulated in 128 bits
+        // and folded modulo p every 8 terms: one 64×64-bit multiply per term instead of a full modular
+        // multiplication, no branch on secret data. Same values as Horner's rule.
         var shares: [ShamirShare] = []
         shares.reserveCapacity(xCoordinates.count)
-        var ys = [UInt64](repeating: 0, count: 4 * chunks)
+        var powers = [UInt64](repeating: 0, count: threshold)
+        var ys = [UInt64](repeating: 0, count: chunks)
         defer { secureZero(&ys) }
-        var start = 0
-        while start < xCoordinates.count {
-            let count = min(4, xCoordinates.count - start)
-            let x0 = UInt64(xCoordinates[start])
-            let x1 = count > 1 ? UInt64(xCoordinates[start + 1]) : x0
-            let x2 = count > 2 ? UInt64(xCoordinates[start + 2]) : x0
-            let x3 = count > 3 ? UInt64(xCoordinates[start + 3]) : x0
-            coefficients.withUnsafeBufferPointer { c in
-                for j in 0..<chunks {
-                    var y0: UInt64 = 0
-                    var y1: UInt64 = 0
-                    var y2: UInt64 = 0
-                    var y3: UInt64 = 0
-                    var i = threshold - 1
-                    while i >= 0 {
-                        let a = c[j * threshold + i]
-                        y0 = Mersenne61.add(Mersenne61.multiply(y0, x0), a)
-                        y1 = Mersenne61.add(Mersenne61.multiply(y1, x1), a)
-                        y2 = Mersenne61.add(Mersenne61.multiply(y2, x2), a)
-                        y3 = Mersenne61.add(Mersenne61.multiply(y3, x3), a)
-                        i -= 1
+        coefficients.withUnsafeBufferPointer { c in
+            powers.withUnsafeMutableBufferPointer { pw in
+                for x in xCoordinates {
+                    let xv = UInt64(x)
+                    var power: UInt64 = 1
+                    for i in 0..<threshold {
+                        pw[i] = power
+                        power = Mersenne61.multiply(power, xv)
                     }
-                    ys[j] = y0
-                    ys[chunks + j] = y1
-                    ys[2 * chunks + j] = y2
-                    ys[3 * chunks + j] = y3
-                }
-            }
-            for k in 0..<count {
-                let values = SecretBytes(byteCount: 8 * chunks) { out in
                     for j in 0..<chunks {
-                        out.storeBytes(of: ys[k * chunks + j].littleEndian, toByteOffset: 8 * j, as: UInt64.self)
+                        ys[j] = Mersenne61.dotProduct(
+                            c.baseAddress.unsafelyUnwrapped + j * threshold, pw.baseAddress.unsafelyUnwrapped,
+                            count: threshold)
                     }
+                    let values = SecretBytes(byteCount: 8 * chunks) { out in
+                        for j in 0..<chunks {
+                            out.storeBytes(of: ys[j].littleEndian, toByteOffset: 8 * j, as: UInt64.self)
+                        }
+                    }
+                    shares.append(ShamirShare(validX: x, values: values))
                 }
-                shares.append(ShamirShare(validX: xCoordinates[start + k], values: values))
             }
-            start += count
         }
         return shares
     }
