@@ -91,9 +91,9 @@ public struct ProtocolBenchmarkResult: Sendable, Codable, Hashable {
     public var serverRatio: Double
     /// One X25519 key agreement on one core, measured in the same run (seconds).
     public var x25519Seconds: Double
-    /// Key agreements one client performs, mean over the included clients: one per live neighbour to
-    /// encrypt shares, one per neighbour that shared keys to decrypt them, and one per such neighbour for
-    /// the pairwise mask seed.
+    /// Key agreements one client performs, mean over the included clients: one per live neighbour for
+    /// the share-encryption key (reused to open that neighbour's box) and one per neighbour that shared
+    /// keys for the pairwise mask seed.
     public var clientAgreements: Double
     /// Key agreements the server performs: one per (dropped-after-sharing, included neighbour) pair.
     public var serverAgreements: Int
@@ -363,7 +363,7 @@ public enum ProtocolBenchmark {
             let neighbours = communicationGraph.neighbours(of: u)
             let shared = neighbours.filter { u2.contains($0) }.count
             clientMasks += 1 + shared
-            clientAgreements += neighbours.filter { u1.contains($0) }.count + 2 * shared
+            clientAgreements += neighbours.filter { u1.contains($0) }.count + shared
         }
         var serverMasks = u3.count
         var serverAgreements = 0
