@@ -40,7 +40,7 @@ public struct SecretBytes: Sendable {
     /// Copies `bytes` into secret storage. The caller remains responsible for its own copy.
     public init(copying bytes: some Collection<UInt8>) {
         storage = SecretStorage(byteCount: bytes.count)
-        _ = UnsafeMutableRawBufferPointer(rebasing: storage.pointer[0..<bytes.count]).copyBytes(from: bytes)
+        UnsafeMutableRawBufferPointer(rebasing: storage.pointer[0..<bytes.count]).copyBytes(from: bytes)
     }
 
     /// `byteCount` bytes from `rng`.

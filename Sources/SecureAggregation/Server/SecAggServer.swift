@@ -1,4 +1,4 @@
-public import SecAggCrypto
+import SecAggCrypto
 import SecAggGraph
 
 #if canImport(Glibc)

@@ -1,4 +1,4 @@
-public import SecAggCrypto
+import SecAggCrypto
 import SecAggQuantization
 
 /// Message tags (SPEC.md §12.3). Client messages have the high bit clear, server messages set.
