@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 public import SecAggCrypto
 import SecAggGraph
@@ -185,33 +184,6 @@ private func fmt(_ value: Double) -> String {
     return "\(whole)." + String(repeating: "0", count: max(0, digits - text.count)) + text
 }
 
-/// CPU time of the calling thread, in seconds.
-private func benchThreadCpuSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}
-
-/// Monotonic wall-clock seconds.
-private func benchWallSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}
-
-/// One benchmarked client and its own random stream (so clients can run side by side reproducibly).
-private struct BenchClient: @unchecked Sendable {
-    var engine: SecAggClient
-    var rng: DeterministicRandomGenerator
-}
-
-/// What a client did with one server message.
-private enum BenchOutcome {
-    case silent
-    case reply([UInt8], seconds: Double)
-    case done(seconds: Double)
-}
-
 /// Runs whole sessions and reports each side's compute next to the keystream floor of its mask bytes.
 ///
 /// Clients and server are driven straight through ``SecAggClient`` and ``SecAggServer`` with every
@@ -227,7 +199,7 @@ public enum ProtocolBenchmark {
     public static func run(_ options: ProtocolBenchmarkOptions, progress: (@Sendable (String) -> Void)? = nil)
         throws(SimulationError) -> ProtocolBenchmarkResult
     {
-        let start = benchWallSeconds()
+        let start = wallSeconds()
         let n = options.clientCount
         guard n >= 2, n <= SessionConfiguration.maximumClientCount else {
             throw .invalidArgument("--clients must be in 2...\(SessionConfiguration.maximumClientCount)")
@@ -253,7 +225,7 @@ public enum ProtocolBenchmark {
             clientCount: n, threshold: threshold, securityModel: .semiHonest, inputs: [spec], graph: graph,
             nonce: rng.bytes(count: 32), verificationKeys: [])
         var server: SecAggServer
-        var clients: [BenchClient] = []
+        var clients: [SimulatedClient] = []
         do {
             server = try SecAggServer(configuration: configuration)
             server.unmaskingConcurrency = max(1, options.serverConcurrency)
@@ -264,7 +236,7 @@ public enum ProtocolBenchmark {
                 var engine = try SecAggClient(configuration: configuration, index: UInt32(u))
                 engine.maskingConcurrency = max(1, options.clientMaskingConcurrency)
                 let clientRng = try DeterministicRandomGenerator(seed: Hkdf.sha256(clientSeed))
-                clients.append(BenchClient(engine: engine, rng: clientRng))
+                clients.append(SimulatedClient(engine: engine, rng: clientRng))
             }
         } catch let error as SecAggError {
             throw .configuration(error.description)
@@ -310,31 +282,31 @@ public enum ProtocolBenchmark {
                         batchInputs[recipient] = [vector]
                     }
                 }
-                let results = answer(
+                let results = Simulator.answer(
                     batch, round: round, clients: &clients, dropRound: dropRound, inputs: batchInputs,
-                    concurrency: threads, wallClock: !parallelClients)
+                    concurrency: threads, clock: parallelClients ? .threadCpu : .wall, timesInput: false)
                 for r in results {
                     switch r.outcome {
-                    case .silent: break
+                    case .dropped, .failed: break
                     case let .reply(bytes, seconds):
                         cpu[Int(r.recipient)] += seconds
                         if round == .maskedInputCollection { maskingCpu[Int(r.recipient)] += seconds }
-                        let t0 = benchWallSeconds()
+                        let t0 = wallSeconds()
                         try? server.receive(encoded: bytes, from: r.recipient)
-                        serverSeconds += benchWallSeconds() - t0
-                    case let .done(seconds):
+                        serverSeconds += wallSeconds() - t0
+                    case let .none(seconds):
                         cpu[Int(r.recipient)] += seconds
                     }
                 }
             }
-            let t0 = benchWallSeconds()
+            let t0 = wallSeconds()
             let outbox: EncodedOutbox
             do {
                 outbox = try server.advanceEncoded()
             } catch {
                 throw .configuration("the session aborted in \(round): \(error)")
             }
-            let elapsed = benchWallSeconds() - t0
+            let elapsed = wallSeconds() - t0
             serverSeconds += elapsed
             if round == .unmasking { unmaskingSeconds = elapsed }
             progress?("\(round): server \(fmt(elapsed)) s")
@@ -405,7 +377,7 @@ public enum ProtocolBenchmark {
             clientRatioWithAgreements: floorWithAgreements > 0 ? clientSeconds / floorWithAgreements : 0,
             cores: SystemInfo.activeProcessorCount,
             serverThreads: max(1, options.serverConcurrency), clientThreads: max(1, options.clientMaskingConcurrency),
-            peakRssBytes: peakResidentBytes(), verified: verified, totalSeconds: benchWallSeconds() - start)
+            peakRssBytes: peakResidentBytes(), verified: verified, totalSeconds: wallSeconds() - start)
     }
 
     /// Client u's synthetic input: uniformly random ring elements, the mask-PRG expansion of
@@ -422,51 +394,11 @@ public enum ProtocolBenchmark {
         }
     }
 
-    /// Lets each client of the batch handle its message (side by side when `concurrency` > 1), timing each
-    /// by its thread's CPU time, or by the wall clock when the client itself uses several threads.
-    private static func answer(
-        _ batch: [(recipient: UInt32, bytes: [UInt8])], round: ProtocolRound, clients: inout [BenchClient],
-        dropRound: [ProtocolRound?], inputs: [UInt32: [[UInt64]]], concurrency: Int, wallClock: Bool
-    ) -> [(recipient: UInt32, outcome: BenchOutcome)] {
-        let results = UnsafeMutableBufferPointer<BenchOutcome>.allocate(capacity: batch.count)
-        results.initialize(repeating: .silent)
-        defer {
-            results.deinitialize()
-            results.deallocate()
-        }
-        clients.withUnsafeMutableBufferPointer { all in
-            nonisolated(unsafe) let all = all
-            nonisolated(unsafe) let results = results
-            let work: @Sendable (Int) -> Void = { i in
-                let (recipient, bytes) = batch[i]
-                let slot = Int(recipient) - 1
-                if let r = dropRound[Int(recipient)], r.rawValue <= round.rawValue { return }
-                let clock = wallClock ? benchWallSeconds : benchThreadCpuSeconds
-                do throws(SecAggError) {
-                    if let input = inputs[recipient] { try all[slot].engine.provideInput(input) }
-                    var rng = all[slot].rng
-                    let t0 = clock()
-                    let reply =
-                        round == .advertiseKeys
-                        ? try all[slot].engine.startEncoded(using: &rng)
-                        : try all[slot].engine.handle(encoded: bytes, using: &rng)
-                    let seconds = clock() - t0
-                    all[slot].rng = rng
-                    results[i] = reply.map { .reply($0, seconds: seconds) } ?? .done(seconds: seconds)
-                } catch {
-                    results[i] = .silent
-                }
-            }
-            if concurrency <= 1 || batch.count == 1 {
-                for i in 0..<batch.count { work(i) }
-            } else {
-                DispatchQueue.concurrentPerform(iterations: batch.count, execute: work)
-            }
-        }
-        return (0..<batch.count).map { (batch[$0].recipient, results[$0]) }
-    }
-
     /// The graph and threshold: ⌈2(n − 1)/3⌉ on the complete graph, the finder's (k, t) on Harary.
+    ///
+    /// Not ``GraphPlan/choose(clientCount:graph:model:corruptFraction:dropoutBound:threshold:)``: the same
+    /// (graph, t) on success, but different errors (an infeasible finder is `.invalidArgument` here, and the
+    /// threshold message differs) and an explicit t on Harary would also be re-evaluated by the finder.
     static func chooseGraph(_ options: ProtocolBenchmarkOptions) throws(SimulationError) -> (GraphSpecification, Int) {
         let n = options.clientCount
         switch options.graph {
@@ -513,13 +445,13 @@ public enum ProtocolBenchmark {
         var best = Double.infinity
         do {
             for run in 0..<8 {
-                let t0 = benchThreadCpuSeconds()
+                let t0 = threadCpuSeconds()
                 if backend {
                     for _ in 0..<repetitions { try MaskPrg.rawBackendKeystreamBenchmark(into: chunk, scratch: scratch) }
                 } else {
                     for _ in 0..<repetitions { try MaskPrg.rawKeystreamBenchmark(into: chunk) }
                 }
-                let elapsed = benchThreadCpuSeconds() - t0
+                let elapsed = threadCpuSeconds() - t0
                 if run > 0 { best = min(best, elapsed) }  // the first run warms up
             }
         } catch {
@@ -535,9 +467,9 @@ public enum ProtocolBenchmark {
         let peer = X25519.PrivateKey(using: &rng).publicKey
         var best = Double.infinity
         for _ in 0..<5 {
-            let t0 = benchThreadCpuSeconds()
+            let t0 = threadCpuSeconds()
             for _ in 0..<100 { _ = try? key.sharedSecret(with: peer) }
-            best = min(best, (benchThreadCpuSeconds() - t0) / 100)
+            best = min(best, (threadCpuSeconds() - t0) / 100)
         }
         return best
     }

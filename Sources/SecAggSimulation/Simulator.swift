@@ -67,8 +67,19 @@ func wallSeconds() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
-/// One client of the simulation with its own random stream, so that running clients in parallel stays
-/// reproducible.
+/// The clock that times a client's handling of one message: its thread's CPU time (the client's cost on
+/// one core, while other clients run side by side), or the wall clock when the client itself uses several
+/// threads.
+enum ClientClock: Sendable {
+    case threadCpu
+    case wall
+
+    /// Seconds since an arbitrary origin.
+    func now() -> Double { self == .wall ? wallSeconds() : threadCpuSeconds() }
+}
+
+/// One client of a simulation or benchmark with its own random stream, so that running clients in parallel
+/// stays reproducible.
 struct SimulatedClient: @unchecked Sendable {
     var engine: SecAggClient
     var rng: DeterministicRandomGenerator
@@ -216,14 +227,14 @@ public enum Simulator {
                 }
                 let results = answer(
                     batch, round: round, clients: &clients, dropRound: dropRound, inputs: batchInputs,
-                    concurrency: concurrency)
+                    concurrency: concurrency, clock: .threadCpu, timesInput: true)
                 for r in results {
                     switch r.outcome {
                     case .dropped:
                         dropped[round, default: 0] += 1
                     case .failed:
                         dropped[round, default: 0] += 1
-                    case let .reply(bytes, cpu):
+                    case let .reply(bytes, seconds: cpu):
                         timings[round, default: RoundTiming()].clientSecondsTotal += cpu
                         workers[round, default: 0] += 1
                         traffic[round, default: RoundBytes()].clientToServer += bytes.count
@@ -238,7 +249,7 @@ public enum Simulator {
                             dropped[round, default: 0] += 1
                         }
                         serverSeconds += wallSeconds() - t0
-                    case let .none(cpu):
+                    case let .none(seconds: cpu):
                         timings[round, default: RoundTiming()].clientSecondsTotal += cpu
                     }
                 }
@@ -310,17 +321,27 @@ public enum Simulator {
         return (report, server.result)
     }
 
+    /// What a client did with one server message.
     enum Outcome {
+        /// Scheduled to drop in this round, or gone since an earlier drop or failure: not run.
         case dropped
+        /// The engine refused the message (or the input); the client is gone from now on.
         case failed(SecAggError)
-        case reply([UInt8], cpu: Double)
-        case none(cpu: Double)
+        /// The encoded reply and the seconds the client spent on it.
+        case reply([UInt8], seconds: Double)
+        /// Handled without a reply (the last round), in that many seconds.
+        case none(seconds: Double)
     }
 
-    /// Lets each client of the batch handle its message, in parallel; returns the outcomes in order.
+    /// Lets each client of the batch handle its message (side by side when `concurrency` > 1); returns the
+    /// outcomes in batch order.
+    ///
+    /// Each client is timed by `clock`; with `timesInput`, handing `inputs` to the engine counts as client
+    /// work too (the simulation's figures), without it only the protocol step is timed (the benchmark's).
     static func answer(
         _ batch: [(recipient: UInt32, bytes: [UInt8])], round: ProtocolRound, clients: inout [SimulatedClient],
-        dropRound: [ProtocolRound?], inputs: [UInt32: [[UInt64]]], concurrency: Int
+        dropRound: [ProtocolRound?], inputs: [UInt32: [[UInt64]]], concurrency: Int, clock: ClientClock,
+        timesInput: Bool
     ) -> [(recipient: UInt32, outcome: Outcome)] {
         let results = UnsafeMutableBufferPointer<Outcome>.allocate(capacity: batch.count)
         results.initialize(repeating: .dropped)
@@ -339,9 +360,10 @@ public enum Simulator {
                     results[i] = .dropped
                     return
                 }
-                let t0 = threadCpuSeconds()
+                var t0 = clock.now()
                 do throws(SecAggError) {
                     if let input = inputs[recipient] { try all[slot].engine.provideInput(input) }
+                    if !timesInput { t0 = clock.now() }
                     let reply: [UInt8]?
                     var clientRng = all[slot].rng
                     if round == .advertiseKeys {
@@ -349,15 +371,15 @@ public enum Simulator {
                     } else {
                         reply = try all[slot].engine.handle(encoded: bytes, using: &clientRng)
                     }
+                    let seconds = clock.now() - t0
                     all[slot].rng = clientRng
-                    let cpu = threadCpuSeconds() - t0
-                    results[i] = reply.map { .reply($0, cpu: cpu) } ?? .none(cpu: cpu)
+                    results[i] = reply.map { .reply($0, seconds: seconds) } ?? .none(seconds: seconds)
                 } catch {
                     all[slot].gone = true
                     results[i] = .failed(error)
                 }
             }
-            if concurrency == 1 || batch.count == 1 {
+            if concurrency <= 1 || batch.count == 1 {
                 for i in 0..<batch.count { work(i) }
             } else {
                 DispatchQueue.concurrentPerform(iterations: batch.count, execute: work)
