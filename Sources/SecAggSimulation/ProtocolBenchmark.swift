@@ -174,14 +174,7 @@ public struct ProtocolBenchmarkResult: Sendable, Codable, Hashable {
 /// A figure for the text report: 4 decimals below 1, 3 below 100, else 1; no exponent.
 private func fmt(_ value: Double) -> String {
     guard value.isFinite else { return "0" }
-    let digits = value >= 100 ? 1 : value >= 1 ? 3 : 4
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let scaled = (value * scale).rounded()
-    let whole = Int(scaled / scale)
-    let fraction = Int(abs(scaled - Double(whole) * scale))
-    let text = String(fraction)
-    return "\(whole)." + String(repeating: "0", count: max(0, digits - text.count)) + text
+    return format(value, value >= 100 ? 1 : value >= 1 ? 3 : 4)
 }
 
 /// Runs whole sessions and reports each side's compute next to the keystream floor of its mask bytes.
@@ -244,21 +237,11 @@ public enum ProtocolBenchmark {
             throw .configuration("\(error)")
         }
 
-        // The dropout schedule: a seeded shuffle, then each drop takes the next clients.
-        var order = (1...UInt32(n)).map { $0 }
-        for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next(below: UInt64(i + 1)))) }
-        var dropRound: [ProtocolRound?] = Array(repeating: nil, count: n + 1)
-        var cursor = 0
-        for drop in options.drops {
-            guard drop.round != .consistencyCheck else {
-                throw .invalidArgument(
-                    "--drop …@consistency-check needs the active model, which the benchmark does not run")
-            }
-            for _ in 0..<min(n - cursor, Int((drop.fraction * Double(n)).rounded())) {
-                dropRound[Int(order[cursor])] = drop.round
-                cursor += 1
-            }
+        for drop in options.drops where drop.round == .consistencyCheck {
+            throw .invalidArgument(
+                "--drop …@consistency-check needs the active model, which the benchmark does not run")
         }
+        let dropRound = dropSchedule(clientCount: n, drops: options.drops, using: &rng)
 
         var cpu = [Double](repeating: 0, count: n + 1)
         var maskingCpu = [Double](repeating: 0, count: n + 1)

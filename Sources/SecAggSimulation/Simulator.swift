@@ -78,6 +78,26 @@ enum ClientClock: Sendable {
     func now() -> Double { self == .wall ? wallSeconds() : threadCpuSeconds() }
 }
 
+/// The dropout schedule (SPEC.md §14): a seeded Fisher–Yates shuffle of 1...n, after which each drop, in
+/// order, assigns the next round(fraction · n) clients to stop answering at its round. Indexed by client.
+func dropSchedule(clientCount n: Int, drops: [DropSpecification], using rng: inout some RandomByteGenerator)
+    -> [ProtocolRound?]
+{
+    var order = (1...UInt32(n)).map { $0 }
+    for i in stride(from: n - 1, to: 0, by: -1) {
+        order.swapAt(i, Int(rng.next(below: UInt64(i + 1))))
+    }
+    var dropRound: [ProtocolRound?] = Array(repeating: nil, count: n + 1)
+    var cursor = 0
+    for drop in drops {
+        for _ in 0..<min(n - cursor, Int((drop.fraction * Double(n)).rounded())) {
+            dropRound[Int(order[cursor])] = drop.round
+            cursor += 1
+        }
+    }
+    return dropRound
+}
+
 /// One client of a simulation or benchmark with its own random stream, so that running clients in parallel
 /// stays reproducible.
 struct SimulatedClient: @unchecked Sendable {
@@ -174,23 +194,10 @@ public enum Simulator {
             throw .configuration("\(error)")
         }
 
-        // The dropout schedule: a seeded shuffle, then each --drop takes the next clients.
-        var order = (1...UInt32(n)).map { $0 }
-        for i in stride(from: n - 1, to: 0, by: -1) {
-            order.swapAt(i, Int(rng.next(below: UInt64(i + 1))))
+        for drop in options.drops where drop.round == .consistencyCheck && options.model != .active {
+            throw .invalidArgument("--drop …@consistency-check needs --model active")
         }
-        var dropRound: [ProtocolRound?] = Array(repeating: nil, count: n + 1)
-        var cursor = 0
-        for drop in options.drops {
-            guard drop.round != .consistencyCheck || options.model == .active else {
-                throw .invalidArgument("--drop …@consistency-check needs --model active")
-            }
-            let count = min(n - cursor, Int((drop.fraction * Double(n)).rounded()))
-            for _ in 0..<count {
-                dropRound[Int(order[cursor])] = drop.round
-                cursor += 1
-            }
-        }
+        let dropRound = dropSchedule(clientCount: n, drops: options.drops, using: &rng)
 
         var timings: [ProtocolRound: RoundTiming] = [:]
         var traffic: [ProtocolRound: RoundBytes] = [:]

@@ -60,11 +60,7 @@ public struct WireFormat: Sendable {
             var w = header(.shareKeys, capacity: 46 + shares.count * (4 + shareCiphertextByteCount))
             w.write(raw: sessionId)
             w.write(sender)
-            w.write(UInt32(shares.count))
-            for s in shares {
-                w.write(s.peer)
-                w.write(raw: s.ciphertext)
-            }
+            writeEncryptedShares(shares, to: &w)
             return w.bytes
         case let .maskedInput(sessionId, sender, vectors):
             var w = header(.maskedInput, capacity: 42 + configuration.maskedInputByteCount)
@@ -120,11 +116,7 @@ public struct WireFormat: Sendable {
             var w = header(.sharesForward, capacity: 42 + shares.count * (4 + shareCiphertextByteCount))
             w.write(raw: sessionId)
             w.write(recipient)
-            w.write(UInt32(shares.count))
-            for s in shares {
-                w.write(s.peer)
-                w.write(raw: s.ciphertext)
-            }
+            writeEncryptedShares(shares, to: &w)
             return w.bytes
         case let .consistencyRequest(sessionId, survivors):
             var w = header(.consistencyRequest)
@@ -150,6 +142,15 @@ public struct WireFormat: Sendable {
             w.write(raw: binding)
             w.write(code)
             return w.bytes
+        }
+    }
+
+    /// LE32 count || count × (LE32 peer || box), the list shared by ShareKeys and SharesForward.
+    private func writeEncryptedShares(_ shares: [EncryptedShare], to w: inout ByteWriter) {
+        w.write(UInt32(shares.count))
+        for s in shares {
+            w.write(s.peer)
+            w.write(raw: s.ciphertext)
         }
     }
 
