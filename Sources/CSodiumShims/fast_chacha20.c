@@ -153,6 +153,15 @@ void CSodiumShims_fast_chacha20_set_disabled(int disabled) {
     __atomic_store_n(&fast.disabled, disabled, __ATOMIC_RELAXED);
 }
 
+int CSodiumShims_fast_chacha20_is_disabled(void) {
+#ifdef FAST_CHACHA_DLOPEN
+    pthread_once(&fast_once, fast_load);
+    return __atomic_load_n(&fast.disabled, __ATOMIC_RELAXED);
+#else
+    return 0;
+#endif
+}
+
 void *CSodiumShims_fast_chacha20_context_new(void) {
     if (!CSodiumShims_fast_chacha20_available()) return NULL;
     struct fast_context *c = calloc(1, sizeof *c);

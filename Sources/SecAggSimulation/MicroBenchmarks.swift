@@ -251,7 +251,7 @@ public struct ApplyBenchmarkResult: Sendable, Codable, Hashable {
     /// Human-readable line.
     public var textReport: String {
         "apply: \(masks) masks × \(length) on \(threads) threads: \(seconds * 1e3) ms, "
-            + "\(maskBytes / seconds / 1e9) GB/s (\(MaskPrg.keystreamBackend)); libsodium keystream "
+            + "\(maskBytes / seconds / 1e9) GB/s (\(MaskPrg.maskBackend)); libsodium keystream "
             + "\(keystreamBytesPerSecond / 1e9) GB/s per core; "
             + "ratio to the one-core floor \(ratio)"
     }

@@ -66,6 +66,9 @@ public struct ProtocolBenchmarkResult: Sendable, Codable, Hashable {
     public var clientSeconds: Double
     /// The same, masked-input round only.
     public var clientMaskingSeconds: Double
+    /// The same, per round: advertise-keys, share-keys, masked-input, unmasking (each a mean over the
+    /// included clients; they add up to ``clientSeconds``).
+    public var clientRoundSeconds: [Double]
     /// The server's compute for the whole session (wall clock, all its threads).
     public var serverSeconds: Double
     /// The server's unmasking step alone (the last advance).
@@ -120,6 +123,7 @@ public struct ProtocolBenchmarkResult: Sendable, Codable, Hashable {
         case droppedAfterSharing = "dropped_after_sharing"
         case clientSeconds = "client_s"
         case clientMaskingSeconds = "client_masking_s"
+        case clientRoundSeconds = "client_rounds_s"
         case serverSeconds = "server_s"
         case serverUnmaskingSeconds = "server_unmasking_s"
         case maskBytesClient = "mask_bytes_client"
@@ -244,7 +248,7 @@ public enum ProtocolBenchmark {
         let dropRound = dropSchedule(clientCount: n, drops: options.drops, using: &rng)
 
         var cpu = [Double](repeating: 0, count: n + 1)
-        var maskingCpu = [Double](repeating: 0, count: n + 1)
+        var roundCpu = [[Double]](repeating: [Double](repeating: 0, count: n + 1), count: 4)
         var serverSeconds = 0.0
         var unmaskingSeconds = 0.0
         let parallelClients = options.clientMaskingConcurrency <= 1
@@ -253,6 +257,7 @@ public enum ProtocolBenchmark {
         var pending: [(recipient: UInt32, bytes: [UInt8])] = (1...UInt32(n)).map { ($0, []) }
         let rounds: [ProtocolRound] = [.advertiseKeys, .shareKeys, .maskedInputCollection, .unmasking]
         while true {
+            let roundPosition = rounds.firstIndex(of: round) ?? 0
             var index = 0
             while index < pending.count {
                 let batch = Array(pending[index..<min(index + batchSize, pending.count)])
@@ -273,12 +278,13 @@ public enum ProtocolBenchmark {
                     case .dropped, .failed: break
                     case let .reply(bytes, seconds):
                         cpu[Int(r.recipient)] += seconds
-                        if round == .maskedInputCollection { maskingCpu[Int(r.recipient)] += seconds }
+                        roundCpu[roundPosition][Int(r.recipient)] += seconds
                         let t0 = wallSeconds()
                         try? server.receive(encoded: bytes, from: r.recipient)
                         serverSeconds += wallSeconds() - t0
                     case let .none(seconds):
                         cpu[Int(r.recipient)] += seconds
+                        roundCpu[roundPosition][Int(r.recipient)] += seconds
                     }
                 }
             }
@@ -329,8 +335,10 @@ public enum ProtocolBenchmark {
         }
         let included = result.includedClients
         let clientSeconds = included.isEmpty ? 0 : included.reduce(0) { $0 + cpu[Int($1)] } / Double(included.count)
-        let clientMaskingSeconds =
-            included.isEmpty ? 0 : included.reduce(0) { $0 + maskingCpu[Int($1)] } / Double(included.count)
+        let clientRoundSeconds = roundCpu.map { perClient in
+            included.isEmpty ? 0 : included.reduce(0) { $0 + perClient[Int($1)] } / Double(included.count)
+        }
+        let clientMaskingSeconds = clientRoundSeconds[2]
         let maskBytesClient = included.isEmpty ? 0 : Double(clientMasks) * bytesPerMask / Double(included.count)
         let maskBytesServer = Double(serverMasks) * bytesPerMask
 
@@ -348,10 +356,10 @@ public enum ProtocolBenchmark {
             clients: n, length: spec.length, modulus: spec.modulus.description, graph: options.graph.rawValue,
             degree: configuration.degree, threshold: threshold, included: included.count,
             droppedAfterSharing: u2.subtracting(u3).count, clientSeconds: clientSeconds,
-            clientMaskingSeconds: clientMaskingSeconds, serverSeconds: serverSeconds,
+            clientMaskingSeconds: clientMaskingSeconds, clientRoundSeconds: clientRoundSeconds, serverSeconds: serverSeconds,
             serverUnmaskingSeconds: unmaskingSeconds, maskBytesClient: maskBytesClient,
             maskBytesServer: maskBytesServer, keystreamBytesPerSecond: keystreamRate,
-            keystreamBackend: MaskPrg.keystreamBackend, backendKeystreamBytesPerSecond: backendRate,
+            keystreamBackend: MaskPrg.maskBackend, backendKeystreamBytesPerSecond: backendRate,
             floorClientSeconds: floorClient, floorServerSeconds: floorServer,
             clientRatio: floorClient > 0 ? clientSeconds / floorClient : 0,
             serverRatio: floorServer > 0 ? serverSeconds / floorServer : 0, x25519Seconds: x25519,

@@ -1,3 +1,4 @@
+import Foundation
 import SecAggCrypto
 import Testing
 
@@ -96,5 +97,94 @@ import Testing
         #expect(Array(a) == Array(b))
         // RFC 8439 §2.3.2 style check of the first block: all-zero key and nonce, counter 0.
         #expect(Array(a[0..<8]) == [0x76, 0xb8, 0xe0, 0xad, 0xa0, 0xf1, 0x3d, 0x90])
+    }
+}
+
+@Suite struct FusedKernelTests {
+    /// Whether this CPU reports AVX-512F (Linux); the fused kernel must then be available, so a kernel
+    /// that failed its start-up self-test fails here instead of silently falling back.
+    private static var cpuHasAvx512: Bool {
+        #if arch(x86_64) && os(Linux)
+            guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
+            return info.split(separator: "\n").contains { $0.hasPrefix("flags") && $0.split(separator: " ").contains("avx512f") }
+        #else
+            return false
+        #endif
+    }
+
+    private static let powerOfTwoModuli: [RingModulus] = sweepModuli.filter(\.isPowerOfTwo)
+
+    @Test("the fused kernel is available wherever the CPU supports it")
+    func availability() {
+        if Self.cpuHasAvx512 {
+            #expect(MaskScratch.FusedKernel.available == [.avx512])
+            #expect(MaskScratch(fusedKernel: .avx512).fusedKernel == .avx512)
+        }
+        #expect(MaskScratch(fusedKernel: nil).fusedKernel == nil)
+        for kernel in MaskScratch.FusedKernel.available { #expect(kernel.isAvailable) }
+    }
+
+    @Test("fused keystream-and-add equals keystream-then-add and the SPEC §4 model", arguments: powerOfTwoModuli)
+    func fusedMatchesUnfused(modulus: RingModulus) throws {
+        var rng = DeterministicRandomGenerator(testLabel: "fused \(modulus)")
+        let prg = try MaskPrg(seed: SecretBytes(randomByteCount: 32, using: &rng), stream: 5)
+        let plain = MaskScratch(fusedKernel: nil)
+        // Group boundaries: 16 blocks are 256 32-bit or 128 64-bit words.
+        let offsets = [0, 1, 15, 16, 17, 127, 128, 255, 256, 257, 4095, 4096, 70_001]
+        let counts = [1, 16, 127, 128, 129, 255, 256, 257, 1000, 4096, 9000]
+        let model = try referenceMask(prg: prg, count: 70_001 + 9000, modulus: modulus)
+        for kernel in MaskScratch.FusedKernel.available {
+            let fused = MaskScratch(fusedKernel: kernel)
+            for offset in offsets {
+                for count in counts {
+                    let start = (0..<count).map { _ in modulus.reduce(rng.next(UInt64.self)) }
+                    for subtract in [false, true] {
+                        var a = start
+                        var b = start
+                        try a.withUnsafeMutableBufferPointer { buffer in
+                            try prg.apply(
+                                to: buffer, elementOffset: offset, modulus: modulus, subtract: subtract, scratch: fused)
+                        }
+                        try b.withUnsafeMutableBufferPointer { buffer in
+                            try prg.apply(
+                                to: buffer, elementOffset: offset, modulus: modulus, subtract: subtract, scratch: plain)
+                        }
+                        let expected = (0..<count).map { i in
+                            subtract
+                                ? modulus.subtract(start[i], model[offset + i])
+                                : modulus.add(start[i], model[offset + i])
+                        }
+                        #expect(a == b, "\(kernel) offset \(offset) count \(count) subtract \(subtract)")
+                        #expect(a == expected, "\(kernel) offset \(offset) count \(count) subtract \(subtract)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("the fused kernel stops at the end of the 32-bit block counter")
+    func counterEnd() throws {
+        var rng = DeterministicRandomGenerator(testLabel: "fused counter end")
+        let prg = try MaskPrg(seed: SecretBytes(randomByteCount: 32, using: &rng), stream: 1)
+        for modulus in [RingModulus.powerOfTwo(bitWidth: 32), .powerOfTwo(bitWidth: 64)] {
+            let maximum = MaskPrg.maximumElementCount(for: modulus)
+            for kernel in MaskScratch.FusedKernel.available {
+                for (offset, count) in [(maximum - 5000, 5000), (maximum - 300, 300), (maximum - 4096 - 7, 4096 + 7)] {
+                    var a = [UInt64](repeating: 0, count: count)
+                    var b = a
+                    try a.withUnsafeMutableBufferPointer { buffer in
+                        try prg.apply(
+                            to: buffer, elementOffset: offset, modulus: modulus, subtract: false,
+                            scratch: MaskScratch(fusedKernel: kernel))
+                    }
+                    try b.withUnsafeMutableBufferPointer { buffer in
+                        try prg.apply(
+                            to: buffer, elementOffset: offset, modulus: modulus, subtract: false,
+                            scratch: MaskScratch(fusedKernel: nil))
+                    }
+                    #expect(a == b, "\(modulus) offset \(offset)")
+                }
+            }
+        }
     }
 }

@@ -23,6 +23,8 @@ void CSodiumShims_randombytes(void *out, size_t byteCount);
    Contexts are per thread; NULL (backend unavailable) makes the _with call use libsodium. */
 int CSodiumShims_fast_chacha20_available(void);
 void CSodiumShims_fast_chacha20_set_disabled(int disabled);
+/* 1 when SECAGG_PRG_BACKEND=libsodium or set_disabled(1) turned the faster paths off. */
+int CSodiumShims_fast_chacha20_is_disabled(void);
 void *CSodiumShims_fast_chacha20_context_new(void);
 void CSodiumShims_fast_chacha20_context_free(void *context);
 int CSodiumShims_chacha20_ietf_keystream_with(void *context, void *out, size_t byteCount, const void *nonce12,
@@ -35,5 +37,16 @@ void CSodiumShims_mask_add_words32(uint64_t *target, const uint32_t *words, size
                                    int subtract);
 void CSodiumShims_mask_add_words64(uint64_t *target, const uint64_t *words, size_t count, uint64_t mask,
                                    int subtract);
+
+/* Fused keystream and addition (chacha20_add.c): target[i] = (target[i] ± word_i) & mask, word_i the i-th
+   little-endian word (wordByteCount 4 or 8) of the ChaCha20 keystream from block `counter`. Level 2:
+   AVX-512F, groups of 16 blocks (the only level so far). Processes whole groups only, never past block
+   2^32 − 1, and returns how many elements it did (a prefix of `count`; 0 when the level is unavailable). */
+int CSodiumShims_chacha20_add_level_available(int level);
+/* The level masks use by default: the best available one, 0 when the faster paths are off
+   (SECAGG_PRG_BACKEND=libsodium or openssl, or set_disabled). */
+int CSodiumShims_chacha20_add_default_level(void);
+size_t CSodiumShims_chacha20_add(int level, uint64_t *target, size_t count, int wordByteCount, const void *key32,
+                                 const void *nonce12, uint32_t counter, uint64_t mask, int subtract);
 
 #endif

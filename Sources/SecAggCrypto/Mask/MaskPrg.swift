@@ -139,14 +139,15 @@ public struct MaskPrg: Sendable {
         let context = scratch.context
         let maximum = Self.maximumElementCount(for: modulus)
         if modulus.isPowerOfTwo {
+            let fused = S.self == UInt64.self ? scratch.fusedKernel : nil
             if modulus.wordByteCount == 4 {
                 applyPowerOfTwo(
                     UInt32.self, to: buffer, elementOffset: elementOffset, modulus: modulus, subtract, chunk: chunk,
-                    context: context)
+                    context: context, fused: fused)
             } else {
                 applyPowerOfTwo(
                     UInt64.self, to: buffer, elementOffset: elementOffset, modulus: modulus, subtract, chunk: chunk,
-                    context: context)
+                    context: context, fused: fused)
             }
         } else {
             guard elementOffset == 0 else {
@@ -182,9 +183,16 @@ public struct MaskPrg: Sendable {
 
     /// The keystream implementation masks use: "openssl" when libcrypto's ChaCha20 was found at run time
     /// and passed the start-up self-test against libsodium (same RFC 8439 keystream, faster on AVX-512 and
-    /// AVX2 machines), else "libsodium". `SECAGG_PRG_BACKEND=libsodium` forces libsodium.
+    /// AVX2 machines), else "libsodium". `SECAGG_PRG_BACKEND=libsodium` forces libsodium. Masks of
+    /// power-of-two rings in 64-bit storage go through ``MaskScratch/FusedKernel/preferred`` when there is
+    /// one and use this backend only for what the kernel leaves (partial groups of blocks).
     public static var keystreamBackend: String {
         CSodiumShims_fast_chacha20_available() != 0 ? "openssl" : "libsodium"
+    }
+
+    /// ``keystreamBackend`` with the fused kernel in front when there is one, e.g. "avx512+openssl".
+    public static var maskBackend: String {
+        MaskScratch.FusedKernel.preferred.map { "\($0)+\(keystreamBackend)" } ?? keystreamBackend
     }
 
     /// Turns the faster backend off (or back on, if it is available) for the whole process: for tests and
@@ -223,7 +231,8 @@ public struct MaskPrg: Sendable {
 
     private func applyPowerOfTwo<W: MaskScalar, S: MaskScalar>(
         _: W.Type, to buffer: UnsafeMutableBufferPointer<S>, elementOffset: Int, modulus: RingModulus,
-        _ subtract: Bool, chunk raw: UnsafeMutableRawPointer, context: UnsafeMutableRawPointer?
+        _ subtract: Bool, chunk raw: UnsafeMutableRawPointer, context: UnsafeMutableRawPointer?,
+        fused: MaskScratch.FusedKernel?
     ) {
         let wordByteCount = MemoryLayout<W>.size
         let wordsPerChunk = Self.chunkByteCount / wordByteCount
@@ -233,13 +242,31 @@ public struct MaskPrg: Sendable {
         var done = 0
         let total = buffer.count
         while done < total {
+            // Whole groups of blocks from a block boundary: keystream and addition fused in SIMD registers
+            // (64-bit storage only; the caller passes nil otherwise). The rest goes through the chunk below.
+            if let fused, (elementOffset + done) % wordsPerBlock == 0 {
+                let start = elementOffset + done
+                let processed = seed.withUnsafeBytes { key in
+                    nonce.withUnsafeBytes { n in
+                        CSodiumShims_chacha20_add(
+                            fused.rawValue,
+                            UnsafeMutableRawPointer(buffer.baseAddress.unsafelyUnwrapped + done)
+                                .assumingMemoryBound(to: UInt64.self),
+                            total - done, Int32(wordByteCount), key.baseAddress, n.baseAddress,
+                            UInt32(truncatingIfNeeded: start / wordsPerBlock), modulus.elementMask, subtract ? 1 : 0)
+                    }
+                }
+                done += processed
+                if done == total { break }
+            }
             // Each chunk starts at the block holding its first element and skips the words before it.
             // Recomputed from the absolute position every time: with a mid-block offset a chunk ends
             // mid-block, and the next chunk must start in that same block, not the one after it.
             let position = elementOffset + done
             let counter = UInt32(truncatingIfNeeded: position / wordsPerBlock)
             let skip = position % wordsPerBlock
-            let take = min(wordsPerChunk, total - done)
+            // With a fused kernel, a mid-block start only runs to the block boundary, where the kernel resumes.
+            let take = min(fused != nil && skip != 0 ? wordsPerBlock - skip : wordsPerChunk, total - done)
             let words = take + skip
             let blocks = (words + wordsPerBlock - 1) / wordsPerBlock
             keystream(into: chunk, byteCount: blocks * Self.blockByteCount, counter: counter, context: context)
@@ -321,15 +348,46 @@ public final class MaskScratch {
     /// Bytes held: one keystream chunk plus one block (a chunk may start mid-block).
     public static let byteCount = MaskPrg.chunkByteCount + MaskPrg.blockByteCount
 
+    /// A SIMD kernel that computes ChaCha20 blocks side by side and adds the words straight into 64-bit
+    /// storage, so that the keystream never goes through memory (power-of-two rings). Each is used only
+    /// when the CPU has it and it reproduced libsodium's keystream in a start-up self-test.
+    public enum FusedKernel: Int32, Sendable, CaseIterable, CustomStringConvertible {
+        /// 16 blocks at a time in 512-bit registers (x86-64 with AVX-512F).
+        case avx512 = 2
+
+        /// "avx512".
+        public var description: String { "avx512" }
+
+        /// Whether this machine can use the kernel (supported and self-tested).
+        public var isAvailable: Bool { CSodiumShims_chacha20_add_level_available(rawValue) != 0 }
+
+        /// The kernels this machine can use.
+        public static var available: [FusedKernel] { allCases.filter(\.isAvailable) }
+
+        /// What ``MaskScratch/init()`` picks: the best available kernel, nil when the faster paths are off
+        /// (`SECAGG_PRG_BACKEND=libsodium` or `openssl`, ``MaskPrg/setFastKeystreamBackend(enabled:)``).
+        public static var preferred: FusedKernel? { FusedKernel(rawValue: CSodiumShims_chacha20_add_default_level()) }
+    }
+
     let pointer: UnsafeMutableRawPointer
     /// This thread's context of the faster keystream backend (nil: libsodium).
     let context: UnsafeMutableRawPointer?
+    /// The fused kernel masks into 64-bit storage use (nil: keystream into the buffer, then add).
+    public let fusedKernel: FusedKernel?
 
-    /// Allocates the buffer (and a backend context when the faster backend is available).
-    public init() {
+    /// Allocates the buffer (and a backend context when the faster backend is available); uses the
+    /// preferred fused kernel.
+    public convenience init() {
+        self.init(fusedKernel: FusedKernel.preferred)
+    }
+
+    /// Allocates the buffer and uses `fusedKernel` (if it is available; nil or unavailable: none). Outputs
+    /// never depend on the choice; tests and benchmarks compare them.
+    public init(fusedKernel: FusedKernel?) {
         pointer = .allocate(byteCount: Self.byteCount, alignment: 64)
         pointer.initializeMemory(as: UInt8.self, repeating: 0, count: Self.byteCount)
         context = CSodiumShims_fast_chacha20_context_new()
+        self.fusedKernel = fusedKernel.flatMap { $0.isAvailable ? $0 : nil }
     }
 
     deinit {
