@@ -240,7 +240,11 @@ int CSodiumShims_chacha20_add_default_level(void) {
 #ifdef CHACHA_ADD_X86
     pthread_once(&add_once, add_load);
     if (level_off || CSodiumShims_fast_chacha20_is_disabled()) return 0;
+#if defined(__OPTIMIZE__)
     if (level_usable[LEVEL_AVX512]) return LEVEL_AVX512;
+#endif
+    /* Unoptimized builds (swift build's debug default) run the intrinsics about 40 times slower than
+       OpenSSL or libsodium: there the kernel is only used when asked for explicitly. */
 #endif
     return 0;
 }

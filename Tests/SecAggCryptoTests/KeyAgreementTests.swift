@@ -1,3 +1,4 @@
+import Foundation
 import SecAggCrypto
 import Testing
 
@@ -114,5 +115,80 @@ import Testing
             inputKeyMaterial: suv.secret, salt: session, info: KeyDerivation.info(label: .shareEncryptionKey, 3, 7),
             outputByteCount: 32)
         #expect(direct == keyUV)
+    }
+}
+
+@Suite struct BatchKeyAgreementTests {
+    /// Whether this CPU reports AVX-512F and AVX-512 IFMA (Linux): the batch path must then be in use, so
+    /// an implementation that failed its start-up self-test fails here instead of silently falling back.
+    private static var cpuHasIfma: Bool {
+        #if arch(x86_64) && os(Linux)
+            guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
+            return info.split(separator: "\n").contains { line in
+                let flags = line.split(separator: " ")
+                return line.hasPrefix("flags") && flags.contains("avx512f") && flags.contains("avx512ifma")
+            }
+        #else
+            return false
+        #endif
+    }
+
+    @Test("the batch backend is available wherever the CPU supports it")
+    func backend() {
+        #expect(X25519.BatchBackend.libsodium.isAvailable)
+        #expect(X25519.batchBackend.isAvailable)
+        if Self.cpuHasIfma { #expect(X25519.BatchBackend.avx512ifma.isAvailable) }
+    }
+
+    @Test(
+        "batches equal one-by-one agreements",
+        arguments: [0, 1, 2, 7, 8, 9, 16, 17, 61], X25519.BatchBackend.allCases)
+    func matchesSingle(count: Int, backend: X25519.BatchBackend) throws {
+        var rng = DeterministicRandomGenerator(testLabel: "batch \(count)")
+        for _ in 0..<3 {
+            let key = X25519.PrivateKey(using: &rng)
+            // Random u-coordinates (most are not public keys of anyone: twist points too), some with bit 255
+            // set or at least p (p + 2 and p + 18 stand for 2 and 18), and real public keys.
+            var peers: [X25519.PublicKey] = []
+            for i in 0..<count {
+                var bytes = (0..<32).map { _ in UInt8(truncatingIfNeeded: rng.next(UInt64.self)) }
+                if i % 5 == 1 { bytes = X25519.PrivateKey(using: &rng).publicKey.rawRepresentation }
+                if i % 7 == 3 { bytes = [UInt8](repeating: 0xff, count: 31) + [i % 2 == 0 ? 0x7f : 0xff] }
+                if i % 11 == 4 { bytes[0] = 0xef; for k in 1..<31 { bytes[k] = 0xff }; bytes[31] = 0x7f }
+                peers.append(try X25519.PublicKey(rawRepresentation: bytes))
+            }
+            let batch = try key.sharedSecrets(with: peers, backend: backend)
+            let single = try peers.map { try key.sharedSecret(with: $0) }
+            #expect(batch == single)
+        }
+    }
+
+    @Test(
+        "a low-order peer anywhere in a batch gives the same error as one by one",
+        arguments: X25519.BatchBackend.allCases)
+    func lowOrderInBatch(backend: X25519.BatchBackend) throws {
+        var rng = DeterministicRandomGenerator(testLabel: "batch low order")
+        let key = X25519.PrivateKey(using: &rng)
+        let lowOrder = try X25519.PublicKey(
+            rawRepresentation: hex("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"))
+        for position in [0, 5, 8, 12] {
+            var peers = (0..<13).map { _ in X25519.PrivateKey(using: &rng).publicKey }
+            peers[position] = lowOrder
+            #expect(throws: SecAggCryptoError.invalidPublicKey) { try key.sharedSecrets(with: peers, backend: backend) }
+        }
+    }
+
+    @Test("RFC 7748 §5.2 vector 1 in every lane", arguments: X25519.BatchBackend.allCases)
+    func rfcVector(backend: X25519.BatchBackend) throws {
+        let key = try X25519.PrivateKey(
+            rawRepresentation: SecretBytes(
+                copying: hex("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4")))
+        let peer = try X25519.PublicKey(
+            rawRepresentation: hex("e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c"))
+        for secret in try key.sharedSecrets(with: [X25519.PublicKey](repeating: peer, count: 11), backend: backend) {
+            #expect(
+                secret.secret.unsafeExportedBytes()
+                    == hex("c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552"))
+        }
     }
 }

@@ -106,7 +106,9 @@ import Testing
     private static var cpuHasAvx512: Bool {
         #if arch(x86_64) && os(Linux)
             guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
-            return info.split(separator: "\n").contains { $0.hasPrefix("flags") && $0.split(separator: " ").contains("avx512f") }
+            return info.split(separator: "\n").contains {
+                $0.hasPrefix("flags") && $0.split(separator: " ").contains("avx512f")
+            }
         #else
             return false
         #endif

@@ -49,4 +49,13 @@ int CSodiumShims_chacha20_add_default_level(void);
 size_t CSodiumShims_chacha20_add(int level, uint64_t *target, size_t count, int wordByteCount, const void *key32,
                                  const void *nonce12, uint32_t counter, uint64_t mask, int subtract);
 
+/* X25519 of one scalar with `count` u-coordinates (x25519_batch.c): out[i] (32 bytes each) = X25519(scalar,
+   points[i]), eight at a time with AVX-512 IFMA; all-zero for low-order points (callers reject it).
+   Returns 0, or -1 without writing when unavailable (no IFMA, failed self-test, other platform): then use
+   crypto_scalarmult per point. Preferred (the default) only in optimized builds and unless
+   SECAGG_X25519_BACKEND=libsodium. */
+int CSodiumShims_x25519_batch_available(void);
+int CSodiumShims_x25519_batch_preferred(void);
+int CSodiumShims_x25519_batch(void *out, const void *scalar32, const void *points, size_t count);
+
 #endif

@@ -69,16 +69,33 @@ struct WycheproofX25519Suite: WycheproofSuite {
                 try reader.result(test.result, caseId: test.tcId, allowed: ["valid", "invalid", "acceptable"])
                 let expected = try reader.bytes(test.shared, "shared", caseId: test.tcId)
                 let computed: [UInt8]?
+                // Every batch backend this machine has must agree with the single path on every case:
+                // the same secret in every lane of a batch, or the same rejection.
+                var batchAgrees = true
+                var disagreeing = X25519.BatchBackend.libsodium
                 do {
                     let key = try X25519.PrivateKey(
                         rawRepresentation: SecretBytes(
                             copying: try reader.bytes(test.private, "private", caseId: test.tcId)))
                     let peer = try X25519.PublicKey(
                         rawRepresentation: try reader.bytes(test.public, "public", caseId: test.tcId))
-                    computed = try key.sharedSecret(with: peer).secret.unsafeExportedBytes()
+                    let single = try? key.sharedSecret(with: peer).secret.unsafeExportedBytes()
+                    for backend in X25519.BatchBackend.allCases where backend.isAvailable && batchAgrees {
+                        if let batch = try? key.sharedSecrets(with: [peer, peer, peer], backend: backend) {
+                            batchAgrees = batch.allSatisfy { $0.secret.unsafeExportedBytes() == single }
+                        } else {
+                            batchAgrees = single == nil
+                        }
+                        disagreeing = backend
+                    }
+                    computed = single
                 } catch let error as SecAggCryptoError {
                     _ = error
                     computed = nil
+                }
+                guard batchAgrees else {
+                    recorder.record(test.tcId, false, "batch X25519 (\(disagreeing)) disagrees with the single one")
+                    continue
                 }
                 let zeroShared = expected.count == 32 && expected.allSatisfy { $0 == 0 }
                 switch test.result {

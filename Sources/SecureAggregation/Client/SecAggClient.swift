@@ -334,13 +334,23 @@ public struct SecAggClient: Sendable {
         } catch {
             throw .crypto(error)
         }
+        // One private key with every live neighbour: the agreements run as one batch.
+        let peerKeys = recipients.compactMap { live[$0]?.encryptionKey }
+        let sharedSecrets: [X25519.SharedSecret]
+        do {
+            sharedSecrets = try encryptionKey.sharedSecrets(with: peerKeys)
+        } catch {
+            throw .crypto(error)
+        }
+        guard sharedSecrets.count == recipients.count else {
+            throw .invalidConfiguration(reason: "live neighbour keys missing")
+        }
         var out: [EncryptedShare] = []
         out.reserveCapacity(recipients.count)
         for (i, v) in recipients.enumerated() {
-            guard let peer = live[v] else { continue }
             do {
-                let shared = try encryptionKey.sharedSecret(with: peer.encryptionKey)
-                let key = try KeyDerivation.shareEncryptionKey(sharedSecret: shared, sessionId: sid, index, v)
+                let key = try KeyDerivation.shareEncryptionKey(
+                    sharedSecret: sharedSecrets[i], sessionId: sid, index, v)
                 shareEncryptionKeys[v] = key
                 var plaintext = keyShares[i].encoded() + seedShares[i].encoded()
                 defer { secureZero(&plaintext) }
@@ -405,15 +415,15 @@ public struct SecAggClient: Sendable {
 
         // y_u = x_u + PRG(b_u) + Σ_{v < u} PRG(s_uv) − Σ_{v > u} PRG(s_uv)  (SPEC.md §11.4)
         var jobs: [MaskJob] = [MaskJob(seed: selfMaskSeed, negate: false)]
-        for v in held.keys.sorted() {
-            guard let peer = neighbourKeys[v] else { continue }
-            do {
-                let shared = try maskingKey.sharedSecret(with: peer.maskingKey)
+        let peers = held.keys.sorted().compactMap { v in neighbourKeys[v].map { (v, $0.maskingKey) } }
+        do {
+            let sharedSecrets = try maskingKey.sharedSecrets(with: peers.map(\.1))
+            for ((v, _), shared) in zip(peers, sharedSecrets) {
                 let seed = try KeyDerivation.pairwiseMaskSeed(sharedSecret: shared, sessionId: sessionId, index, v)
                 jobs.append(MaskJob(seed: seed, negate: v > index))
-            } catch {
-                throw .crypto(error)
             }
+        } catch {
+            throw .crypto(error)
         }
         var vectors = input
         do {

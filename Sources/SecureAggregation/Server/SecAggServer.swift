@@ -446,33 +446,39 @@ public struct SecAggServer: Sendable {
             }
         }
         // Pairwise masks between clients that dropped after sharing keys and their surviving neighbours
-        // (pairs of two dropped clients cancel and are never expanded). One X25519 + HKDF per pair, on
-        // every core.
-        var pairs: [(key: X25519.PrivateKey, owner: UInt32, peer: UInt32, peerKey: X25519.PublicKey)] = []
+        // (pairs of two dropped clients cancel and are never expanded). One X25519 + HKDF per pair; each
+        // dropped client's agreements run as one batch (one private key, many peers), clients on every core.
+        var groups: [(key: X25519.PrivateKey, owner: UInt32, peers: [(v: UInt32, key: X25519.PublicKey)])] = []
         for (u, key) in dropped {
+            var peers: [(v: UInt32, key: X25519.PublicKey)] = []
             for v in neighbours(of: u) where u3.contains(v) {
                 guard let peer = advertised[v] else { continue }
-                pairs.append((key, u, v, peer.maskingKey))
+                peers.append((v, peer.maskingKey))
             }
+            groups.append((key, u, peers))
         }
         let sid = sessionId
-        let pairList = pairs
-        let derived = ParallelWork.map(count: pairList.count, concurrency: workers) {
-            (i) -> Result<MaskJob, SecAggCryptoError> in
-            let (key, u, v, peerKey) = pairList[i]
+        let groupList = groups
+        let derived = ParallelWork.map(count: groupList.count, concurrency: workers, batch: 1) {
+            (i) -> Result<[MaskJob], SecAggCryptoError> in
+            let (key, u, peers) = groupList[i]
             do throws(SecAggCryptoError) {
-                let shared = try key.sharedSecret(with: peerKey)
-                let seed = try KeyDerivation.pairwiseMaskSeed(sharedSecret: shared, sessionId: sid, u, v)
-                // v added +PRG(s_uv) when u < v and −PRG(s_uv) when u > v; undo it.
-                return .success(MaskJob(seed: seed, negate: u < v))
+                let shared = try key.sharedSecrets(with: peers.map(\.key))
+                var out: [MaskJob] = []
+                out.reserveCapacity(peers.count)
+                for ((v, _), secret) in zip(peers, shared) {
+                    let seed = try KeyDerivation.pairwiseMaskSeed(sharedSecret: secret, sessionId: sid, u, v)
+                    // v added +PRG(s_uv) when u < v and −PRG(s_uv) when u > v; undo it.
+                    out.append(MaskJob(seed: seed, negate: u < v))
+                }
+                return .success(out)
             } catch {
                 return .failure(error)
             }
         }
-        jobs.reserveCapacity(jobs.count + derived.count)
         for result in derived {
             switch result {
-            case let .success(job): jobs.append(job)
+            case let .success(pairJobs): jobs += pairJobs
             case let .failure(error): throw .crypto(error)
             }
         }
