@@ -29,6 +29,18 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // Key agreement as a client at n = 500 does it: one private key with 499 peers, per backend.
+    for backend in X25519.BatchBackend.allCases where backend.isAvailable {
+        Benchmark("x25519 one key × 499 peers, \(backend)") { benchmark in
+            var rng = DeterministicRandomGenerator(testLabel: "package-benchmark x25519")
+            let key = X25519.PrivateKey(using: &rng)
+            let peers = (0..<499).map { _ in X25519.PrivateKey(using: &rng).publicKey }
+            for _ in benchmark.scaledIterations {
+                blackHole(try key.sharedSecrets(with: peers, backend: backend))
+            }
+        }
+    }
+
     // A whole session: 100 clients × 100,000 elements, 30% dropping after sharing keys.
     Benchmark("protocol n=100 m=100K 30% dropout", configuration: .init(maxIterations: 3)) { benchmark in
         var options = ProtocolBenchmarkOptions()

@@ -83,9 +83,21 @@ TARGET fe8 fe_carry_full(__m512i r0, __m512i r1, __m512i r2, __m512i r3, __m512i
     return r;
 }
 
+/* The tight element with column sums lo_k, hi_k (k = 0..8, each < 5 * 2^52) of a 5 x 5 limb product:
+   z_k = lo_k + 2 hi_{k-1} < 2^56, then z_{k+5} * 19 folded into z_k (2^255 = 19 mod p) stays below 2^61. */
+TARGET fe8 fe_from_columns(const __m512i lo[9], const __m512i hi[9]) {
+    __m512i z[10];
+    z[0] = lo[0];
+    for (int k = 1; k < 9; k++) z[k] = _mm512_add_epi64(lo[k], _mm512_slli_epi64(hi[k - 1], 1));
+    z[9] = _mm512_slli_epi64(hi[8], 1);
+    return fe_carry_full(_mm512_add_epi64(z[0], times19(z[5])), _mm512_add_epi64(z[1], times19(z[6])),
+                         _mm512_add_epi64(z[2], times19(z[7])), _mm512_add_epi64(z[3], times19(z[8])),
+                         _mm512_add_epi64(z[4], times19(z[9])));
+}
+
 /* a * b for loose a, b; tight result. Product limb a_i b_j (< 2^104) has its low 52 bits at weight
-   2^(51(i+j)) and its high 52 bits at 2^(51(i+j) + 52) = 2 * 2^(51(i+j+1)). Column sums: lo, hi < 5 * 2^52;
-   z_k = lo_k + 2 hi_{k-1} < 2^56; folding z_{k+5} * 19 into z_k (2^255 = 19) stays below 2^61. */
+   2^(51(i+j)) and its high 52 bits at 2^(51(i+j) + 52) = 2 * 2^(51(i+j+1)); at most five products share a
+   column, so the column sums stay below 5 * 2^52. */
 TARGET fe8 fe_mul(fe8 a, fe8 b) {
     const __m512i zero = _mm512_setzero_si512();
     __m512i lo[9], hi[9];
@@ -96,13 +108,7 @@ TARGET fe8 fe_mul(fe8 a, fe8 b) {
             hi[i + j] = _mm512_madd52hi_epu64(hi[i + j], a.v[i], b.v[j]);
         }
     }
-    __m512i z[10];
-    z[0] = lo[0];
-    for (int k = 1; k < 9; k++) z[k] = _mm512_add_epi64(lo[k], _mm512_slli_epi64(hi[k - 1], 1));
-    z[9] = _mm512_slli_epi64(hi[8], 1);
-    return fe_carry_full(_mm512_add_epi64(z[0], times19(z[5])), _mm512_add_epi64(z[1], times19(z[6])),
-                         _mm512_add_epi64(z[2], times19(z[7])), _mm512_add_epi64(z[3], times19(z[8])),
-                         _mm512_add_epi64(z[4], times19(z[9])));
+    return fe_from_columns(lo, hi);
 }
 
 /* a^2 for loose a; tight result. The cross products a_i a_j (i < j) are summed once and doubled. */
@@ -124,13 +130,7 @@ TARGET fe8 fe_sq(fe8 a) {
         lo[k] = _mm512_add_epi64(dlo[k], _mm512_slli_epi64(clo[k], 1));
         hi[k] = _mm512_add_epi64(dhi[k], _mm512_slli_epi64(chi[k], 1));
     }
-    __m512i z[10];
-    z[0] = lo[0];
-    for (int k = 1; k < 9; k++) z[k] = _mm512_add_epi64(lo[k], _mm512_slli_epi64(hi[k - 1], 1));
-    z[9] = _mm512_slli_epi64(hi[8], 1);
-    return fe_carry_full(_mm512_add_epi64(z[0], times19(z[5])), _mm512_add_epi64(z[1], times19(z[6])),
-                         _mm512_add_epi64(z[2], times19(z[7])), _mm512_add_epi64(z[3], times19(z[8])),
-                         _mm512_add_epi64(z[4], times19(z[9])));
+    return fe_from_columns(lo, hi);
 }
 
 /* a * 121665 ((A - 2) / 4, RFC 7748) for loose a: lo_k + 2 hi_{k-1} with hi_4 folded as 2 * 19;

@@ -72,10 +72,7 @@ public enum X25519 {
             throws(SecAggCryptoError) -> [SharedSecret]
         {
             guard peers.count > 1, backend == .avx512ifma, CSodiumShims_x25519_batch_available() != 0 else {
-                var out: [SharedSecret] = []
-                out.reserveCapacity(peers.count)
-                for peer in peers { out.append(try sharedSecret(with: peer)) }
-                return out
+                return try peers.map { (peer) throws(SecAggCryptoError) in try sharedSecret(with: peer) }
             }
             let n = X25519.keyByteCount
             var points = [UInt8]()
@@ -93,10 +90,7 @@ public enum X25519 {
                 }
             }
             guard status == 0 else {
-                var out: [SharedSecret] = []
-                out.reserveCapacity(peers.count)
-                for peer in peers { out.append(try sharedSecret(with: peer)) }
-                return out
+                return try peers.map { (peer) throws(SecAggCryptoError) in try sharedSecret(with: peer) }
             }
             var out: [SharedSecret] = []
             out.reserveCapacity(peers.count)
