@@ -46,9 +46,10 @@ struct BenchCommand: ParsableCommand {
             discussion: """
                 Client compute is one client's thread CPU time over the session (mean over the included clients); \
                 server compute is the wall clock of the server's calls, on all cores. The floors divide the \
-                keystream bytes each side expands by the single-core raw ChaCha20 throughput measured in the \
-                same run. --drop F means F@masked-input: clients that shared keys and then sent no masked input, \
-                the dropouts that cost the server one mask per surviving neighbour.
+                keystream bytes each side expands by the single-core raw libsodium ChaCha20 throughput measured \
+                in the same run (before and after the session; the better figure). --drop F means \
+                F@masked-input: clients that shared keys and then sent no masked input, the dropouts that cost \
+                the server one mask per surviving neighbour.
                 """)
 
         @Option(help: "Number of clients n.")
