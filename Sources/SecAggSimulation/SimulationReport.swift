@@ -91,6 +91,10 @@ public struct SimulationReport: Sendable, Codable {
     public var output: String?
     /// Why a completed run is not verified (the aggregate or the decoded mean is wrong).
     public var verificationFailure: String?
+    /// How masks were expanded (``MaskPrg/maskBackend``, e.g. "avx512+openssl").
+    public var maskBackend: String?
+    /// How X25519 agreements were computed (``X25519/batchBackend``, "avx512ifma" or "libsodium").
+    public var x25519Backend: String?
 
     enum CodingKeys: String, CodingKey {
         case verified, clients, included, dropped, threshold, graph, model, length, modulus, timings, bytes, expansion
@@ -107,6 +111,8 @@ public struct SimulationReport: Sendable, Codable {
         case correctnessFailureLog2 = "correctness_failure_log2"
         case output
         case verificationFailure = "verification_failure"
+        case maskBackend = "mask_backend"
+        case x25519Backend = "x25519_backend"
     }
 
     /// A short human summary.
@@ -126,6 +132,9 @@ public struct SimulationReport: Sendable, Codable {
             )
         }
         lines.append("  vector length \(length) over \(modulus), seed \(seed)")
+        if let maskBackend, let x25519Backend {
+            lines.append("  crypto: masks \(maskBackend), X25519 \(x25519Backend)")
+        }
         let order = ["advertise-keys", "share-keys", "masked-input", "consistency-check", "unmasking"]
         let droppedText = order.compactMap { name in dropped[name].flatMap { $0 > 0 ? "\($0) at \(name)" : nil } }
         lines.append("  dropped: \(droppedText.isEmpty ? "none" : droppedText.joined(separator: ", "))")

@@ -324,7 +324,8 @@ public enum Simulator {
             thresholdRule: graphPlan.rule.rawValue, privacyFailureLog2: graphPlan.parameters?.privacyFailure,
             correctnessFailureLog2: graphPlan.parameters?.correctnessFailure,
             verificationFailure: server.result != nil && !verified
-                ? "the aggregate differs from the plaintext sum of the included clients" : nil)
+                ? "the aggregate differs from the plaintext sum of the included clients" : nil,
+            maskBackend: MaskPrg.maskBackend, x25519Backend: X25519.batchBackend.rawValue)
         return (report, server.result)
     }
 
