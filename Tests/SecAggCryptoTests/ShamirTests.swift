@@ -167,4 +167,32 @@ import Testing
         }
         #expect(Mersenne61.reduce(.max) == UInt64.max % p)
     }
+
+    @Test("the loose Horner step stays below 2^62 and is congruent to acc · x + a")
+    func looseHornerStep() {
+        let p = Mersenne61.prime
+        var rng = DeterministicRandomGenerator(testLabel: "loose horner")
+        // Edge values of the documented ranges (acc, a < 2^62; x < 2^32), then random ones.
+        var accs: [UInt64] = [0, 1, p - 1, p, (1 << 62) - 1, 1 << 61, (1 << 61) + 5]
+        var xs: [UInt64] = [0, 1, 2, (1 << 32) - 1, 1 << 31, 999]
+        var adds: [UInt64] = [0, 1, p - 1, (1 << 62) - 1]
+        for _ in 0..<40 {
+            accs.append(rng.next(UInt64.self) >> 2)
+            xs.append(rng.next(UInt64.self) >> 32)
+            adds.append(rng.next(UInt64.self) >> 2)
+        }
+        for acc in accs {
+            for x in xs {
+                for a in adds {
+                    let step = Mersenne61.multiplyAddLoose(acc, x, a)
+                    #expect(step < 1 << 62)
+                    // Reference: (acc · x + a) mod p through 128-bit division.
+                    let product = acc.multipliedFullWidth(by: x)
+                    let (low, carry) = product.low.addingReportingOverflow(a)
+                    let reference = p.dividingFullWidth((product.high + (carry ? 1 : 0), low)).remainder
+                    #expect(Mersenne61.reduce(step) == reference, "acc \(acc) x \(x) a \(a)")
+                }
+            }
+        }
+    }
 }

@@ -51,28 +51,15 @@ public enum Mersenne61 {
         return result
     }
 
-    /// Σ a[i] · b[i] mod p for field elements a[i], b[i] < p. Products (< 2^122) are summed in 128 bits and
-    /// folded every 8 terms (8 · 2^122 < 2^125 keeps the high word below 2^61), without secret-dependent
-    /// branches.
-    @inlinable
-    public static func dotProduct(_ a: UnsafePointer<UInt64>, _ b: UnsafePointer<UInt64>, count: Int) -> UInt64 {
-        var total: UInt64 = 0
-        var i = 0
-        while i < count {
-            let end = min(i + 8, count)
-            var high: UInt64 = 0
-            var low: UInt64 = 0
-            while i < end {
-                let (h, l) = a[i].multipliedFullWidth(by: b[i])
-                let (sum, carry) = low.addingReportingOverflow(l)
-                low = sum
-                high = high &+ h &+ (carry ? 1 : 0)
-                i += 1
-            }
-            // v = high · 2^64 + low < 2^125; 2^61 ≡ 1, so v ≡ (v mod 2^61) + ⌊v / 2^61⌋.
-            let upper = (high << 3) | (low >> 61)
-            total = add(total, add(reduce(low & prime), reduce(upper)))
-        }
-        return total
+    /// acc · x + a, folded once at bit 61: for acc < 2^62, x < 2^32 and a < 2^62 the result is below 2^62
+    /// and congruent to acc · x + a modulo p (``reduce(_:)`` makes it canonical). One step of Horner's rule
+    /// at a 32-bit point (a party index) without a full reduction; no secret-dependent branch.
+    @inlinable @inline(__always)
+    public static func multiplyAddLoose(_ acc: UInt64, _ x: UInt64, _ a: UInt64) -> UInt64 {
+        // acc · x + a < 2^94 + 2^62, so the high word is below 2^31 and the fold below 2^61 + 2^35.
+        let (high, low) = acc.multipliedFullWidth(by: x)
+        let (sum, carry) = low.addingReportingOverflow(a)
+        let h = high &+ (carry ? 1 : 0)
+        return (sum & prime) &+ ((h << 3) | (sum >> 61))
     }
 }

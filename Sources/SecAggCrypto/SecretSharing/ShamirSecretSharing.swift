@@ -125,31 +125,36 @@ public enum ShamirSecretSharing {
                 coefficients[j * threshold + i] = candidate
             }
         }
-        // f_j(x) = Σ_i a_{j,i} · x^i as a dot product with the (public) powers of x, accumulated in 128 bits
-        // and folded modulo p every 8 terms: one 64×64-bit multiply per term instead of a full modular
-        // multiplication, no branch on secret data. Same values as Horner's rule.
+        // f_j(x) by Horner's rule, all chunk polynomials side by side (independent chains the CPU overlaps),
+        // with one fold per step instead of a full reduction: x is a 32-bit party index, so the running
+        // value stays below 2^62 (Mersenne61.multiplyAddLoose) and is reduced once at the end. No branch
+        // on secret data; the same field elements as evaluating the sum directly.
         var shares: [ShamirShare] = []
         shares.reserveCapacity(xCoordinates.count)
-        var powers = [UInt64](repeating: 0, count: threshold)
         var ys = [UInt64](repeating: 0, count: chunks)
         defer { secureZero(&ys) }
         coefficients.withUnsafeBufferPointer { c in
-            powers.withUnsafeMutableBufferPointer { pw in
+            ys.withUnsafeMutableBufferPointer { y in
                 for x in xCoordinates {
                     let xv = UInt64(x)
-                    var power: UInt64 = 1
-                    for i in 0..<threshold {
-                        pw[i] = power
-                        power = Mersenne61.multiply(power, xv)
-                    }
-                    for j in 0..<chunks {
-                        ys[j] = Mersenne61.dotProduct(
-                            c.baseAddress.unsafelyUnwrapped + j * threshold, pw.baseAddress.unsafelyUnwrapped,
-                            count: threshold)
+                    if chunks == 5 {
+                        // 32-byte secrets (every key and seed of the protocol): the five running values in
+                        // registers rather than memory, which keeps the chains short.
+                        Self.horner5(c.baseAddress.unsafelyUnwrapped, threshold: threshold, at: xv, into: y)
+                    } else {
+                        for j in 0..<chunks { y[j] = c[j * threshold + threshold - 1] }
+                        var i = threshold - 2
+                        while i >= 0 {
+                            for j in 0..<chunks {
+                                y[j] = Mersenne61.multiplyAddLoose(y[j], xv, c[j * threshold + i])
+                            }
+                            i -= 1
+                        }
                     }
                     let values = SecretBytes(byteCount: 8 * chunks) { out in
                         for j in 0..<chunks {
-                            out.storeBytes(of: ys[j].littleEndian, toByteOffset: 8 * j, as: UInt64.self)
+                            out.storeBytes(
+                                of: Mersenne61.reduce(y[j]).littleEndian, toByteOffset: 8 * j, as: UInt64.self)
                         }
                     }
                     shares.append(ShamirShare(validX: x, values: values))
@@ -157,6 +162,33 @@ public enum ShamirSecretSharing {
             }
         }
         return shares
+    }
+
+    /// Horner's rule for five polynomials of `threshold` coefficients each (c[j · threshold + i]) at x;
+    /// y[j] receives f_j(x) loosely reduced (below 2^62).
+    @inline(__always)
+    private static func horner5(
+        _ c: UnsafePointer<UInt64>, threshold t: Int, at x: UInt64, into y: UnsafeMutableBufferPointer<UInt64>
+    ) {
+        var y0 = c[t - 1]
+        var y1 = c[2 * t - 1]
+        var y2 = c[3 * t - 1]
+        var y3 = c[4 * t - 1]
+        var y4 = c[5 * t - 1]
+        var i = t - 2
+        while i >= 0 {
+            y0 = Mersenne61.multiplyAddLoose(y0, x, c[i])
+            y1 = Mersenne61.multiplyAddLoose(y1, x, c[t + i])
+            y2 = Mersenne61.multiplyAddLoose(y2, x, c[2 * t + i])
+            y3 = Mersenne61.multiplyAddLoose(y3, x, c[3 * t + i])
+            y4 = Mersenne61.multiplyAddLoose(y4, x, c[4 * t + i])
+            i -= 1
+        }
+        y[0] = y0
+        y[1] = y1
+        y[2] = y2
+        y[3] = y3
+        y[4] = y4
     }
 
     /// Reconstructs a `secretByteCount`-byte secret from at least `threshold` shares (in any order).
