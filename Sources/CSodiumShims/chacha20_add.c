@@ -244,7 +244,7 @@ int CSodiumShims_chacha20_add_default_level(void) {
     if (level_usable[LEVEL_AVX512]) return LEVEL_AVX512;
 #endif
     /* Unoptimized builds (swift build's debug default) run the intrinsics about 40 times slower than
-       OpenSSL or libsodium: there the kernel is only used when asked for explicitly. */
+       optimized ones (0.11 GB/s, far below libsodium): there the kernel is only used when asked for. */
 #endif
     return 0;
 }
