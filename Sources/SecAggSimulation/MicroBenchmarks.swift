@@ -3,7 +3,7 @@ public import SecAggCrypto
 import SecureAggregation
 
 /// Best-of-N wall-clock seconds of `body` after one warm-up run.
-private func bestSeconds(_ repetitions: Int, _ body: () throws -> Void) rethrows -> Double {
+func bestSeconds(_ repetitions: Int, _ body: () throws -> Void) rethrows -> Double {
     try body()
     var best = Double.infinity
     let clock = ContinuousClock()

@@ -229,25 +229,9 @@ public enum ProtocolBenchmark {
         let configuration = SessionConfiguration(
             clientCount: n, threshold: threshold, securityModel: .semiHonest, inputs: [spec], graph: graph,
             nonce: rng.bytes(count: 32), verificationKeys: [])
-        var server: SecAggServer
-        var clients: [SimulatedClient] = []
-        do {
-            server = try SecAggServer(configuration: configuration)
-            server.unmaskingConcurrency = max(1, options.serverConcurrency)
-            clients.reserveCapacity(n)
-            for u in 1...n {
-                var clientSeed = masterSeed
-                appendLittleEndian(UInt32(u), to: &clientSeed)
-                var engine = try SecAggClient(configuration: configuration, index: UInt32(u))
-                engine.maskingConcurrency = max(1, options.clientMaskingConcurrency)
-                let clientRng = try DeterministicRandomGenerator(seed: Hkdf.sha256(clientSeed))
-                clients.append(SimulatedClient(engine: engine, rng: clientRng))
-            }
-        } catch let error as SecAggError {
-            throw .configuration(error.description)
-        } catch {
-            throw .configuration("\(error)")
-        }
+        var (server, clients) = try SimulatedClient.session(
+            configuration: configuration, masterSeed: masterSeed, signingKeys: [],
+            serverConcurrency: options.serverConcurrency, clientMaskingConcurrency: options.clientMaskingConcurrency)
 
         for drop in options.drops where drop.round == .consistencyCheck {
             throw .invalidArgument(

@@ -104,6 +104,36 @@ struct SimulatedClient: @unchecked Sendable {
     var engine: SecAggClient
     var rng: DeterministicRandomGenerator
     var gone = false
+
+    /// A session's server and its clients 1…n: client u's generator is keyed by SHA-256(masterSeed ||
+    /// LE32(u)), its signing key is `signingKeys[u]` (active model; nil otherwise).
+    static func session(
+        configuration: SessionConfiguration, masterSeed: [UInt8], signingKeys: [Ed25519.PrivateKey?],
+        serverConcurrency: Int, clientMaskingConcurrency: Int = 1
+    ) throws(SimulationError) -> (server: SecAggServer, clients: [SimulatedClient]) {
+        let n = configuration.clientCount
+        do {
+            var server = try SecAggServer(configuration: configuration)
+            server.unmaskingConcurrency = max(1, serverConcurrency)
+            var clients: [SimulatedClient] = []
+            clients.reserveCapacity(n)
+            for u in 1...n {
+                var clientSeed = masterSeed
+                appendLittleEndian(UInt32(u), to: &clientSeed)
+                var engine = try SecAggClient(
+                    configuration: configuration, index: UInt32(u),
+                    signingKey: u < signingKeys.count ? signingKeys[u] : nil)
+                engine.maskingConcurrency = max(1, clientMaskingConcurrency)
+                let clientRng = try DeterministicRandomGenerator(seed: Hkdf.sha256(clientSeed))
+                clients.append(SimulatedClient(engine: engine, rng: clientRng))
+            }
+            return (server, clients)
+        } catch let error as SecAggError {
+            throw .configuration(error.description)
+        } catch {
+            throw .configuration("\(error)")
+        }
+    }
 }
 
 /// Runs whole secure aggregations in process, every message through the wire encoding.
@@ -174,25 +204,9 @@ public enum Simulator {
         let configuration = SessionConfiguration(
             clientCount: n, threshold: threshold, securityModel: options.model, inputs: source.specifications,
             graph: graph, nonce: rng.bytes(count: 32), verificationKeys: verificationKeys)
-        var server: SecAggServer
-        var clients: [SimulatedClient] = []
-        do {
-            server = try SecAggServer(configuration: configuration)
-            server.unmaskingConcurrency = max(1, options.concurrency)
-            clients.reserveCapacity(n)
-            for u in 1...n {
-                var clientSeed = masterSeed
-                appendLittleEndian(UInt32(u), to: &clientSeed)
-                let engine = try SecAggClient(
-                    configuration: configuration, index: UInt32(u), signingKey: signingKeys[u])
-                let clientRng = try DeterministicRandomGenerator(seed: Hkdf.sha256(clientSeed))
-                clients.append(SimulatedClient(engine: engine, rng: clientRng))
-            }
-        } catch let error as SecAggError {
-            throw .configuration(error.description)
-        } catch {
-            throw .configuration("\(error)")
-        }
+        var (server, clients) = try SimulatedClient.session(
+            configuration: configuration, masterSeed: masterSeed, signingKeys: signingKeys,
+            serverConcurrency: options.concurrency)
 
         for drop in options.drops where drop.round == .consistencyCheck && options.model != .active {
             throw .invalidArgument("--drop …@consistency-check needs --model active")

@@ -1,7 +1,6 @@
 import ArgumentParser
 import SecAggCrypto
 import SecAggSimulation
-import SecAggVectors
 import SecureAggregation
 
 /// `secagg bench …`

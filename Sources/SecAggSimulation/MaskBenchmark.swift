@@ -83,30 +83,17 @@ public enum MaskBenchmark {
         let maskSeconds: Double
         if bitWidth <= 32 {
             var buffer = [UInt32](repeating: 0, count: elementCount)
-            maskSeconds = try best(repetitions) { try prg.add(into: &buffer, modulus: modulus) }
+            maskSeconds = try bestSeconds(repetitions) { try prg.add(into: &buffer, modulus: modulus) }
         } else {
             var buffer = [UInt64](repeating: 0, count: elementCount)
-            maskSeconds = try best(repetitions) { try prg.add(into: &buffer, modulus: modulus) }
+            maskSeconds = try bestSeconds(repetitions) { try prg.add(into: &buffer, modulus: modulus) }
         }
         let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: byteCount, alignment: 64)
         defer { raw.deallocate() }
         raw.initializeMemory(as: UInt8.self, repeating: 0)
-        let keystreamSeconds = try best(repetitions) { try MaskPrg.rawKeystreamBenchmark(into: raw) }
+        let keystreamSeconds = try bestSeconds(repetitions) { try MaskPrg.rawKeystreamBenchmark(into: raw) }
         return MaskBenchmarkResult(
             elementCount: elementCount, bitWidth: bitWidth, keystreamByteCount: byteCount, maskSeconds: maskSeconds,
             keystreamSeconds: keystreamSeconds)
-    }
-
-    /// The best wall-clock time of `body` over `repetitions` runs, after one warm-up run.
-    private static func best(_ repetitions: Int, _ body: () throws -> Void) throws -> Double {
-        try body()
-        var best = Double.infinity
-        let clock = ContinuousClock()
-        for _ in 0..<repetitions {
-            let elapsed = try clock.measure(body)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            best = min(best, seconds)
-        }
-        return best
     }
 }
