@@ -17,16 +17,20 @@ public enum ParameterFinder {
     /// probability ≤ 2^−σ and recovery with probability ≤ 2^−η, for at most ⌊γn⌋ corrupt clients and at most
     /// ⌊δn⌋ dropouts.
     ///
+    /// `sessionAttempts` is the number of sessions an adversary could make the same cohort start (aborting
+    /// each after seeing its ring, SPEC.md §10.2): every attempt draws a fresh ring, so each must fail with
+    /// probability ≤ 2^−σ / attempts. The default 1 states the bound per session.
+    ///
     /// - Throws: ``GraphError/invalidParameter(name:value:allowed:)`` or
     ///   ``GraphError/invalidClientCount(count:minimum:maximum:)`` for out-of-range inputs;
     ///   ``GraphError/noFeasibleParameters(reason:)`` when not even the complete graph works.
     public static func find(
         clientCount: Int, corruptFraction: Double, dropoutFraction: Double, model: AdversaryModel,
-        sigma: Int = defaultSigma, eta: Int = defaultEta
+        sigma: Int = defaultSigma, eta: Int = defaultEta, sessionAttempts: Int = 1
     ) throws(GraphError) -> SecAggPlusParameters {
         let analysis = try Analysis(
             clientCount: clientCount, corruptFraction: corruptFraction, dropoutFraction: dropoutFraction,
-            model: model, sigma: sigma, eta: eta)
+            model: model, sigma: sigma, eta: eta, sessionAttempts: sessionAttempts)
         let n = clientCount
         if let (degree, range) = analysis.smallestSparseDegree() {
             let threshold = analysis.balancedThreshold(degree: degree, range: range)
@@ -43,11 +47,11 @@ public enum ParameterFinder {
     /// complete graph; 1 ≤ t ≤ k. Check ``SecAggPlusParameters/meetsBounds`` on the result.
     public static func evaluate(
         clientCount: Int, corruptFraction: Double, dropoutFraction: Double, model: AdversaryModel,
-        degree: Int, threshold: Int, sigma: Int = defaultSigma, eta: Int = defaultEta
+        degree: Int, threshold: Int, sigma: Int = defaultSigma, eta: Int = defaultEta, sessionAttempts: Int = 1
     ) throws(GraphError) -> SecAggPlusParameters {
         let analysis = try Analysis(
             clientCount: clientCount, corruptFraction: corruptFraction, dropoutFraction: dropoutFraction,
-            model: model, sigma: sigma, eta: eta)
+            model: model, sigma: sigma, eta: eta, sessionAttempts: sessionAttempts)
         let n = clientCount
         guard degree >= 2, degree.isMultiple(of: 2) || degree >= n - 1 else {
             throw .invalidDegree(degree: degree, clientCount: n)
@@ -68,17 +72,19 @@ struct Analysis {
     let model: AdversaryModel
     let sigma: Int
     let eta: Int
+    /// Session attempts an adversary can make the cohort run, each a fresh ring (SPEC.md §10.2).
+    let sessionAttempts: Int
     /// ⌊γn⌋ and ⌊δn⌋.
     let corrupt: Int
     let dropped: Int
-    /// ln n (the union bound over clients) and the budgets −σ ln 2, −η ln 2.
+    /// ln n (the union bound over clients) and the budgets −σ ln 2 − ln(attempts), −η ln 2.
     let logClients: Double
     let privacyBudget: Double
     let correctnessBudget: Double
 
     init(
         clientCount: Int, corruptFraction: Double, dropoutFraction: Double, model: AdversaryModel, sigma: Int,
-        eta: Int
+        eta: Int, sessionAttempts: Int = 1
     ) throws(GraphError) {
         guard (2...HararyGraph.maximumClientCount).contains(clientCount) else {
             throw .invalidClientCount(count: clientCount, minimum: 2, maximum: HararyGraph.maximumClientCount)
@@ -89,23 +95,53 @@ struct Analysis {
         guard dropoutFraction.isFinite, dropoutFraction >= 0, dropoutFraction < 1 else {
             throw .invalidParameter(name: "dropoutFraction", value: dropoutFraction, allowed: "0 ≤ δ < 1")
         }
+        let n = clientCount
+        // ⌊γn⌋ < n because γ < 1; clamp to n − 1 against rounding of γn just below n.
+        try self.init(
+            clientCount: n, corruptClients: min(n - 1, Int((corruptFraction * Double(n)).rounded(.down))),
+            droppedClients: min(n - 1, Int((dropoutFraction * Double(n)).rounded(.down))), model: model,
+            sigma: sigma, eta: eta, sessionAttempts: sessionAttempts, corruptFraction: corruptFraction,
+            dropoutFraction: dropoutFraction)
+    }
+
+    /// The bounds for exact counts: at most `corruptClients` corrupt and `droppedClients` dropped clients.
+    init(
+        clientCount: Int, corruptClients: Int, droppedClients: Int, model: AdversaryModel, sigma: Int, eta: Int,
+        sessionAttempts: Int = 1, corruptFraction: Double? = nil, dropoutFraction: Double? = nil
+    ) throws(GraphError) {
+        guard (2...HararyGraph.maximumClientCount).contains(clientCount) else {
+            throw .invalidClientCount(count: clientCount, minimum: 2, maximum: HararyGraph.maximumClientCount)
+        }
+        guard (0..<clientCount).contains(corruptClients) else {
+            throw .invalidParameter(
+                name: "corruptClients", value: Double(corruptClients), allowed: "0...\(clientCount - 1)")
+        }
+        guard (0..<clientCount).contains(droppedClients) else {
+            throw .invalidParameter(
+                name: "droppedClients", value: Double(droppedClients), allowed: "0...\(clientCount - 1)")
+        }
         guard (1...1000).contains(sigma) else {
             throw .invalidParameter(name: "sigma", value: Double(sigma), allowed: "1...1000")
         }
         guard (1...1000).contains(eta) else {
             throw .invalidParameter(name: "eta", value: Double(eta), allowed: "1...1000")
         }
+        guard sessionAttempts >= 1 else {
+            throw .invalidParameter(name: "sessionAttempts", value: Double(sessionAttempts), allowed: "≥ 1")
+        }
         n = clientCount
-        self.corruptFraction = corruptFraction
-        self.dropoutFraction = dropoutFraction
+        self.corruptFraction = corruptFraction ?? Double(corruptClients) / Double(clientCount)
+        self.dropoutFraction = dropoutFraction ?? Double(droppedClients) / Double(clientCount)
         self.model = model
         self.sigma = sigma
         self.eta = eta
-        // ⌊γn⌋ < n because γ < 1; clamp to n − 1 against rounding of γn just below n.
-        corrupt = min(n - 1, Int((corruptFraction * Double(n)).rounded(.down)))
-        dropped = min(n - 1, Int((dropoutFraction * Double(n)).rounded(.down)))
+        self.sessionAttempts = sessionAttempts
+        corrupt = corruptClients
+        dropped = droppedClients
         logClients = LogMath.ln(Double(n))
-        privacyBudget = -Double(sigma) * LogMath.ln2
+        // Each session attempt is a fresh draw of the ring (SPEC.md §10.2): the per-attempt privacy bound must
+        // be 2^−σ / attempts so that the best of all attempts still fails with probability ≤ 2^−σ.
+        privacyBudget = -Double(sigma) * LogMath.ln2 - LogMath.ln(Double(sessionAttempts))
         correctnessBudget = -Double(eta) * LogMath.ln2
     }
 
@@ -237,7 +273,8 @@ struct Analysis {
     func parameters(graph: GraphKind, degree k: Int, threshold t: Int) -> SecAggPlusParameters {
         SecAggPlusParameters(
             clientCount: n, corruptFraction: corruptFraction, dropoutFraction: dropoutFraction, model: model,
-            sigma: sigma, eta: eta, graph: graph, degree: k, threshold: t, corruptClientCount: corrupt,
+            sigma: sigma, eta: eta, sessionAttempts: sessionAttempts, graph: graph, degree: k, threshold: t,
+            corruptClientCount: corrupt,
             dropoutClientCount: dropped,
             shareFailure: Log2Probability(logShareFailure(degree: k, threshold: t) / LogMath.ln2),
             disconnectionFailure: Log2Probability(logDisconnection(degree: k) / LogMath.ln2),

@@ -30,6 +30,9 @@ public struct SecAggPlusParameters: Hashable, Sendable, Codable, CustomStringCon
     public var sigma: Int
     /// Correctness parameter η: recovery fails with probability at most 2^−η.
     public var eta: Int
+    /// Session attempts an adversary may force on the cohort, each with a fresh ring (SPEC.md §10.2); the
+    /// privacy bound holds for the best of them: privacyFailure ≤ 2^−σ / attempts.
+    public var sessionAttempts: Int
     /// The graph to run on (`.complete` or `.harary(degree:)`).
     public var graph: GraphKind
     /// The degree k (n − 1 for the complete graph).
@@ -52,9 +55,10 @@ public struct SecAggPlusParameters: Hashable, Sendable, Codable, CustomStringCon
     /// True when the complete graph was chosen.
     public var usesCompleteGraph: Bool { graph == .complete }
 
-    /// True when privacyFailure ≤ 2^−σ and correctnessFailure ≤ 2^−η.
+    /// True when privacyFailure ≤ 2^−σ / sessionAttempts and correctnessFailure ≤ 2^−η.
     public var meetsBounds: Bool {
-        privacyFailure.value <= -Double(sigma) && correctnessFailure.value <= -Double(eta)
+        privacyFailure.value <= -Double(sigma) - LogMath.ln(Double(sessionAttempts)) / LogMath.ln2
+            && correctnessFailure.value <= -Double(eta)
     }
 
     /// The graph for a session; `seed` (32 bytes) is used only by Harary graphs.
@@ -64,6 +68,7 @@ public struct SecAggPlusParameters: Hashable, Sendable, Codable, CustomStringCon
 
     /// A multi-line summary.
     public var description: String {
+        let attemptsText = sessionAttempts > 1 ? " / \(Format.grouped(sessionAttempts)) session attempts" : ""
         let graphText = usesCompleteGraph ? "complete graph (k = n − 1 = \(degree))" : "random Harary graph H(n, k)"
         return """
             SecAgg+ parameters for n = \(Format.grouped(clientCount)) clients, \(model) adversary
@@ -72,7 +77,7 @@ public struct SecAggPlusParameters: Hashable, Sendable, Codable, CustomStringCon
               graph:          \(graphText)
               degree k:       \(degree)
               threshold t:    \(threshold)
-              privacy:        \(privacyFailure) (target 2^-\(sigma)): shares \(shareFailure), \
+              privacy:        \(privacyFailure) (target 2^-\(sigma)\(attemptsText)): shares \(shareFailure), \
             disconnection \(disconnectionFailure)
               correctness:    \(correctnessFailure) (target 2^-\(eta))
             """

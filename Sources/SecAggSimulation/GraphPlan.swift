@@ -28,6 +28,16 @@ public struct GraphPlan: Sendable, Hashable {
     /// ⌈2(n − 1)/3⌉ threshold).
     public var parameters: SecAggPlusParameters?
 
+    /// The threat the session's configuration declares (SPEC.md §11.1), so that clients and server re-check the
+    /// threshold against it: the finder's ⌊γn⌋ corrupt and ⌊δn⌋ dropped clients and σ when a threat model was
+    /// given, else the minimal assumption (t ≥ 2; 2t > k in the active model).
+    public var threat: ThreatAssumption {
+        guard let parameters else { return .minimal }
+        return ThreatAssumption(
+            corruptClients: parameters.corruptClientCount, droppedClients: parameters.dropoutClientCount,
+            sigma: parameters.sigma)
+    }
+
     /// Chooses the graph and threshold for `clientCount` clients.
     ///
     /// - `.harary`: `ParameterFinder.find` with γ = `corruptFraction` and δ = `dropoutBound` (0.05 each when

@@ -201,12 +201,13 @@ public enum WireBenchmark {
             var rng = DeterministicRandomGenerator(testLabel: "bench wire")
             let spec = InputSpecification(name: "input", length: length, modulus: modulus)
             let configuration = SessionConfiguration(
-                clientCount: 2, threshold: 1, securityModel: .semiHonest, inputs: [spec], graph: .complete,
+                clientCount: 3, threshold: 2, securityModel: .semiHonest, inputs: [spec], graph: .complete,
                 nonce: rng.bytes(count: 32), verificationKeys: [])
             try configuration.validate()
             let wire = WireFormat(configuration: configuration)
             let vector = (0..<length).map { _ in modulus.reduce(rng.next(UInt64.self)) }
-            let message = ClientMessage.maskedInput(sessionId: rng.bytes(count: 32), sender: 1, vectors: [vector])
+            let message = ClientMessage.maskedInput(
+                sessionId: rng.bytes(count: 32), sender: 1, complaints: [], vectors: [vector])
             var bytes = try wire.encode(message)
             let encode = try bestSeconds(repetitions) { bytes = try wire.encode(message) }
             var decoded: ClientMessage?

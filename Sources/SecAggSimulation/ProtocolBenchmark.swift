@@ -66,8 +66,9 @@ public struct ProtocolBenchmarkResult: Sendable, Codable, Hashable {
     public var clientSeconds: Double
     /// The same, masked-input round only.
     public var clientMaskingSeconds: Double
-    /// The same, per round: advertise-keys, share-keys, masked-input, unmasking (each a mean over the
-    /// included clients; they add up to ``clientSeconds``).
+    /// The same, per round of the session (``SessionConfiguration/rounds``): advertise-keys, seed-reveal (sparse
+    /// graphs only), share-keys, masked-input, unmasking (each a mean over the included clients; they add up to
+    /// ``clientSeconds``).
     public var clientRoundSeconds: [Double]
     /// The server's compute for the whole session (wall clock, all its threads).
     public var serverSeconds: Double
@@ -224,11 +225,11 @@ public enum ProtocolBenchmark {
         guard var rng = try? DeterministicRandomGenerator(seed: masterSeed) else {
             throw .configuration("cannot seed the generator")
         }
-        let (graph, threshold) = try chooseGraph(options)
+        let (graph, threshold, threat) = try chooseGraph(options)
         let spec = InputSpecification(name: "input", length: options.vectorLength, modulus: options.modulus)
         let configuration = SessionConfiguration(
             clientCount: n, threshold: threshold, securityModel: .semiHonest, inputs: [spec], graph: graph,
-            nonce: rng.bytes(count: 32), verificationKeys: [])
+            threat: threat, nonce: rng.bytes(count: 32), verificationKeys: [])
         var (server, clients) = try SimulatedClient.session(
             configuration: configuration, masterSeed: masterSeed, signingKeys: [],
             serverConcurrency: options.serverConcurrency, clientMaskingConcurrency: options.clientMaskingConcurrency)
@@ -240,14 +241,14 @@ public enum ProtocolBenchmark {
         let dropRound = dropSchedule(clientCount: n, drops: options.drops, using: &rng)
 
         var cpu = [Double](repeating: 0, count: n + 1)
-        var roundCpu = [[Double]](repeating: [Double](repeating: 0, count: n + 1), count: 4)
+        let rounds = configuration.rounds
+        var roundCpu = [[Double]](repeating: [Double](repeating: 0, count: n + 1), count: rounds.count)
         var serverSeconds = 0.0
         var unmaskingSeconds = 0.0
         let parallelClients = options.clientMaskingConcurrency <= 1
         let threads = parallelClients ? max(1, options.clientsSideBySide) : 1
         var round = ProtocolRound.advertiseKeys
         var pending: [(recipient: UInt32, bytes: [UInt8])] = (1...UInt32(n)).map { ($0, []) }
-        let rounds: [ProtocolRound] = [.advertiseKeys, .shareKeys, .maskedInputCollection, .unmasking]
         while true {
             let roundPosition = rounds.firstIndex(of: round) ?? 0
             var index = 0
@@ -302,18 +303,12 @@ public enum ProtocolBenchmark {
         // included client plus one per (dropped-after-sharing, included neighbour) pair.
         let u2 = Set(server.liveClients(after: .shareKeys))
         let u3 = Set(result.includedClients)
-        let communicationGraph: any CommunicationGraph
-        do {
-            communicationGraph = try configuration.makeGraph(sessionId: server.currentSessionId ?? [])
-        } catch {
-            throw .configuration("\(error)")
-        }
         let bytesPerMask = expectedKeystreamBytes(spec)
         let u1 = Set(server.liveClients(after: .advertiseKeys))
         var clientMasks = 0
         var clientAgreements = 0
         for u in u3 {
-            let neighbours = communicationGraph.neighbours(of: u)
+            let neighbours = server.neighbours(of: u)
             let shared = neighbours.filter { u2.contains($0) }.count
             clientMasks += 1 + shared
             clientAgreements += neighbours.filter { u1.contains($0) }.count + shared
@@ -321,7 +316,7 @@ public enum ProtocolBenchmark {
         var serverMasks = u3.count
         var serverAgreements = 0
         for u in u2 where !u3.contains(u) {
-            let pairs = communicationGraph.neighbours(of: u).filter { u3.contains($0) }.count
+            let pairs = server.neighbours(of: u).filter { u3.contains($0) }.count
             serverMasks += pairs
             serverAgreements += pairs
         }
@@ -330,7 +325,7 @@ public enum ProtocolBenchmark {
         let clientRoundSeconds = roundCpu.map { perClient in
             included.isEmpty ? 0 : included.reduce(0) { $0 + perClient[Int($1)] } / Double(included.count)
         }
-        let clientMaskingSeconds = clientRoundSeconds[2]
+        let clientMaskingSeconds = clientRoundSeconds[rounds.firstIndex(of: .maskedInputCollection) ?? 0]
         let maskBytesClient = included.isEmpty ? 0 : Double(clientMasks) * bytesPerMask / Double(included.count)
         let maskBytesServer = Double(serverMasks) * bytesPerMask
 
@@ -387,13 +382,15 @@ public enum ProtocolBenchmark {
     /// Not ``GraphPlan/choose(clientCount:graph:model:corruptFraction:dropoutBound:threshold:)``: the same
     /// (graph, t) on success, but different errors (an infeasible finder is `.invalidArgument` here, and the
     /// threshold message differs) and an explicit t on Harary would also be re-evaluated by the finder.
-    static func chooseGraph(_ options: ProtocolBenchmarkOptions) throws(SimulationError) -> (GraphSpecification, Int) {
+    static func chooseGraph(_ options: ProtocolBenchmarkOptions) throws(SimulationError) -> (
+        GraphSpecification, Int, ThreatAssumption
+    ) {
         let n = options.clientCount
         switch options.graph {
         case .complete:
             let t = options.threshold ?? max(1, Int((2.0 * Double(n - 1) / 3.0).rounded(.up)))
             guard t >= 1, t <= n - 1 else { throw .invalidArgument("--threshold must be in 1...\(n - 1)") }
-            return (.complete, t)
+            return (.complete, t, .minimal)
         case .harary:
             let parameters: SecAggPlusParameters
             do {
@@ -409,7 +406,10 @@ public enum ProtocolBenchmark {
             guard t >= 1, t <= parameters.degree else {
                 throw .invalidArgument("--threshold must be in 1...\(parameters.degree)")
             }
-            return (graph, t)
+            let threat = ThreatAssumption(
+                corruptClients: parameters.corruptClientCount, droppedClients: parameters.dropoutClientCount,
+                sigma: parameters.sigma)
+            return (graph, t, threat)
         }
     }
 

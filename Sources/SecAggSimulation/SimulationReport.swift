@@ -1,5 +1,6 @@
 import Foundation
 public import SecAggGraph
+import SecureAggregation
 
 /// Compute time of one round.
 public struct RoundTiming: Sendable, Codable, Hashable {
@@ -135,7 +136,7 @@ public struct SimulationReport: Sendable, Codable {
         if let maskBackend, let x25519Backend {
             lines.append("  crypto: masks \(maskBackend), X25519 \(x25519Backend)")
         }
-        let order = ["advertise-keys", "share-keys", "masked-input", "consistency-check", "unmasking"]
+        let order = ProtocolRound.allCases.map(\.description)
         let droppedText = order.compactMap { name in dropped[name].flatMap { $0 > 0 ? "\($0) at \(name)" : nil } }
         lines.append("  dropped: \(droppedText.isEmpty ? "none" : droppedText.joined(separator: ", "))")
         lines.append("  round               client s (per client)   server s   up bytes/client   down bytes/client")

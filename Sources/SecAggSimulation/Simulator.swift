@@ -203,7 +203,7 @@ public enum Simulator {
         }
         let configuration = SessionConfiguration(
             clientCount: n, threshold: threshold, securityModel: options.model, inputs: source.specifications,
-            graph: graph, nonce: rng.bytes(count: 32), verificationKeys: verificationKeys)
+            graph: graph, threat: graphPlan.threat, nonce: rng.bytes(count: 32), verificationKeys: verificationKeys)
         var (server, clients) = try SimulatedClient.session(
             configuration: configuration, masterSeed: masterSeed, signingKeys: signingKeys,
             serverConcurrency: options.concurrency)
@@ -228,7 +228,7 @@ public enum Simulator {
         let roundZero = (1...UInt32(n)).map { ($0, [UInt8]()) }
         pending = roundZero
         let concurrency = max(1, options.concurrency)
-        let roundOrder = ProtocolRound.allCases.filter { options.model == .active || $0 != .consistencyCheck }
+        let roundOrder = configuration.rounds
 
         while true {
             // Clients answer the pending messages of `round`, in batches handed to the server.

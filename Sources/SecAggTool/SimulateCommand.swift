@@ -53,7 +53,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(
         name: .customLong("drop"),
         help:
-            "FRACTION@ROUND: that fraction of the clients stops answering at ROUND (advertise-keys, share-keys, masked-input, consistency-check, unmasking). Repeatable; default 0.1@share-keys."
+            "FRACTION@ROUND: that fraction of the clients stops answering at ROUND (advertise-keys, seed-reveal (sparse graphs; a dropout there aborts for a restart), share-keys, masked-input, consistency-check, unmasking). Repeatable; default 0.1@share-keys."
     )
     var drops: [String] = []
 

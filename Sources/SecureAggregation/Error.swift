@@ -1,22 +1,30 @@
 public import SecAggCrypto
 
 /// The protocol rounds, in order (SPEC.md §11).
+///
+/// The raw values order the rounds; they are not sent on the wire. SPEC.md numbers the rounds as Bonawitz et
+/// al. do (0 AdvertiseKeys … 4 Unmasking) and calls the seed reveal of sparse graphs round 0′.
 public enum ProtocolRound: UInt8, Sendable, Hashable, CaseIterable, Codable, CustomStringConvertible {
-    /// Round 0: clients advertise their two X25519 public keys.
+    /// Round 0: clients advertise their two X25519 public keys (and, on sparse graphs, a commitment to their
+    /// contribution to the graph seed).
     case advertiseKeys = 0
+    /// Round 0′ (sparse graphs only): clients reveal their graph-seed contributions once the advertised set is
+    /// fixed; the ring order comes from all of them (SPEC.md §11.2).
+    case seedReveal = 1
     /// Round 1: clients send encrypted Shamir shares to their neighbours (through the server).
-    case shareKeys = 1
+    case shareKeys = 2
     /// Round 2: clients send their masked inputs.
-    case maskedInputCollection = 2
+    case maskedInputCollection = 3
     /// Round 3 (active model only): clients sign the set of clients whose masked input arrived.
-    case consistencyCheck = 3
+    case consistencyCheck = 4
     /// Round 4: clients reveal shares so the server can remove the masks.
-    case unmasking = 4
+    case unmasking = 5
 
-    /// The CLI spelling: advertise-keys, share-keys, masked-input, consistency-check, unmasking.
+    /// The CLI spelling: advertise-keys, seed-reveal, share-keys, masked-input, consistency-check, unmasking.
     public var description: String {
         switch self {
         case .advertiseKeys: "advertise-keys"
+        case .seedReveal: "seed-reveal"
         case .shareKeys: "share-keys"
         case .maskedInputCollection: "masked-input"
         case .consistencyCheck: "consistency-check"
@@ -113,6 +121,15 @@ public enum SecAggError: Error, Hashable, Sendable, CustomStringConvertible {
     case reconstructionFailed(owner: UInt32, kind: ShareKind)
     /// The server aborted the session (message received by a client).
     case serverAborted(code: UInt8)
+    /// The threshold does not protect privacy under the configuration's declared threat (SPEC.md §11.1):
+    /// `requirement` states the rule with its numbers; `smallestSecureThreshold` is the least t that passes
+    /// (nil: none up to the degree does).
+    case insecureThreshold(threshold: Int, requirement: String, smallestSecureThreshold: Int?)
+    /// Serving the configuration would need more memory than the configured limit (SPEC.md §11.8).
+    case resourceLimitExceeded(resource: String, required: Int, limit: Int)
+    /// Clients that advertised keys on a sparse graph did not reveal their graph-seed contribution; the
+    /// session cannot go on without biasing the graph and must be restarted (SPEC.md §11.2).
+    case missingSeedReveals(clients: [UInt32])
 
     /// One line.
     public var description: String {
@@ -139,6 +156,14 @@ public enum SecAggError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .crypto(error): "crypto: \(error)"
         case let .reconstructionFailed(owner, kind): "reconstruction of the \(kind) of client \(owner) failed"
         case let .serverAborted(code): "the server aborted the session (code \(code))"
+        case let .insecureThreshold(threshold, requirement, smallest):
+            "threshold \(threshold) does not protect privacy: \(requirement); "
+                + (smallest.map { "t ≥ \($0) would pass" } ?? "no threshold up to the degree passes")
+        case let .resourceLimitExceeded(resource, required, limit):
+            "\(resource) needs \(required) bytes, more than the limit of \(limit) bytes"
+        case let .missingSeedReveals(clients):
+            "\(clients.count) clients (first: \(clients.prefix(8).map(String.init).joined(separator: ", "))) did not "
+                + "reveal their graph-seed contribution; restart the session without them"
         }
     }
 

@@ -12,15 +12,17 @@ import Testing
     var aborted = 0
     for schedule in 0..<520 {
         let n = 4 + Int(rng.next(below: 6))
-        let t = 1 + Int(rng.next(below: UInt64(n - 1)))
         let model: SecurityModel = schedule % 4 == 3 ? .active : .semiHonest
+        // Every threshold the engine accepts (SPEC.md §11.1): t ≥ 2, and 2t > k = n − 1 in the active model.
+        let lowest = model == .active ? (n - 1) / 2 + 1 : 2
+        let t = lowest + Int(rng.next(below: UInt64(n - lowest)))
         let inputs = [
             InputSpecification(name: "a", length: 1 + Int(rng.next(below: 12)), modulus: moduli[schedule % 3]),
             InputSpecification(name: "b", length: 3, modulus: moduli[(schedule + 1) % 3]),
         ]
         let (config, keys) = SessionDriver.makeConfiguration(n: n, t: t, model: model, inputs: inputs, rng: &rng)
         let values = SessionDriver.randomInputs(config, rng: &rng)
-        let rounds = ProtocolRound.allCases.filter { model == .active || $0 != .consistencyCheck }
+        let rounds = config.rounds
         var drops: [UInt32: ProtocolRound] = [:]
         for u in 1...UInt32(n) where rng.next(below: 3) == 0 {
             drops[u] = rounds[Int(rng.next(below: UInt64(rounds.count)))]
@@ -43,12 +45,16 @@ import Testing
         if shouldAbort {
             aborted += 1
             #expect(outcome.result == nil, "schedule \(schedule) should abort")
-            if case .insufficientClients = outcome.serverError {} else {
-                Issue.record("schedule \(schedule): expected insufficientClients, got \(String(describing: outcome.serverError))")
+            if case .insufficientClients = outcome.serverError {
+            } else {
+                Issue.record(
+                    "schedule \(schedule): expected insufficientClients, got \(String(describing: outcome.serverError))"
+                )
             }
         } else {
             completed += 1
-            let result = try #require(outcome.result, "schedule \(schedule) aborted: \(String(describing: outcome.serverError))")
+            let result = try #require(
+                outcome.result, "schedule \(schedule) aborted: \(String(describing: outcome.serverError))")
             #expect(result.includedClients == included)
             #expect(result.vectors == driver.expectedSum(of: included), "schedule \(schedule)")
         }

@@ -12,6 +12,7 @@ struct SessionDriver {
     /// Threads the clients use to mask and the server to unmask.
     var clientMaskingConcurrency = 1
     var serverUnmaskingConcurrency = 2
+    var serverLimits = ResourceLimits.default
 
     struct Outcome {
         var result: AggregationResult?
@@ -53,7 +54,7 @@ struct SessionDriver {
 
     func run() throws -> Outcome {
         var rng = DeterministicRandomGenerator(testLabel: seedLabel)
-        var server = try SecAggServer(configuration: configuration)
+        var server = try SecAggServer(configuration: configuration, limits: serverLimits)
         server.unmaskingConcurrency = serverUnmaskingConcurrency
         var clients: [UInt32: SecAggClient] = [:]
         var outcome = Outcome(server: server)
@@ -86,8 +87,7 @@ struct SessionDriver {
                 outcome.server = server
                 return outcome
             }
-            round = ProtocolRound(rawValue: round.rawValue + 1)!
-            if round == .consistencyCheck && configuration.securityModel == .semiHonest { round = .unmasking }
+            round = configuration.round(after: round) ?? .unmasking
             for (recipient, bytes) in outbox.allMessages.sorted(by: { $0.recipient < $1.recipient }) {
                 guard !gone.contains(recipient) else { continue }
                 if dropAt[recipient] == round {

@@ -1,25 +1,30 @@
 #!/usr/bin/env python3
 """Independent re-implementation of the protocol (SPEC.md §10.2, §11, §12) in Python, checked against
-Vectors/protocol/transcript_*.json, Vectors/protocol/wire_v1.json and Vectors/graph/harary_permutation.json.
+Vectors/protocol/transcript_*.json, Vectors/protocol/wire_v2.json and Vectors/graph/harary_permutation.json.
 
 No Swift code is involved. The primitives (§2.6 test generator, §3 derivations, §4 mask PRG, §5 share AEAD,
 §6 Shamir) are those of crosscheck_primitives.py, which validates them against Vectors/primitives/ when it
 is imported. From each transcript's configuration, inputs, client generator seeds and Ed25519 seeds this
 script recomputes every message of the session, byte for byte, following the spec text:
 
-  - the configuration digest (§11.1) and the session id from the recorded KeysBroadcast (§11.2);
-  - each client's X25519 keys and self-mask seed from its generator (§11.3 draw order), checked against
-    the recorded test-only secrets and the advertised public keys;
-  - the graph (§10.2 with graphSeed = SHA-256("secagg/v1/graph-seed" || sessionId));
-  - every ShareKeys box (Shamir coefficients and nonces drawn in the §11.3 order, §3 key, §5 associated
-    data), and every box opened again by its recipient;
+  - the configuration (§11.1, version 2, with its threat assumption) and the threshold rule it must meet
+    (§11.1: t ≥ 2, 2t > k in the active model, the §10.4 privacy bound for the declared C, D and σ, computed
+    here with exact rationals), its digest and the session id from the recorded KeysBroadcast (§11.2);
+  - each client's X25519 keys, seed contribution (sparse graphs) and self-mask seed from its generator (§11.3
+    draw order), checked against the recorded test-only secrets and the advertised public keys;
+  - on sparse graphs the seed commitments, round 0′ (SeedReveal, SeedReveals) and the graph seed from every
+    revealed contribution (§11.2), then the graph (§10.2);
+  - every ShareKeys message: the self-mask commitment and the boxes (Shamir coefficients and nonces drawn in
+    the §11.3 order, §3 key, §5 associated data), and every box opened again by its recipient;
   - every masked input y_u = x_u + PRG(b_u) + Σ_{v<u} PRG(s_uv) − Σ_{v>u} PRG(s_uv) (§11.3, §4, §8 packing);
   - the server messages (§12.4), consistency signatures (Ed25519 is deterministic) and unmasking responses;
-  - the unmasking of §11.4 (reconstructions from the recorded responses, masks removed) and the aggregate.
+  - the unmasking of §11.4 (reconstructions from the recorded responses checked against the commitments and
+    advertised keys, masks removed) and the aggregate.
 
 Run from the repository root: python3 Vectors/tools/crosscheck_protocol.py
 """
-import hashlib, json, os, struct, sys
+import hashlib, json, math, os, struct, sys
+from fractions import Fraction
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import crosscheck_primitives as prim  # noqa: E402  (checks Vectors/primitives/ on import)
@@ -54,13 +59,17 @@ class Reader:
     def u64(self): return struct.unpack("<Q", self.take(8))[0]
 
 
+VERSION = 2
+
+
 def parse_config(data):
     r = Reader(data)
-    assert r.u8() == 1
+    assert r.u8() == VERSION
     cfg = {"n": r.u32(), "t": r.u32(), "active": r.u8() == 1}
     kind, degree = r.u8(), r.u32()
-    cfg["harary"] = kind == 1 and degree < cfg["n"] - 1
+    cfg["harary"] = kind == 1 and degree < cfg["n"] - 1  # sparse: round 0′ and a seeded ring
     cfg["k"] = degree if cfg["harary"] else cfg["n"] - 1
+    cfg["C"], cfg["D"], cfg["sigma"] = r.u32(), r.u32(), r.u32()
     cfg["nonce"] = r.take(32)
     cfg["inputs"] = []
     for _ in range(r.u32()):
@@ -74,6 +83,28 @@ def parse_config(data):
     cfg["verificationKeys"] = [r.take(32) for _ in range(r.u32())]
     assert r.pos == len(data), "trailing bytes in the configuration"
     return cfg
+
+
+# §11.1 threshold rule: t ≥ 2, 2t > k (active), and the §10.4 privacy bound ≤ 2^−σ, exactly.
+def privacy_failure(n, k, t, C, D, active):
+    tau = 2 * t - k if active else t  # corrupt neighbours that break an honest client's shares (P1 / A1)
+    total = math.comb(n - 1, k)
+    tail = sum(math.comb(C, x) * math.comb(n - 1 - C, k - x) for x in range(max(tau, 0), k + 1))
+    shares = Fraction(n * tail, total)
+    removed = min(n, C + D)
+    disconnect = Fraction(0)
+    if k < n - 1 and n >= k + 2 and removed >= k:
+        disconnect = Fraction(n * (n - k - 1), 2)
+        for j in range(k):
+            disconnect *= Fraction(removed - j, n - j)
+    return shares + disconnect
+
+
+def threshold_ok(cfg):
+    n, k, t = cfg["n"], cfg["k"], cfg["t"]
+    if t < 2 or t > k or (cfg["active"] and 2 * t <= k):
+        return False
+    return privacy_failure(n, k, t, cfg["C"], cfg["D"], cfg["active"]) <= Fraction(1, 2 ** cfg["sigma"])
 
 
 # §10.2 Harary ring order.
@@ -103,11 +134,11 @@ def ring_neighbours(order, k, client):
     return sorted({order[(p + d) % n] for d in range(1, k // 2 + 1)} | {order[(p - d) % n] for d in range(1, k // 2 + 1)})
 
 
-def graph(cfg, session_id):
+def graph(cfg, graph_seed):
     n = cfg["n"]
     if not cfg["harary"]:
         return {u: [v for v in range(1, n + 1) if v != u] for u in range(1, n + 1)}
-    order = harary_order(n, cfg["k"], sha256(b"secagg/v1/graph-seed" + session_id))
+    order = harary_order(n, cfg["k"], graph_seed)
     return {u: ring_neighbours(order, cfg["k"], u) for u in range(1, n + 1)}
 
 
@@ -151,6 +182,9 @@ def replay(path):
     digest = sha256(b"secagg/v1/config" + config)
     check(digest.hex() == group["configurationDigest"], f"{name}: configuration digest")
     check(n == group["clientCount"] and t == group["threshold"], f"{name}: n and t")
+    check(threshold_ok(cfg), f"{name}: the threshold meets §11.1 for C = {cfg['C']}, D = {cfg['D']}, σ = {cfg['sigma']}")
+    sparse = cfg["harary"]
+    V = bytes([VERSION])
 
     clients = {c["index"]: c for c in group["clients"]}
     rng, secret = {}, {}
@@ -164,7 +198,7 @@ def replay(path):
             c["d"] = sk_seed
             check(Ed25519PrivateKey.from_private_bytes(sk_seed).public_key().public_bytes_raw()
                   == cfg["verificationKeys"][u - 1], f"{name}: client {u} verification key")
-    answers = {  # the last round each client answers (rounds 0 … 4)
+    answers = {  # the last round each client answers (rounds 0 … 4; round 0′ counts as 0)
         u: {"completes": 4, "dropsAfterShareKeys": 1, "dropsAfterMaskedInput": 2}[c["behaviour"]]
         for u, c in clients.items()}
     expected = {}  # (direction, round, client) -> bytes
@@ -181,17 +215,31 @@ def replay(path):
               f"{name}: client {u} X25519 keys are its first 64 generator bytes")
         secret[u] = {"c": c_sk, "s": s_sk}
         entry = le32(u) + x25519_public(c_sk) + x25519_public(s_sk)
+        if sparse:  # §11.2: r_u, drawn after the keys, committed to in round 0
+            r = rng[u].read(32)
+            check(r.hex() == secrets["seedContribution"], f"{name}: client {u} r_u is its third generator draw")
+            secret[u]["r"] = r
+            entry += sha256(b"secagg/v1/seed-commitment" + digest + le32(u) + r)
         if cfg["active"]:
             entry += sign(clients[u]["d"], b"secagg/v1/advertise" + digest + entry)
         entries[u] = entry
-        emit("clientToServer", "advertise-keys", u, bytes([1, 0x01]) + digest + entry)
+        emit("clientToServer", "advertise-keys", u, V + bytes([0x01]) + digest + entry)
     u1 = sorted(entries)
     key_list = le32(len(u1)) + b"".join(entries[u] for u in u1)
     for u in u1:
-        emit("serverToClient", "share-keys", u, bytes([1, 0x81]) + digest + key_list)
+        emit("serverToClient", "seed-reveal" if sparse else "share-keys", u, V + bytes([0x81]) + digest + key_list)
     session_id = sha256(b"secagg/v1/session-id" + digest + key_list)
     check(session_id.hex() == group["sessionId"], f"{name}: session id from the KeysBroadcast")
-    neighbours = graph(cfg, session_id)
+    graph_seed = bytes(32)
+    if sparse:  # round 0′: every advertiser reveals; the seed hashes all contributions
+        reveals = b""
+        for u in u1:
+            emit("clientToServer", "seed-reveal", u, V + bytes([0x06]) + session_id + le32(u) + secret[u]["r"])
+            reveals += le32(u) + secret[u]["r"]
+        for u in u1:
+            emit("serverToClient", "share-keys", u, V + bytes([0x86]) + session_id + le32(len(u1)) + reveals)
+        graph_seed = sha256(b"secagg/v1/graph-seed" + session_id + le32(len(u1)) + reveals)
+    neighbours = graph(cfg, graph_seed)
     for u, c in clients.items():
         check(neighbours[u] == c["neighbours"], f"{name}: client {u} neighbours (§10.2 / §11.2)")
     pk = {u: (entries[u][4:36], entries[u][36:68]) for u in u1}
@@ -205,6 +253,7 @@ def replay(path):
         b = rng[u].read(32)
         check(b.hex() == clients[u]["testOnlySecrets"]["selfMaskSeed"], f"{name}: client {u} b_u is drawn first in round 1")
         secret[u]["b"] = b
+        secret[u]["commit"] = sha256(b"secagg/v1/self-mask-commitment" + session_id + le32(u) + b)
         s_shares = prim.shamir_split(secret[u]["s"], t, live, rng[u])
         b_shares = prim.shamir_split(b, t, live, rng[u])
         body = b""
@@ -213,14 +262,15 @@ def replay(path):
             box = prim.xseal(key, rng[u].read(24), prim.share_ad(session_id, u, v, 1), s_shares[i] + b_shares[i])
             boxes[(u, v)] = box
             body += le32(v) + box
-        emit("clientToServer", "share-keys", u, bytes([1, 0x02]) + session_id + le32(u) + le32(len(live)) + body)
+        emit("clientToServer", "share-keys", u,
+             V + bytes([0x02]) + session_id + le32(u) + secret[u]["commit"] + le32(len(live)) + body)
 
     # Round 2: SharesForward, then MaskedInput.
     u3 = []
     total = [[0] * spec["length"] for spec in cfg["inputs"]]
     for u in u2:
         senders = sorted(v for v in u2 if (v, u) in boxes)
-        emit("serverToClient", "masked-input", u, bytes([1, 0x82]) + session_id + le32(u) + le32(len(senders))
+        emit("serverToClient", "masked-input", u, V + bytes([0x82]) + session_id + le32(u) + le32(len(senders))
              + b"".join(le32(v) + boxes[(v, u)] for v in senders))
         if answers[u] < 2:
             continue
@@ -240,7 +290,7 @@ def replay(path):
                 y = [(a + sign_uv * e) % q for a, e in zip(y, prg(s_uv, i, spec, m))]
             total[i] = [(a + e) % q for a, e in zip(total[i], y)]
             body += pack(y, spec["bits"])
-        emit("clientToServer", "masked-input", u, bytes([1, 0x03]) + session_id + le32(u) + body)
+        emit("clientToServer", "masked-input", u, V + bytes([0x03]) + session_id + le32(u) + le32(0) + body)
         u3.append(u)
 
     # Round 3 (active): ConsistencyRequest and signatures.
@@ -249,10 +299,10 @@ def replay(path):
         survivors = bitmap(u3, n)
         u4 = []
         for u in u3:
-            emit("serverToClient", "consistency-check", u, bytes([1, 0x83]) + session_id + survivors)
+            emit("serverToClient", "consistency-check", u, V + bytes([0x83]) + session_id + survivors)
             if answers[u] >= 3:
                 signatures[u] = sign(clients[u]["d"], b"secagg/v1/consistency" + session_id + le32(u) + survivors)
-                emit("clientToServer", "consistency-check", u, bytes([1, 0x04]) + session_id + le32(u) + signatures[u])
+                emit("clientToServer", "consistency-check", u, V + bytes([0x04]) + session_id + le32(u) + signatures[u])
                 u4.append(u)
 
     # Round 4: UnmaskingRequest and responses.
@@ -262,7 +312,7 @@ def replay(path):
         dropped = [v for v in neighbours[u] if v in u2 and v not in u3]
         alive = [v for v in neighbours[u] if v in u3]
         signers = [v for v in neighbours[u] if v in signatures]
-        emit("serverToClient", "unmasking", u, bytes([1, 0x84]) + session_id + le32(u)
+        emit("serverToClient", "unmasking", u, V + bytes([0x84]) + session_id + le32(u)
              + le32(len(dropped)) + b"".join(le32(v) for v in dropped)
              + le32(len(alive)) + b"".join(le32(v) for v in alive)
              + le32(len(signers)) + b"".join(le32(v) + signatures[v] for v in signers))
@@ -270,7 +320,7 @@ def replay(path):
             continue
         check(set(dropped) | set(alive) == set(held[u]) and not set(dropped) & set(alive) and len(alive) >= t,
               f"{name}: client {u} accepts its unmasking request (§11.3 round 4)")
-        emit("clientToServer", "unmasking", u, bytes([1, 0x05]) + session_id + le32(u)
+        emit("clientToServer", "unmasking", u, V + bytes([0x05]) + session_id + le32(u)
              + le32(len(dropped)) + b"".join(le32(v) + held[u][v][0] for v in dropped)
              + le32(len(alive)) + b"".join(le32(v) + held[u][v][1] for v in alive))
         for v in dropped:
@@ -294,7 +344,8 @@ def replay(path):
     result = [list(v) for v in total]
     for u in u3:
         b = reconstruct(b_shares.get(u, []))
-        check(b == secret[u]["b"], f"{name}: b_{u} reconstructed from its neighbours' shares")
+        check(b == secret[u]["b"] and sha256(b"secagg/v1/self-mask-commitment" + session_id + le32(u) + b)
+              == secret[u]["commit"], f"{name}: b_{u} reconstructed from its neighbours' shares, opens its commitment")
         for i, spec in enumerate(cfg["inputs"]):
             result[i] = [(a - e) % spec["q"] for a, e in zip(result[i], prg(b, i, spec, spec["length"]))]
     for u in u2:
@@ -320,18 +371,37 @@ def replay(path):
     return {(tc["direction"], tc["round"], tc["client"]): bytes.fromhex(tc["message"]) for tc in recorded}, session_id
 
 
-def check_wire(active_messages, session_id):
-    doc = json.load(open(os.path.join(VECTORS, "protocol", "wire_v1.json")))
-    recorded = set(active_messages.values())
-    for tc in doc["testGroups"][0]["tests"]:
-        if tc["result"] != "valid":
-            continue
-        message = bytes.fromhex(tc["message"])
-        check("".join(f["bytes"] for f in tc["fields"]) == tc["message"], f"wire {tc['tcId']}: fields concatenate")
-        if message[1] == 0x8F:
-            check(message == bytes([1, 0x8F]) + session_id + bytes([1]), f"wire {tc['tcId']}: Abort (§12.4)")
-        else:
-            check(message in recorded, f"wire {tc['tcId']}: a message of the recomputed active session")
+def check_wire(sessions):
+    doc = json.load(open(os.path.join(VECTORS, "protocol", "wire_v2.json")))
+    groups = doc["testGroups"]
+    check(len(groups) == 2, "wire: a complete-graph group and a sparse-graph group")
+    for group, (messages, session_id) in zip(groups, [sessions["active_complete"], sessions["semi_honest_harary"]]):
+        recorded = set(messages.values())
+        n = group["clientCount"]
+        for tc in group["tests"]:
+            if tc["result"] != "valid":
+                continue
+            message = bytes.fromhex(tc["message"])
+            check("".join(f["bytes"] for f in tc["fields"]) == tc["message"], f"wire {tc['tcId']}: fields concatenate")
+            check(message[0] == VERSION, f"wire {tc['tcId']}: version {VERSION}")
+            if message[1] == 0x8F:
+                check(message == bytes([VERSION, 0x8F]) + session_id + bytes([1]), f"wire {tc['tcId']}: Abort (§12.4)")
+            elif message[1] == 0x03 and message not in recorded:
+                # MaskedInput with complaints (§12.4): the recorded message of the same sender with a complaint
+                # list in place of the empty one.
+                r = Reader(message[2:])
+                sid, sender, count = r.take(32), r.u32(), r.u32()
+                senders = []
+                for _ in range(count):
+                    senders.append(r.u32())
+                    r.take(32)
+                rest = message[2 + r.pos:]
+                original = [m for m in recorded if m[1] == 0x03 and m[34:38] == le32(sender)]
+                check(sid == session_id and count > 0 and senders == sorted(set(senders)) and all(1 <= v <= n for v in senders)
+                      and len(original) == 1 and original[0][38:42] == le32(0) and original[0][42:] == rest,
+                      f"wire {tc['tcId']}: MaskedInput with {count} complaints")
+            else:
+                check(message in recorded, f"wire {tc['tcId']}: a message of the recomputed session")
 
 
 def check_harary():
@@ -352,13 +422,11 @@ def check_harary():
                   f"harary {tc['tcId']}: client {entry['client']}")
 
 
-active = None
+sessions = {}
 for file in sorted(os.listdir(os.path.join(VECTORS, "protocol"))):
     if file.startswith("transcript_") and file.endswith(".json"):
-        messages, sid = replay(os.path.join(VECTORS, "protocol", file))
-        if "active" in file:
-            active = (messages, sid)
-check(active is not None, "an active transcript exists")
-check_wire(*active)
+        sessions[file[len("transcript_"):-len(".json")]] = replay(os.path.join(VECTORS, "protocol", file))
+check({"active_complete", "semi_honest_harary"} <= set(sessions), "the active and the Harary transcripts exist")
+check_wire(sessions)
 check_harary()
 print(f"{checked} checks passed: Python re-implementation of SPEC.md §10.2, §11, §12 agrees with Vectors/protocol and Vectors/graph")

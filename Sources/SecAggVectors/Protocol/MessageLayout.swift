@@ -43,6 +43,7 @@ struct MessageLayout {
         u32("\(prefix)index", keys.index)
         raw("\(prefix)encryptionKey", keys.encryptionKey.rawRepresentation)
         raw("\(prefix)maskingKey", keys.maskingKey.rawRepresentation)
+        if configuration.isSparse { raw("\(prefix)seedCommitment", keys.seedCommitment) }
         if configuration.securityModel == .active { raw("\(prefix)signature", keys.signature) }
     }
 
@@ -62,15 +63,26 @@ struct MessageLayout {
             layout.header(.advertiseKeys)
             layout.raw("configurationDigest", digest)
             layout.keys("", keys)
-        case let .shareKeys(sessionId, sender, shares):
+        case let .seedReveal(sessionId, sender, contribution):
+            layout.header(.seedReveal)
+            layout.raw("sessionId", sessionId)
+            layout.u32("sender", sender)
+            layout.raw("contribution", contribution)
+        case let .shareKeys(sessionId, sender, commitment, shares):
             layout.header(.shareKeys)
             layout.raw("sessionId", sessionId)
             layout.u32("sender", sender)
+            layout.raw("selfMaskCommitment", commitment)
             layout.shares("recipient", shares)
-        case let .maskedInput(sessionId, sender, vectors):
+        case let .maskedInput(sessionId, sender, complaints, vectors):
             layout.header(.maskedInput)
             layout.raw("sessionId", sessionId)
             layout.u32("sender", sender)
+            layout.u32("complaintCount", UInt32(complaints.count))
+            for (i, complaint) in complaints.enumerated() {
+                layout.u32("complaints[\(i)].sender", complaint.sender)
+                layout.raw("complaints[\(i)].pairwiseMaskSeed", complaint.pairwiseMaskSeed.unsafeExportedBytes())
+            }
             for (vector, spec) in zip(vectors, configuration.inputs) {
                 layout.segments.append(
                     LayoutSegment(
@@ -106,6 +118,14 @@ struct MessageLayout {
             layout.raw("configurationDigest", digest)
             layout.u32("keyCount", UInt32(keys.count))
             for (i, entry) in keys.entries.enumerated() { layout.keys("keys[\(i)].", entry) }
+        case let .seedReveals(sessionId, contributions):
+            layout.header(.seedReveals)
+            layout.raw("sessionId", sessionId)
+            layout.u32("contributionCount", UInt32(contributions.count))
+            for (i, entry) in contributions.enumerated() {
+                layout.u32("contributions[\(i)].index", entry.index)
+                layout.raw("contributions[\(i)].contribution", entry.contribution)
+            }
         case let .sharesForward(sessionId, recipient, shares):
             layout.header(.sharesForward)
             layout.raw("sessionId", sessionId)

@@ -186,8 +186,10 @@ extension TranscriptVectors {
             {
                 problems.append("the descriptive fields do not match the configuration")
             }
-            let broadcasts = parsed.messages.filter { !$0.fromClient && $0.round == .shareKeys }
-            guard let broadcast = broadcasts.first,
+            guard
+                let broadcast = parsed.messages.first(where: {
+                    !$0.fromClient && $0.bytes.count > 1 && $0.bytes[1] == 0x81
+                }),
                 let sessionId = TranscriptVectors.sessionId(fromKeysBroadcast: broadcast.bytes)
             else { return problems + ["no KeysBroadcast recorded"] }
             if Hex.encode(sessionId) != group.sessionId { problems.append("sessionId differs") }
@@ -199,8 +201,8 @@ extension TranscriptVectors {
             } else {
                 problems.append("the KeysBroadcast does not decode")
             }
-            guard let graph = try? configuration.makeGraph(sessionId: sessionId) else {
-                return problems + ["no graph for the session id"]
+            guard let (_, graph) = TranscriptVectors.sessionGraph(configuration, messages: parsed.messages) else {
+                return problems + ["no graph for the session id and seed reveals"]
             }
             for (position, client) in group.clients.enumerated() {
                 let u = client.index
@@ -209,11 +211,14 @@ extension TranscriptVectors {
                     problems.append("client \(u): rngSeed is not SHA-256(rngLabel)")
                 }
                 let secrets = client.testOnlySecrets
-                let drawn = try? TranscriptVectors.clientSecrets(seed: parsed.setup.clientSeeds[position], index: u)
-                if drawn?.map({ Hex.encode($0) })
-                    != [secrets.encryptionPrivateKey, secrets.maskingPrivateKey, secrets.selfMaskSeed]
-                {
-                    problems.append("client \(u): testOnlySecrets are not the generator's first 96 bytes")
+                let sparse = configuration.isSparse
+                let drawn = try? TranscriptVectors.clientSecrets(
+                    seed: parsed.setup.clientSeeds[position], index: u, sparse: sparse)
+                let recorded =
+                    [secrets.encryptionPrivateKey, secrets.maskingPrivateKey]
+                    + (sparse ? [secrets.seedContribution ?? ""] : []) + [secrets.selfMaskSeed]
+                if drawn?.map({ Hex.encode($0) }) != recorded || (secrets.seedContribution != nil) != sparse {
+                    problems.append("client \(u): testOnlySecrets are not the generator's first draws")
                 }
                 let advert = parsed.messages.first { $0.fromClient && $0.client == u && $0.round == .advertiseKeys }
                 guard let advert, case let .advertiseKeys(_, keys)? = try? wire.decodeClientMessage(advert.bytes),
@@ -331,7 +336,7 @@ extension TranscriptVectors {
                         replay.fail(position, "the replayed server sends no message here")
                     }
                     if let decoded = try? wire.decodeServerMessage(message.bytes) {
-                        if decoded.round != message.round {
+                        if TranscriptVectors.startedRound(decoded, configuration: configuration) != message.round {
                             replay.fail(position, "decodes as a message of another round")
                         }
                         if wire.encode(decoded) != message.bytes {

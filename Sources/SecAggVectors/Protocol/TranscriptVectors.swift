@@ -74,7 +74,10 @@ public enum TranscriptVectors {
         var encryptionPrivateKey: String
         /// s^SK: the X25519 key for pairwise masks (next 32 bytes).
         var maskingPrivateKey: String
-        /// b_u: the self-mask seed (next 32 bytes, drawn when the key broadcast arrives).
+        /// Sparse graphs: r_u, the graph-seed contribution (next 32 bytes, drawn in round 0, public once
+        /// revealed in round 0′).
+        var seedContribution: String?
+        /// b_u: the self-mask seed (next 32 bytes, drawn when the shares are made).
         var selfMaskSeed: String
         /// Active model: the Ed25519 seed of the client's signing key.
         var signingKeySeed: String?
@@ -175,31 +178,64 @@ public enum TranscriptVectors {
         return (setup, signingSeeds)
     }
 
-    /// The client opposite `client` on the session's Harary ring. The graph depends only on round 0
-    /// (the session id), so it is known before anyone drops.
+    /// The client opposite `client` on the session's Harary ring. The graph depends only on rounds 0 and 0′
+    /// (the session id and the revealed contributions), so it is known before anyone drops.
     static func opposite(of client: UInt32, in setup: SessionSetup) throws -> UInt32 {
         let configuration = setup.configuration
         let n = configuration.clientCount
         var entries: [AdvertisedKeys] = []
+        var contributions: [SeedContribution] = []
         for u in 1...n {
             let key = setup.signingKeys.isEmpty ? nil : setup.signingKeys[u - 1]
             var party = try SecAggClient(configuration: configuration, index: UInt32(u), signingKey: key)
             var rng = try TranscriptSession.clientGenerator(seed: setup.clientSeeds[u - 1], index: UInt32(u))
             if case let .advertiseKeys(_, keys) = try party.start(using: &rng) { entries.append(keys) }
+            let secrets = try clientSecrets(seed: setup.clientSeeds[u - 1], index: UInt32(u), sparse: true)
+            contributions.append(SeedContribution(index: UInt32(u), contribution: secrets[2]))
         }
-        let broadcast = KeyBroadcast(entries: entries, signed: configuration.securityModel == .active)
+        let broadcast = KeyBroadcast(
+            entries: entries, signed: configuration.securityModel == .active, committed: configuration.isSparse)
         let sessionId = broadcast.sessionId(configurationDigest: configuration.digest)
-        guard let harary = try configuration.makeGraph(sessionId: sessionId) as? HararyGraph,
+        let seed = SeedContribution.graphSeed(sessionId: sessionId, contributions: contributions)
+        guard let harary = try configuration.makeGraph(graphSeed: seed) as? HararyGraph,
             let position = harary.position(of: client),
             let target = (1...UInt32(n)).first(where: { harary.position(of: $0) == (position + n / 2) % n })
         else { throw VectorError.malformedFile(file: "transcript", reason: "no Harary ring to place the dropout on") }
         return target
     }
 
-    /// The first 96 bytes of a client's generator: c^SK, s^SK (round 0) and b_u (first draw of round 1).
-    static func clientSecrets(seed: [UInt8], index: UInt32) throws(VectorError) -> [[UInt8]] {
+    /// The first draws of a client's generator: c^SK, s^SK (round 0), on sparse graphs r_u (round 0), then
+    /// b_u (first draw of round 1); 32 bytes each.
+    static func clientSecrets(seed: [UInt8], index: UInt32, sparse: Bool) throws(VectorError) -> [[UInt8]] {
         var rng = try TranscriptSession.clientGenerator(seed: seed, index: index)
-        return (0..<3).map { _ in rng.bytes(count: 32) }
+        return (0..<(sparse ? 4 : 3)).map { _ in rng.bytes(count: 32) }
+    }
+
+    /// The session id and the graph of a recorded session: the id from its KeysBroadcast, the graph seed (on
+    /// sparse graphs) from its SeedReveals.
+    static func sessionGraph(_ configuration: SessionConfiguration, messages: [RecordedMessage]) -> (
+        sessionId: [UInt8], graph: any CommunicationGraph
+    )? {
+        let wire = WireFormat(configuration: configuration)
+        guard let broadcast = messages.first(where: { !$0.fromClient && $0.bytes.count > 1 && $0.bytes[1] == 0x81 }),
+            let sessionId = sessionId(fromKeysBroadcast: broadcast.bytes)
+        else { return nil }
+        var seed = [UInt8](repeating: 0, count: 32)
+        if configuration.isSparse {
+            guard let reveals = messages.first(where: { !$0.fromClient && $0.bytes.count > 1 && $0.bytes[1] == 0x86 }),
+                case let .seedReveals(_, contributions)? = try? wire.decodeServerMessage(reveals.bytes)
+            else { return nil }
+            seed = SeedContribution.graphSeed(sessionId: sessionId, contributions: contributions)
+        }
+        guard let graph = try? configuration.makeGraph(graphSeed: seed) else { return nil }
+        return (sessionId, graph)
+    }
+
+    /// The round a server message starts in this configuration (the key broadcast starts round 0′ on sparse
+    /// graphs; ``ServerMessage/round`` names round 1).
+    static func startedRound(_ message: ServerMessage, configuration: SessionConfiguration) -> ProtocolRound? {
+        if case .keysBroadcast = message, configuration.isSparse { return .seedReveal }
+        return message.round
     }
 
     /// The session id (SPEC.md §11) recomputed from an encoded KeysBroadcast:
@@ -219,15 +255,15 @@ public enum TranscriptVectors {
             let session = try TranscriptSession.run(setup)
             let configuration = setup.configuration
             let droppedLater = setup.behaviours.firstIndex(of: .dropsAfterMaskedInput).map { $0 + 1 } ?? 0
-            guard let broadcast = session.messages.first(where: { !$0.fromClient }),
-                let sessionId = TranscriptVectors.sessionId(fromKeysBroadcast: broadcast.bytes)
-            else { throw VectorError.malformedFile(file: relativePath, reason: "no key broadcast") }
-            let graph = try configuration.makeGraph(sessionId: sessionId)
+            guard let (sessionId, graph) = TranscriptVectors.sessionGraph(configuration, messages: session.messages)
+            else { throw VectorError.malformedFile(file: relativePath, reason: "no key broadcast or seed reveals") }
             let wire = WireFormat(configuration: configuration)
             var clients: [ClientField] = []
             for u in 1...configuration.clientCount {
                 let index = UInt32(u)
-                let secrets = try TranscriptVectors.clientSecrets(seed: setup.clientSeeds[u - 1], index: index)
+                let sparse = configuration.isSparse
+                let secrets = try TranscriptVectors.clientSecrets(
+                    seed: setup.clientSeeds[u - 1], index: index, sparse: sparse)
                 // The recorded secrets must be the ones the engine used.
                 guard let advert = session.messages.first(where: { $0.fromClient && $0.client == index }),
                     case let .advertiseKeys(_, keys) = try wire.decodeClientMessage(advert.bytes),
@@ -244,14 +280,16 @@ public enum TranscriptVectors {
                         neighbours: graph.neighbours(of: index),
                         testOnlySecrets: Secrets(
                             encryptionPrivateKey: Hex.encode(secrets[0]), maskingPrivateKey: Hex.encode(secrets[1]),
-                            selfMaskSeed: Hex.encode(secrets[2]),
+                            seedContribution: sparse ? Hex.encode(secrets[2]) : nil,
+                            selfMaskSeed: Hex.encode(secrets[sparse ? 3 : 2]),
                             signingKeySeed: signingSeeds.isEmpty ? nil : Hex.encode(signingSeeds[u - 1]))))
             }
             var tests: [Test] = [
                 Test(
                     tcId: 1,
                     comment: "setup: the configuration decodes and re-encodes, its digest and the session id "
-                        + "(from the recorded KeysBroadcast) match, the graph gives the recorded neighbours, and "
+                        + "(from the recorded KeysBroadcast) match, the graph (seeded by the recorded SeedReveals on "
+                        + "a sparse graph) gives the recorded neighbours, and "
                         + "the test-only secrets match the generators and the advertised keys",
                     kind: "setup", result: "valid")
             ]
@@ -284,8 +322,8 @@ public enum TranscriptVectors {
             return try VectorJson.encode(
                 VectorEnvelope(
                     algorithm: TranscriptVectors.algorithm,
-                    generator: "secagg vectors generate (Sources/SecAggVectors/Protocol); configuration nonce, "
-                        + "Ed25519 seeds (active) and inputs drawn in that order from DeterministicRandomGenerator "
+                    generator: "secagg vectors generate (Sources/SecAggVectors/Protocol); Ed25519 seeds (active), "
+                        + "the configuration nonce and the inputs drawn in that order from DeterministicRandomGenerator "
                         + "with seed SHA-256(setupLabel); client u draws all its randomness from "
                         + "DeterministicRandomGenerator with seed SHA-256(rngLabel) = rngSeed (SPEC.md §2.6)",
                     header: "Complete session (\(scenario.title)). Client \(scenario.dropsAfterShareKeys) drops "

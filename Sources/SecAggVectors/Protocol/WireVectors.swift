@@ -2,13 +2,13 @@ import Foundation
 import SecAggCrypto
 import SecureAggregation
 
-/// `protocol/wire_v1.json`: one golden encoding of every message type (SPEC.md §12) with its fields laid
+/// `protocol/wire_v2.json`: one golden encoding of every message type (SPEC.md §12) with its fields laid
 /// out, and malformed messages that must be rejected with the named ``WireFormatError``.
 public enum WireVectors {
     /// The `algorithm` value.
     public static let algorithm = "secagg-wire-format"
     /// The file path.
-    public static let relativePath = "protocol/wire_v1.json"
+    public static let relativePath = "protocol/wire_v2.json"
 
     struct Test: Codable, Sendable {
         var tcId: Int
@@ -79,24 +79,80 @@ public enum WireVectors {
     struct Generator: VectorGenerator {
         var relativePath: String { WireVectors.relativePath }
 
-        func generate() throws -> Data {
-            // The messages of the recorded active session (every type but Abort).
-            guard let scenario = TranscriptVectors.scenarios.first(where: { $0.model == .active }) else {
-                throw VectorError.malformedFile(file: relativePath, reason: "no active scenario")
-            }
+        /// The first message of every tag in the recorded session of `scenario`.
+        private static func golden(_ scenario: TranscriptVectors.Scenario) throws -> (
+            SessionConfiguration, [MessageTag: (message: [UInt8], client: Bool, note: String)]
+        ) {
             let (setup, _) = try TranscriptVectors.setup(for: scenario)
             let session = try TranscriptSession.run(setup)
-            let configuration = setup.configuration
-            let wire = WireFormat(configuration: configuration)
             var golden: [MessageTag: (message: [UInt8], client: Bool, note: String)] = [:]
             for message in session.messages {
                 guard message.bytes.count >= 2, let tag = MessageTag(rawValue: message.bytes[1]), golden[tag] == nil
                 else { continue }
-                let note =
-                    message.fromClient
-                    ? "from client \(message.client)" : "to client \(message.client)"
+                let note = message.fromClient ? "from client \(message.client)" : "to client \(message.client)"
                 golden[tag] = (message.bytes, message.fromClient, "\(message.round), \(note)")
             }
+            return (setup.configuration, golden)
+        }
+
+        private static func le32(_ value: UInt32) -> [UInt8] {
+            var out: [UInt8] = []
+            appendLittleEndian(value, to: &out)
+            return out
+        }
+
+        /// One group: the valid messages of `tags` (plus `extra` ones), then the invalid cases.
+        private static func group(
+            configuration: SessionConfiguration, tags: [MessageTag],
+            golden: [MessageTag: (message: [UInt8], client: Bool, note: String)],
+            extra: [(comment: String, decoder: String, bytes: [UInt8])],
+            invalid: [(String, String, [UInt8], String)], relativePath: String
+        ) throws -> Group {
+            let wire = WireFormat(configuration: configuration)
+            var tests: [Test] = []
+            var valid: [(comment: String, decoder: String, bytes: [UInt8])] = []
+            for tag in tags {
+                guard let entry = golden[tag] else {
+                    throw VectorError.malformedFile(file: relativePath, reason: "no \(tag.typeName) message")
+                }
+                valid.append(
+                    (
+                        "\(tag.typeName) (tag 0x\(Hex.encode([tag.rawValue]))): \(entry.note)",
+                        entry.client ? "client" : "server", entry.message
+                    ))
+            }
+            for (comment, decoder, bytes) in valid + extra {
+                let fields = try WireVectors.decode(bytes, decoder: decoder, wire: wire).get()
+                tests.append(
+                    Test(
+                        tcId: tests.count + 1, comment: comment, decoder: decoder, message: Hex.encode(bytes),
+                        fields: fields, error: nil, result: "valid"))
+            }
+            for (comment, decoder, bytes, error) in invalid {
+                guard case let .failure(.wire(actual)) = WireVectors.decode(bytes, decoder: decoder, wire: wire),
+                    actual == error
+                else { throw VectorError.malformedFile(file: relativePath, reason: "\(comment): not \(error)") }
+                tests.append(
+                    Test(
+                        tcId: tests.count + 1, comment: comment, decoder: decoder, message: Hex.encode(bytes),
+                        fields: nil, error: error, result: "invalid"))
+            }
+            return Group(
+                configuration: Hex.encode(configuration.encoded), clientCount: configuration.clientCount,
+                securityModel: configuration.securityModel.description, degree: configuration.degree, tests: tests)
+        }
+
+        func generate() throws -> Data {
+            let le32 = Self.le32
+            // Group 1: the messages of the recorded active session on the complete graph (every type but the
+            // seed reveals of sparse graphs), an Abort, and a MaskedInput carrying a complaint.
+            guard let activeScenario = TranscriptVectors.scenarios.first(where: { $0.model == .active }),
+                let sparseScenario = TranscriptVectors.scenarios.first(where: {
+                    if case .harary = $0.graph { return true } else { return false }
+                })
+            else { throw VectorError.malformedFile(file: relativePath, reason: "scenarios missing") }
+            var (configuration, golden) = try Self.golden(activeScenario)
+            let wire = WireFormat(configuration: configuration)
             guard let broadcast = golden[.keysBroadcast],
                 let sessionId = TranscriptVectors.sessionId(fromKeysBroadcast: broadcast.message)
             else { throw VectorError.malformedFile(file: relativePath, reason: "no key broadcast") }
@@ -104,42 +160,41 @@ public enum WireVectors {
                 wire.encode(.abort(binding: sessionId, code: AbortCode.insufficientClients.rawValue)), false,
                 "abort bound to the session id, code 1 (insufficient clients)"
             )
-            var tests: [Test] = []
-            for tag in MessageTag.allCases {
-                guard let entry = golden[tag] else {
-                    throw VectorError.malformedFile(file: relativePath, reason: "no \(tag.typeName) message")
-                }
-                let decoder = entry.client ? "client" : "server"
-                let fields = try WireVectors.decode(entry.message, decoder: decoder, wire: wire).get()
-                tests.append(
-                    Test(
-                        tcId: tests.count + 1,
-                        comment: "\(tag.typeName) (tag 0x\(Hex.encode([tag.rawValue]))): \(entry.note)",
-                        decoder: decoder, message: Hex.encode(entry.message), fields: fields, error: nil,
-                        result: "valid"))
-            }
             func message(_ tag: MessageTag) -> [UInt8] { golden[tag]?.message ?? [] }
             func edited(_ tag: MessageTag, at offset: Int, _ bytes: [UInt8]) -> [UInt8] {
                 var out = message(tag)
                 for (i, byte) in bytes.enumerated() where offset + i < out.count { out[offset + i] = byte }
                 return out
             }
-            func le32(_ value: UInt32) -> [UInt8] {
-                var out: [UInt8] = []
-                appendLittleEndian(value, to: &out)
+            // The recorded MaskedInput with complaints about two senders (seeds are placeholders here: the wire
+            // format does not check them).
+            guard case let .maskedInput(sid, sender, _, vectors) = try wire.decodeClientMessage(message(.maskedInput))
+            else { throw VectorError.malformedFile(file: relativePath, reason: "no masked input") }
+            let complainedAbout = (1...UInt32(configuration.clientCount)).filter { $0 != sender }.prefix(2)
+            let complaints = complainedAbout.map { v in
+                ShareComplaint(
+                    sender: v, pairwiseMaskSeed: SecretBytes(copying: [UInt8](repeating: UInt8(v) &* 17, count: 32)))
+            }
+            let withComplaints = try wire.encode(
+                .maskedInput(sessionId: sid, sender: sender, complaints: complaints, vectors: vectors))
+            func maskedEdited(at offset: Int, _ bytes: [UInt8]) -> [UInt8] {
+                var out = withComplaints
+                for (i, byte) in bytes.enumerated() where offset + i < out.count { out[offset + i] = byte }
                 return out
             }
             let n = configuration.clientCount
             let degree = configuration.degree
-            // Offsets: version (1) and tag (1), then a 32-byte digest or session id.
+            // Offsets: version (1) and tag (1), then a 32-byte digest or session id; ShareKeys continues with
+            // the sender (4), the self-mask commitment (32), the count (4) at 70 and entries from 74.
             let shareEntry = 4 + shareCiphertextByteCount
+            let firstComplaint = 2 + 32 + 4 + 4
             let invalid: [(String, String, [UInt8], String)] = [
                 (
                     "truncated: AdvertiseKeys without its last byte", "client",
                     Array(message(.advertiseKeys).dropLast()), "truncated"
                 ),
                 ("truncated: empty message", "client", [], "truncated"),
-                ("truncated: MaskedInput header only", "client", [1, MessageTag.maskedInput.rawValue], "truncated"),
+                ("truncated: MaskedInput header only", "client", [2, MessageTag.maskedInput.rawValue], "truncated"),
                 (
                     "trailing byte after a ConsistencySignature", "client", message(.consistencySignature) + [0],
                     "trailingBytes"
@@ -147,14 +202,19 @@ public enum WireVectors {
                 ("trailing byte after an Abort", "server", message(.abort) + [0], "trailingBytes"),
                 (
                     "duplicate index: ShareKeys addressed twice to the same recipient", "client",
-                    edited(.shareKeys, at: 42 + shareEntry, Array(message(.shareKeys)[42..<46])),
+                    edited(.shareKeys, at: 74 + shareEntry, Array(message(.shareKeys)[74..<78])),
                     "duplicateOrUnorderedIndex"
                 ),
                 (
                     "duplicate index: KeysBroadcast lists the first client twice", "server",
                     edited(
-                        .keysBroadcast, at: 38 + KeyBroadcast.entryByteCount(signed: true),
+                        .keysBroadcast, at: 38 + KeyBroadcast.entryByteCount(signed: true, committed: false),
                         Array(message(.keysBroadcast)[38..<42])),
+                    "duplicateOrUnorderedIndex"
+                ),
+                (
+                    "duplicate index: MaskedInput complains twice about the same sender", "client",
+                    maskedEdited(at: firstComplaint + 36, Array(withComplaints[firstComplaint..<(firstComplaint + 4)])),
                     "duplicateOrUnorderedIndex"
                 ),
                 (
@@ -166,16 +226,27 @@ public enum WireVectors {
                     "indexOutOfRange"
                 ),
                 (
+                    "index out of range: MaskedInput complaint about client n + 1", "client",
+                    maskedEdited(at: firstComplaint, le32(UInt32(n + 1))), "indexOutOfRange"
+                ),
+                (
                     "index out of range: UnmaskingRequest for client 2^32 − 1", "server",
                     edited(.unmaskingRequest, at: 34, le32(.max)), "indexOutOfRange"
                 ),
-                ("unknown tag 0x06", "client", edited(.advertiseKeys, at: 1, [0x06]), "unknownTag"),
+                ("unknown tag 0x07", "client", edited(.advertiseKeys, at: 1, [0x07]), "unknownTag"),
                 ("unknown tag 0x85", "server", edited(.keysBroadcast, at: 1, [0x85]), "unknownTag"),
-                ("wrong version 2", "client", edited(.shareKeys, at: 0, [2]), "unsupportedVersion"),
+                (
+                    "wrong version 1 (the previous protocol)", "client", edited(.shareKeys, at: 0, [1]),
+                    "unsupportedVersion"
+                ),
                 ("wrong version 0", "server", edited(.sharesForward, at: 0, [0]), "unsupportedVersion"),
                 (
                     "count above the limit: ShareKeys with degree + 1 entries", "client",
-                    edited(.shareKeys, at: 38, le32(UInt32(degree + 1))), "countOutOfRange"
+                    edited(.shareKeys, at: 70, le32(UInt32(degree + 1))), "countOutOfRange"
+                ),
+                (
+                    "count above the limit: MaskedInput with degree + 1 complaints", "client",
+                    edited(.maskedInput, at: 38, le32(UInt32(degree + 1))), "countOutOfRange"
                 ),
                 (
                     "count above the limit: KeysBroadcast with n + 1 keys", "server",
@@ -194,31 +265,77 @@ public enum WireVectors {
                     edited(.consistencyRequest, at: 34, [message(.consistencyRequest).last.map { $0 | 0x80 } ?? 0]),
                     "invalidField"
                 ),
+                (
+                    "invalid field: a SeedReveal (tag 0x06) in a session without a sparse graph", "client",
+                    edited(.consistencySignature, at: 1, [MessageTag.seedReveal.rawValue]), "invalidField"
+                ),
             ]
-            for (comment, decoder, bytes, error) in invalid {
-                guard case let .failure(.wire(actual)) = WireVectors.decode(bytes, decoder: decoder, wire: wire),
-                    actual == error
-                else { throw VectorError.malformedFile(file: relativePath, reason: "\(comment): not \(error)") }
-                tests.append(
-                    Test(
-                        tcId: tests.count + 1, comment: comment, decoder: decoder, message: Hex.encode(bytes),
-                        fields: nil, error: error, result: "invalid"))
+            let completeTags = MessageTag.allCases.filter { $0 != .seedReveal && $0 != .seedReveals }
+            let first = try Self.group(
+                configuration: configuration, tags: completeTags, golden: golden,
+                extra: [
+                    (
+                        "MaskedInput (tag 0x03) with complaints about clients "
+                            + complainedAbout.map(String.init).joined(separator: " and ")
+                            + " (their share ciphertexts did not open; the seeds here are placeholders)", "client",
+                        withComplaints
+                    )
+                ],
+                invalid: invalid, relativePath: relativePath)
+
+            // Group 2: a sparse graph (semi-honest, H(10, 4)): seed commitments in AdvertiseKeys and the
+            // KeysBroadcast, the SeedReveal and SeedReveals messages of round 0′.
+            let (sparseConfiguration, sparseGolden) = try Self.golden(sparseScenario)
+            func sparse(_ tag: MessageTag) -> [UInt8] { sparseGolden[tag]?.message ?? [] }
+            func sparseEdited(_ tag: MessageTag, at offset: Int, _ bytes: [UInt8]) -> [UInt8] {
+                var out = sparse(tag)
+                for (i, byte) in bytes.enumerated() where offset + i < out.count { out[offset + i] = byte }
+                return out
             }
-            let group = Group(
-                configuration: Hex.encode(configuration.encoded), clientCount: n,
-                securityModel: configuration.securityModel.description, degree: degree, tests: tests)
+            let sparseN = sparseConfiguration.clientCount
+            let sparseInvalid: [(String, String, [UInt8], String)] = [
+                (
+                    "truncated: SeedReveal without its last byte", "client", Array(sparse(.seedReveal).dropLast()),
+                    "truncated"
+                ),
+                ("trailing byte after a SeedReveals", "server", sparse(.seedReveals) + [0], "trailingBytes"),
+                (
+                    "duplicate index: SeedReveals lists the first client twice", "server",
+                    sparseEdited(.seedReveals, at: 38 + 36, Array(sparse(.seedReveals)[38..<42])),
+                    "duplicateOrUnorderedIndex"
+                ),
+                (
+                    "index out of range: SeedReveal from client n + 1", "client",
+                    sparseEdited(.seedReveal, at: 34, le32(UInt32(sparseN + 1))), "indexOutOfRange"
+                ),
+                (
+                    "count above the limit: SeedReveals with n + 1 contributions", "server",
+                    sparseEdited(.seedReveals, at: 34, le32(UInt32(sparseN + 1))), "countOutOfRange"
+                ),
+                (
+                    "truncated: AdvertiseKeys without its seed commitment", "client",
+                    Array(sparse(.advertiseKeys).dropLast(32)), "truncated"
+                ),
+            ]
+            let second = try Self.group(
+                configuration: sparseConfiguration,
+                tags: [.advertiseKeys, .keysBroadcast, .seedReveal, .seedReveals, .shareKeys], golden: sparseGolden,
+                extra: [], invalid: sparseInvalid, relativePath: relativePath)
             return try VectorJson.encode(
                 VectorEnvelope(
                     algorithm: WireVectors.algorithm,
                     generator: "secagg vectors generate (Sources/SecAggVectors/Protocol); messages taken from the "
-                        + "session of protocol/transcript_active_complete.json, invalid ones edited from them",
-                    header: "Wire format v1 (SPEC.md §12) for the configuration below (active model, so "
-                        + "AdvertiseKeys and KeysBroadcast entries carry signatures). Valid: one message of every "
-                        + "tag (0x01–0x05 client, 0x81–0x84 and 0x8F server); `fields` lists each field's name, "
+                        + "sessions of protocol/transcript_active_complete.json (group 1) and "
+                        + "protocol/transcript_semi_honest_harary.json (group 2), invalid ones edited from them",
+                    header: "Wire format v2 (SPEC.md §12). Group 1: active model on the complete graph (AdvertiseKeys "
+                        + "and KeysBroadcast entries carry signatures, no seed commitments); one message of every tag "
+                        + "but 0x06 and 0x86, and a MaskedInput with complaints. Group 2: semi-honest model on a "
+                        + "sparse Harary graph (entries carry seed commitments, no signatures); round 0 and 0′ "
+                        + "messages (0x01, 0x81, 0x06, 0x86) and a ShareKeys. `fields` lists each field's name, "
                         + "bytes (concatenated they give the message) and integer value or member list; decoding "
                         + "and re-encoding must give the same bytes. Invalid: decoding with the named decoder "
                         + "must fail with WireFormatError.<error>.",
-                    testGroups: [group], testCount: tests.count))
+                    testGroups: [first, second], testCount: first.tests.count + second.tests.count))
         }
     }
 

@@ -21,7 +21,7 @@ public enum QuantizationVectors {
 struct Envelope<Group: Codable>: Codable {
     var algorithm: String
     var schemaVersion = "secagg-vectors-v1"
-    var specVersion = "1"
+    var specVersion = "2"
     var generator: String
     var header: String
     var numberOfTests: Int

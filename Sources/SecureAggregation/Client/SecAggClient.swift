@@ -5,7 +5,9 @@ import SecAggGraph
 public enum ClientState: Sendable, Equatable, CustomStringConvertible {
     /// Not started: ``SecAggClient/start(using:)`` produces the round-0 message.
     case advertiseKeys
-    /// Waiting for the key broadcast; will send encrypted shares.
+    /// Sparse graphs: waiting for the key broadcast; will reveal its graph-seed contribution.
+    case seedReveal
+    /// Waiting for the key broadcast (or, on sparse graphs, the seed reveals); will send encrypted shares.
     case shareKeys
     /// Waiting for the forwarded shares; will send the masked input.
     case maskedInputCollection
@@ -22,6 +24,7 @@ public enum ClientState: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .advertiseKeys: "advertiseKeys"
+        case .seedReveal: "seedReveal"
         case .shareKeys: "shareKeys"
         case .maskedInputCollection: "maskedInputCollection"
         case .consistencyCheck: "consistencyCheck"
@@ -35,9 +38,12 @@ public enum ClientState: Sendable, Equatable, CustomStringConvertible {
 /// A client of the secure-aggregation protocol: a pure state machine with no I/O, clock or thread
 /// (SPEC.md §11). Each step consumes one server message and returns the reply; the caller moves bytes.
 ///
-/// Rules enforced by the client itself: it never reveals both shares of one peer; it refuses to go on
-/// with fewer than t live neighbours; survivor sets only shrink; in the active model it verifies every
-/// signature; messages for another session or round are rejected without changing state.
+/// Rules enforced by the client itself: it refuses a configuration whose threshold does not protect privacy
+/// (``SessionConfiguration/validate()``) before it sends anything; it never reveals both shares of one peer; it
+/// refuses to go on with fewer than t live neighbours; survivor sets only shrink; on sparse graphs it checks
+/// every revealed seed contribution against its commitment; in the active model it verifies every signature;
+/// a neighbour whose share ciphertext does not open is left out (and reported), not a reason to abort;
+/// messages for another session or round are rejected without changing state.
 public struct SecAggClient: Sendable {
     /// The session configuration.
     public let configuration: SessionConfiguration
@@ -59,6 +65,9 @@ public struct SecAggClient: Sendable {
     private var encryptionKey: X25519.PrivateKey?
     private var maskingKey: X25519.PrivateKey?
     private var sessionId: [UInt8] = []
+    /// Sparse graphs: the contribution committed to in round 0, and the key broadcast kept until round 0′ ends.
+    private var seedContribution: [UInt8] = []
+    private var pendingBroadcast: KeyBroadcast?
     /// N(u), ascending. Only the client's own neighbourhood is kept: the graph itself is O(n).
     private var neighbourList: [UInt32] = []
     private var neighbourSet = Set<UInt32>()
@@ -67,8 +76,10 @@ public struct SecAggClient: Sendable {
     private var neighbourKeys: [UInt32: AdvertisedKeys] = [:]
     private var verificationKeys: [Ed25519.PublicKey] = []
     private var selfMaskSeed: SecretBytes?
-    /// Shares held for neighbours that sent them (the client's view of N(u) ∩ U2).
+    /// Shares held for neighbours that sent them (the client's view of N(u) ∩ U2, less complaints).
     private var heldShares: [UInt32: (maskingKey: ShamirShare, selfMask: ShamirShare)] = [:]
+    /// Neighbours whose forwarded ciphertext did not open: reported in round 2, left out of every later list.
+    private var complainedAbout = Set<UInt32>()
     private var signedSurvivors: ClientSet?
     private var revealedMaskingKeyShares = Set<UInt32>()
     private var revealedSelfMaskShares = Set<UInt32>()
@@ -77,11 +88,17 @@ public struct SecAggClient: Sendable {
     /// ring. The input may also be given later with ``provideInput(_:)``, any time before the shares are
     /// forwarded (training can run while keys are agreed). In the active model `signingKey` must match
     /// the configuration's verification key for `index`.
+    ///
+    /// The configuration is checked first (``SessionConfiguration/validate()``, which refuses a threshold that
+    /// does not protect privacy under its declared threat) and so is the memory it would need against
+    /// `limits` (SPEC.md §11.8): a client refuses a configuration before it has sent anything.
     public init(
         configuration: SessionConfiguration, index: UInt32, input: [[UInt64]]? = nil,
-        signingKey: Ed25519.PrivateKey? = nil
+        signingKey: Ed25519.PrivateKey? = nil, limits: ResourceLimits = .default
     ) throws(SecAggError) {
         try configuration.validate()
+        try configuration.check(
+            configuration.clientMemoryEstimate, against: limits, resource: "a client of this session")
         guard index >= 1, Int(index) <= configuration.clientCount else {
             throw .invalidConfiguration(reason: "client index \(index) outside 1...\(configuration.clientCount)")
         }
@@ -119,7 +136,7 @@ public struct SecAggClient: Sendable {
     /// Sets (or replaces) the input before the masked-input round.
     public mutating func provideInput(_ input: [[UInt64]]) throws(SecAggError) {
         switch state {
-        case .advertiseKeys, .shareKeys, .maskedInputCollection: break
+        case .advertiseKeys, .seedReveal, .shareKeys, .maskedInputCollection: break
         default: throw .invalidInput(reason: "the masked input was already sent (or the client stopped)")
         }
         try Self.validate(input, configuration: configuration)
@@ -146,6 +163,7 @@ public struct SecAggClient: Sendable {
         shareEncryptionKeys = [:]
         input = nil
         signingKey = nil
+        pendingBroadcast = nil
     }
 
     // MARK: Round 0
@@ -160,10 +178,16 @@ public struct SecAggClient: Sendable {
         encryptionKey = c
         maskingKey = s
         var keys = AdvertisedKeys(index: index, encryptionKey: c.publicKey, maskingKey: s.publicKey, signature: [])
+        if configuration.isSparse {
+            // r_u, hidden by its commitment until the advertised set is fixed (SPEC.md §11.2).
+            seedContribution = rng.bytes(count: SeedContribution.byteCount)
+            keys.seedCommitment = SeedContribution.commitment(
+                configurationDigest: configurationDigest, index: index, contribution: seedContribution)
+        }
         if let signingKey {
             keys.signature = signingKey.signature(for: keys.signedBytes(configurationDigest: configurationDigest))
         }
-        transition(to: .shareKeys)
+        transition(to: configuration.isSparse ? .seedReveal : .shareKeys)
         return .advertiseKeys(configurationDigest: configurationDigest, keys: keys)
     }
 
@@ -225,7 +249,10 @@ public struct SecAggClient: Sendable {
             metrics.rejectedMessages += 1
             throw error
         }
-        let round = message.round ?? .advertiseKeys
+        let round: ProtocolRound =
+            if case .keysBroadcast = message, configuration.isSparse { .seedReveal } else {
+                message.round ?? .advertiseKeys
+            }
         metrics.received(bytes.count, in: round)
         guard let reply = try handle(message, using: &rng) else { return nil }
         let out = try wire.encode(reply)
@@ -249,9 +276,20 @@ public struct SecAggClient: Sendable {
             }
             transition(to: .aborted(.serverAborted(code: code)))
             return nil
-        case let (.shareKeys, .keysBroadcast(digest, keys)):
+        case let (.seedReveal, .keysBroadcast(digest, keys)):
             guard digest == configurationDigest else { throw .wrongSession }
-            return try shareKeys(keys, using: &rng)
+            return try revealSeed(keys)
+        case let (.shareKeys, .keysBroadcast(digest, keys)) where !configuration.isSparse:
+            guard digest == configurationDigest else { throw .wrongSession }
+            let sid = try checkOwnEntry(in: keys)
+            let graph = try configuration.makeGraph(graphSeed: unusedGraphSeed)
+            return try shareKeys(keys, sessionId: sid, graph: graph, using: &rng)
+        case let (.shareKeys, .seedReveals(sid, contributions)) where configuration.isSparse:
+            guard ConstantTime.equals(sid, sessionId) else { throw .wrongSession }
+            guard let keys = pendingBroadcast else { throw .invalidConfiguration(reason: "key broadcast missing") }
+            let graph = try checkSeedReveals(contributions, keys: keys)
+            pendingBroadcast = nil
+            return try shareKeys(keys, sessionId: sid, graph: graph, using: &rng)
         case let (.maskedInputCollection, .sharesForward(sid, recipient, shares)):
             try checkBinding(sid, recipient: recipient)
             return try maskedInput(shares)
@@ -278,20 +316,68 @@ public struct SecAggClient: Sendable {
         neighbourList
     }
 
-    // MARK: Round 1
+    // MARK: Round 0′ (sparse graphs)
 
-    private mutating func shareKeys(_ keys: KeyBroadcast, using rng: inout some RandomByteGenerator)
-        throws(SecAggError) -> ClientMessage
-    {
+    /// Checks that the broadcast carries this client's own advertisement unchanged; returns the session id.
+    private func checkOwnEntry(in keys: KeyBroadcast) throws(SecAggError) -> [UInt8] {
         guard let encryptionKey, let maskingKey else { throw .invalidConfiguration(reason: "keys missing") }
-        // Our own advertisement must be in the broadcast, unchanged.
         guard let own = keys.entry(for: index),
-            own.encryptionKey == encryptionKey.publicKey, own.maskingKey == maskingKey.publicKey
+            own.encryptionKey == encryptionKey.publicKey, own.maskingKey == maskingKey.publicKey,
+            own.seedCommitment
+                == (configuration.isSparse
+                    ? SeedContribution.commitment(
+                        configurationDigest: configurationDigest, index: index, contribution: seedContribution) : [])
         else {
             throw .inconsistentServerMessage(reason: "the key broadcast does not contain this client's keys")
         }
-        let sid = keys.sessionId(configurationDigest: configurationDigest)
-        let graph = try configuration.makeGraph(sessionId: sid)
+        return keys.sessionId(configurationDigest: configurationDigest)
+    }
+
+    /// The advertised set (and every commitment) is now fixed: reveal the contribution.
+    private mutating func revealSeed(_ keys: KeyBroadcast) throws(SecAggError) -> ClientMessage {
+        let sid = try checkOwnEntry(in: keys)
+        // At least t + 1 advertisers are needed for anyone to have t live neighbours; refuse early.
+        guard keys.count >= configuration.threshold + 1 else {
+            throw .insufficientClients(round: .seedReveal, count: keys.count, threshold: configuration.threshold)
+        }
+        sessionId = sid
+        pendingBroadcast = keys
+        transition(to: .shareKeys)
+        return .seedReveal(sessionId: sid, sender: index, contribution: seedContribution)
+    }
+
+    /// Checks that every advertiser revealed the contribution it committed to, and derives the graph.
+    private func checkSeedReveals(_ contributions: [SeedContribution], keys: KeyBroadcast) throws(SecAggError)
+        -> any CommunicationGraph
+    {
+        // All or nothing: dropping a reveal would let whoever sees the others choose among graphs (§11.2).
+        guard contributions.map(\.index) == keys.indices else {
+            throw .inconsistentServerMessage(reason: "the seed reveals do not cover exactly the advertised clients")
+        }
+        for entry in contributions {
+            guard let advertised = keys.entry(for: entry.index),
+                SeedContribution.commitment(
+                    configurationDigest: configurationDigest, index: entry.index, contribution: entry.contribution)
+                    == advertised.seedCommitment
+            else {
+                throw .inconsistentServerMessage(
+                    reason: "client \(entry.index)'s seed contribution does not match its commitment")
+            }
+        }
+        return try configuration.makeGraph(
+            graphSeed: SeedContribution.graphSeed(sessionId: sessionId, contributions: contributions))
+    }
+
+    // MARK: Round 1
+
+    private mutating func shareKeys(
+        _ keys: KeyBroadcast, sessionId sid: [UInt8], graph: any CommunicationGraph,
+        using rng: inout some RandomByteGenerator
+    ) throws(SecAggError) -> ClientMessage {
+        guard let encryptionKey, let maskingKey else { throw .invalidConfiguration(reason: "keys missing") }
+        guard let own = keys.entry(for: index) else {
+            throw .inconsistentServerMessage(reason: "the key broadcast does not contain this client's keys")
+        }
         var live: [UInt32: AdvertisedKeys] = [:]
         var seenKeys = Set<[UInt8]>([own.encryptionKey.rawRepresentation, own.maskingKey.rawRepresentation])
         let myNeighbours = graph.neighbours(of: index)
@@ -322,6 +408,7 @@ public struct SecAggClient: Sendable {
         // b_u and the shares of s_u^SK and b_u for every live neighbour.
         let seed = SecretBytes(randomByteCount: MaskPrg.seedByteCount, using: &rng)
         selfMaskSeed = seed
+        let commitment = selfMaskCommitment(sessionId: sid, owner: index, seed: seed)
         let recipients = live.keys.sorted()
         let keyShares: [ShamirShare]
         let seedShares: [ShamirShare]
@@ -362,7 +449,7 @@ public struct SecAggClient: Sendable {
             }
         }
         transition(to: .maskedInputCollection)
-        return .shareKeys(sessionId: sid, sender: index, shares: out)
+        return .shareKeys(sessionId: sid, sender: index, selfMaskCommitment: commitment, shares: out)
     }
 
     // MARK: Round 2
@@ -373,54 +460,39 @@ public struct SecAggClient: Sendable {
             throw .invalidConfiguration(reason: "state missing")
         }
         var held: [UInt32: (maskingKey: ShamirShare, selfMask: ShamirShare)] = [:]
+        var failed: [UInt32] = []
         for entry in shares {
             guard let peer = neighbourKeys[entry.peer] else {
                 throw .inconsistentServerMessage(reason: "shares from client \(entry.peer), not a live neighbour")
             }
-            let plaintext: SecretBytes
-            do {
-                let key: SecretBytes
-                if let cached = shareEncryptionKeys[entry.peer] {
-                    key = cached
-                } else {
-                    let shared = try encryptionKey.sharedSecret(with: peer.encryptionKey)
-                    key = try KeyDerivation.shareEncryptionKey(
-                        sharedSecret: shared, sessionId: sessionId, index, entry.peer)
-                }
-                let ad = ShareAssociatedData(
-                    sessionId: sessionId, sender: entry.peer, recipient: index, purpose: .keyShares)
-                plaintext = try Aead.open(entry.ciphertext, key: key, associatedData: ad.bytes)
-            } catch {
-                throw .shareDecryptionFailed(sender: entry.peer)
+            // A ciphertext that does not open, or opens to malformed shares, costs this client that one
+            // neighbour (reported below), not the session (SPEC.md §11.3 round 2).
+            guard let pair = openShares(entry, peerKey: peer.encryptionKey, encryptionKey: encryptionKey) else {
+                failed.append(entry.peer)
+                continue
             }
-            var bytes = plaintext.unsafeExportedBytes()
-            defer { secureZero(&bytes) }
-            guard bytes.count == 2 * shareByteCount,
-                let keyShare = try? ShamirShare(encoded: Array(bytes[0..<shareByteCount]), secretByteCount: 32),
-                let seedShare = try? ShamirShare(encoded: Array(bytes[shareByteCount...]), secretByteCount: 32),
-                keyShare.x == index, seedShare.x == index
-            else {
-                throw .shareDecryptionFailed(sender: entry.peer)
-            }
-            held[entry.peer] = (keyShare, seedShare)
+            held[entry.peer] = pair
         }
         guard held.count >= configuration.threshold else {
             throw .insufficientClients(
                 round: .maskedInputCollection, count: held.count, threshold: configuration.threshold)
         }
-        heldShares = held
-        // The share-encryption keys have done their job: release (and so zeroise) them now.
-        shareEncryptionKeys = [:]
-        self.encryptionKey = nil
 
-        // y_u = x_u + PRG(b_u) + Σ_{v < u} PRG(s_uv) − Σ_{v > u} PRG(s_uv)  (SPEC.md §11.4)
+        // y_u = x_u + PRG(b_u) + Σ_{v < u} PRG(s_uv) − Σ_{v > u} PRG(s_uv) over the neighbours whose shares
+        // opened (SPEC.md §11.3); the pairwise seeds of the others are disclosed with the complaint.
         var jobs: [MaskJob] = [MaskJob(seed: selfMaskSeed, negate: false)]
-        let peers = held.keys.sorted().compactMap { v in neighbourKeys[v].map { (v, $0.maskingKey) } }
+        var complaints: [ShareComplaint] = []
+        let peers = (Array(held.keys) + failed).sorted().compactMap { v in neighbourKeys[v].map { (v, $0.maskingKey) } }
+        let failedSet = Set(failed)
         do {
             let sharedSecrets = try maskingKey.sharedSecrets(with: peers.map(\.1))
             for ((v, _), shared) in zip(peers, sharedSecrets) {
                 let seed = try KeyDerivation.pairwiseMaskSeed(sharedSecret: shared, sessionId: sessionId, index, v)
-                jobs.append(MaskJob(seed: seed, negate: v > index))
+                if failedSet.contains(v) {
+                    complaints.append(ShareComplaint(sender: v, pairwiseMaskSeed: seed))
+                } else {
+                    jobs.append(MaskJob(seed: seed, negate: v > index))
+                }
             }
         } catch {
             throw .crypto(error)
@@ -432,9 +504,46 @@ public struct SecAggClient: Sendable {
         } catch {
             throw .crypto(error)
         }
+        heldShares = held
+        complainedAbout = failedSet
+        // The share-encryption keys have done their job: release (and so zeroise) them now.
+        shareEncryptionKeys = [:]
+        self.encryptionKey = nil
         self.input = nil
         transition(to: configuration.securityModel == .active ? .consistencyCheck : .unmasking)
-        return .maskedInput(sessionId: sessionId, sender: index, vectors: vectors)
+        return .maskedInput(sessionId: sessionId, sender: index, complaints: complaints, vectors: vectors)
+    }
+
+    /// Opens one forwarded ciphertext; nil when it fails authentication or holds malformed shares.
+    private func openShares(_ entry: EncryptedShare, peerKey: X25519.PublicKey, encryptionKey: X25519.PrivateKey)
+        -> (maskingKey: ShamirShare, selfMask: ShamirShare)?
+    {
+        let plaintext: SecretBytes
+        do {
+            let key: SecretBytes
+            if let cached = shareEncryptionKeys[entry.peer] {
+                key = cached
+            } else {
+                let shared = try encryptionKey.sharedSecret(with: peerKey)
+                key = try KeyDerivation.shareEncryptionKey(
+                    sharedSecret: shared, sessionId: sessionId, index, entry.peer)
+            }
+            let ad = ShareAssociatedData(
+                sessionId: sessionId, sender: entry.peer, recipient: index, purpose: .keyShares)
+            plaintext = try Aead.open(entry.ciphertext, key: key, associatedData: ad.bytes)
+        } catch {
+            return nil
+        }
+        var bytes = plaintext.unsafeExportedBytes()
+        defer { secureZero(&bytes) }
+        guard bytes.count == 2 * shareByteCount,
+            let keyShare = try? ShamirShare(encoded: Array(bytes[0..<shareByteCount]), secretByteCount: 32),
+            let seedShare = try? ShamirShare(encoded: Array(bytes[shareByteCount...]), secretByteCount: 32),
+            keyShare.x == index, seedShare.x == index
+        else {
+            return nil
+        }
+        return (keyShare, seedShare)
     }
 
     // MARK: Round 3
@@ -446,6 +555,9 @@ public struct SecAggClient: Sendable {
         }
         var liveNeighbours = 0
         for v in neighbours() where survivors.contains(v) {
+            // A survivor this client complained about is allowed (its ciphertext reached us but did not open);
+            // it just does not count towards t.
+            if complainedAbout.contains(v) { continue }
             guard heldShares[v] != nil else {
                 throw .inconsistentServerMessage(reason: "survivor \(v) never shared keys with this client")
             }

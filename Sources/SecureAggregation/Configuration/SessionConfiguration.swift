@@ -48,11 +48,36 @@ public enum GraphSpecification: Hashable, Sendable, Codable, CustomStringConvert
     }
 }
 
+/// The threat a configuration is declared to withstand (SPEC.md §11.1): how many clients may be corrupt
+/// (colluding with the server) and how many may drop out, and the privacy parameter σ of the sparse-graph
+/// bounds. The engine refuses a threshold that does not protect privacy under it.
+public struct ThreatAssumption: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// C: clients that may be corrupt, 0 ≤ C < n.
+    public var corruptClients: Int
+    /// D: clients that may drop out, 0 ≤ D < n (enters only the disconnection bound of sparse graphs).
+    public var droppedClients: Int
+    /// σ: on a sparse graph privacy may fail with probability at most 2^−σ per session (1 ≤ σ ≤ 1000).
+    public var sigma: Int
+
+    /// No corrupt or dropped client assumed, σ = 40: the minimum rules (t ≥ 2; 2t > k in the active model).
+    public static let minimal = ThreatAssumption(corruptClients: 0, droppedClients: 0, sigma: 40)
+
+    /// Creates an assumption.
+    public init(corruptClients: Int, droppedClients: Int, sigma: Int = 40) {
+        self.corruptClients = corruptClients
+        self.droppedClients = droppedClients
+        self.sigma = sigma
+    }
+
+    /// "C = 3 corrupt, D = 5 dropped, σ = 40".
+    public var description: String { "C = \(corruptClients) corrupt, D = \(droppedClients) dropped, σ = \(sigma)" }
+}
+
 /// Everything the parties agree on before round 0 (SPEC.md §11.1). Its digest binds every message of
 /// round 0; the session id (digest plus round-0 transcript) binds every later one.
 public struct SessionConfiguration: Hashable, Sendable {
     /// The protocol version this implementation speaks.
-    public static let protocolVersion: UInt8 = 1
+    public static let protocolVersion: UInt8 = 2
     /// The largest cohort the encoding allows.
     public static let maximumClientCount = 1 << 24
     /// The largest number of named vectors.
@@ -69,6 +94,8 @@ public struct SessionConfiguration: Hashable, Sendable {
     public var threshold: Int
     /// Semi-honest or active.
     public var securityModel: SecurityModel
+    /// The threat the threshold must withstand; ``validate()`` refuses a threshold that does not.
+    public var threat: ThreatAssumption
     /// The named vectors each client contributes, in order.
     public var inputs: [InputSpecification]
     /// The neighbourhood structure.
@@ -81,11 +108,13 @@ public struct SessionConfiguration: Hashable, Sendable {
     /// Creates a configuration; call ``validate()`` before use (the engine does).
     public init(
         clientCount: Int, threshold: Int, securityModel: SecurityModel = .semiHonest, inputs: [InputSpecification],
-        graph: GraphSpecification = .complete, nonce: [UInt8], verificationKeys: [Ed25519.PublicKey] = []
+        graph: GraphSpecification = .complete, threat: ThreatAssumption = .minimal, nonce: [UInt8],
+        verificationKeys: [Ed25519.PublicKey] = []
     ) {
         self.clientCount = clientCount
         self.threshold = threshold
         self.securityModel = securityModel
+        self.threat = threat
         self.inputs = inputs
         self.graph = graph
         self.nonce = nonce
@@ -100,7 +129,40 @@ public struct SessionConfiguration: Hashable, Sendable {
         }
     }
 
-    /// Checks every field and limit. Everything that comes from outside passes through here.
+    /// True for a Harary graph sparser than the complete graph: its ring order comes from a seed that every
+    /// client helps to draw (commit in round 0, reveal in round 0′, SPEC.md §11.2).
+    public var isSparse: Bool {
+        if case let .harary(k) = graph { return k < clientCount - 1 }
+        return false
+    }
+
+    /// The rounds of a session with this configuration, in order: round 0′ only on sparse graphs, the
+    /// consistency check only in the active model.
+    public var rounds: [ProtocolRound] {
+        ProtocolRound.allCases.filter {
+            ($0 != .seedReveal || isSparse) && ($0 != .consistencyCheck || securityModel == .active)
+        }
+    }
+
+    /// The round after `round` in this session (nil after unmasking).
+    public func round(after round: ProtocolRound) -> ProtocolRound? {
+        rounds.first { $0.rawValue > round.rawValue }
+    }
+
+    /// The privacy requirement of this configuration's threshold under its declared threat (SPEC.md §11.1).
+    public func privacyRequirement() throws(SecAggError) -> PrivacyRequirement {
+        do {
+            return try PrivacyRequirement(
+                clientCount: clientCount, degree: degree, threshold: threshold,
+                corruptClients: threat.corruptClients, droppedClients: threat.droppedClients,
+                model: securityModel == .active ? .active : .semiHonest, sigma: threat.sigma)
+        } catch {
+            throw .invalidConfiguration(reason: "threat assumption: \(error)")
+        }
+    }
+
+    /// Checks every field and limit, and that the threshold protects privacy under ``threat`` (SPEC.md §11.1).
+    /// Everything that comes from outside passes through here; clients and the server call it before use.
     public func validate() throws(SecAggError) {
         guard clientCount >= 2, clientCount <= Self.maximumClientCount else {
             throw .invalidConfiguration(reason: "client count \(clientCount) outside 2...\(Self.maximumClientCount)")
@@ -113,6 +175,17 @@ public struct SessionConfiguration: Hashable, Sendable {
         guard threshold >= 1, threshold <= degree else {
             throw .invalidConfiguration(
                 reason: "threshold \(threshold) outside 1...\(degree) (the number of neighbours of each client)")
+        }
+        guard (0..<clientCount).contains(threat.corruptClients) else {
+            throw .invalidConfiguration(
+                reason: "assumed corrupt clients \(threat.corruptClients) outside 0...\(clientCount - 1)")
+        }
+        guard (0..<clientCount).contains(threat.droppedClients) else {
+            throw .invalidConfiguration(
+                reason: "assumed dropouts \(threat.droppedClients) outside 0...\(clientCount - 1)")
+        }
+        guard (1...1000).contains(threat.sigma) else {
+            throw .invalidConfiguration(reason: "privacy parameter σ = \(threat.sigma) outside 1...1000")
         }
         guard nonce.count == Self.nonceByteCount else {
             throw .invalidConfiguration(reason: "nonce must be \(Self.nonceByteCount) bytes")
@@ -151,6 +224,12 @@ public struct SessionConfiguration: Hashable, Sendable {
                     reason: "active model needs \(clientCount) verification keys, got \(verificationKeys.count)")
             }
         }
+        let requirement = try privacyRequirement()
+        guard requirement.isMet else {
+            throw .insecureThreshold(
+                threshold: threshold, requirement: requirement.rule,
+                smallestSecureThreshold: requirement.smallestPassingThreshold)
+        }
     }
 
     /// The canonical encoding (SPEC.md §11.1).
@@ -168,6 +247,9 @@ public struct SessionConfiguration: Hashable, Sendable {
             w.write(UInt8(1))
             w.write(UInt32(truncatingIfNeeded: k))
         }
+        w.write(UInt32(truncatingIfNeeded: threat.corruptClients))
+        w.write(UInt32(truncatingIfNeeded: threat.droppedClients))
+        w.write(UInt32(truncatingIfNeeded: threat.sigma))
         w.write(raw: nonce)
         w.write(UInt32(inputs.count))
         for input in inputs {
@@ -213,6 +295,10 @@ public struct SessionConfiguration: Hashable, Sendable {
             case 1: graph = .harary(degree: degree)
             default: throw WireFormatError.invalidField(field: "graphKind", reason: "unknown code \(graphCode)")
             }
+            let threat = ThreatAssumption(
+                corruptClients: Int(try r.read(UInt32.self, field: "corruptClients")),
+                droppedClients: Int(try r.read(UInt32.self, field: "droppedClients")),
+                sigma: Int(try r.read(UInt32.self, field: "sigma")))
             let nonce = try r.read(count: Self.nonceByteCount, field: "nonce")
             let inputCount = try r.readCount(field: "inputCount", maximum: Self.maximumInputCount)
             var inputs: [InputSpecification] = []
@@ -246,8 +332,8 @@ public struct SessionConfiguration: Hashable, Sendable {
             }
             try r.finish()
             self.init(
-                clientCount: n, threshold: t, securityModel: model, inputs: inputs, graph: graph, nonce: nonce,
-                verificationKeys: keys)
+                clientCount: n, threshold: t, securityModel: model, inputs: inputs, graph: graph, threat: threat,
+                nonce: nonce, verificationKeys: keys)
         } catch let error as WireFormatError {
             throw .wire(error)
         } catch let error as SecAggCryptoError {
@@ -271,18 +357,16 @@ public struct SessionConfiguration: Hashable, Sendable {
         inputs.reduce(0) { $0 + BitPacking.packedByteCount(count: $1.length, modulus: $1.modulus) }
     }
 
-    /// The neighbourhood graph of a session, reproducible by every party from the session id.
-    public func makeGraph(sessionId: [UInt8]) throws(SecAggError) -> any CommunicationGraph {
+    /// The neighbourhood graph of a session. `graphSeed` (32 bytes) is the hash of the revealed contributions
+    /// (``SeedReveals/graphSeed(sessionId:)``, SPEC.md §11.2); the complete graph ignores it.
+    public func makeGraph(graphSeed: [UInt8]) throws(SecAggError) -> any CommunicationGraph {
         switch graph {
         case .complete:
             return CompleteGraph(clientCount: clientCount)
         case let .harary(k):
             if k >= clientCount - 1 { return CompleteGraph(clientCount: clientCount) }
-            var h = Sha256Hasher()
-            h.update(Array("secagg/v1/graph-seed".utf8))
-            h.update(sessionId)
             do {
-                return try HararyGraph(clientCount: clientCount, degree: k, seed: h.finalize())
+                return try HararyGraph(clientCount: clientCount, degree: k, seed: graphSeed)
             } catch {
                 throw .invalidConfiguration(reason: "graph: \(error)")
             }

@@ -1,39 +1,46 @@
 import SecAggCrypto
 
 /// The round-0 transcript as the server broadcasts it: fixed-size entries LE32(index) || c^PK || s^PK
-/// [|| signature], strictly ascending by index (SPEC.md §12.4).
+/// [|| seed commitment] [|| signature], strictly ascending by index (SPEC.md §12.4).
 ///
 /// Kept in encoded form: a client looks up only its neighbours' entries (binary search) and hashes the
 /// bytes for the session id, so a cohort of 10^4 clients costs each client one hash pass, not 10^4
 /// allocations.
 public struct KeyBroadcast: Sendable, Equatable {
-    /// Bytes per entry: 68, or 132 with signatures.
+    /// Bytes per entry: 68, plus 32 with seed commitments, plus 64 with signatures.
     public let entryByteCount: Int
+    /// True when entries carry a seed commitment (sparse graphs).
+    public let committed: Bool
     /// The encoded entries, count × entryByteCount.
     public let entryBytes: [UInt8]
 
     /// The number of entries.
     public var count: Int { entryBytes.count / entryByteCount }
 
-    /// Bytes per entry for a security model.
-    public static func entryByteCount(signed: Bool) -> Int { 4 + 2 * X25519.keyByteCount + (signed ? 64 : 0) }
+    /// Bytes per entry for a security model and graph.
+    public static func entryByteCount(signed: Bool, committed: Bool) -> Int {
+        4 + 2 * X25519.keyByteCount + (committed ? SeedContribution.byteCount : 0)
+            + (signed ? Ed25519.signatureByteCount : 0)
+    }
 
     /// Encodes entries (sorted here by index).
-    public init(entries: [AdvertisedKeys], signed: Bool) {
-        entryByteCount = Self.entryByteCount(signed: signed)
+    public init(entries: [AdvertisedKeys], signed: Bool, committed: Bool) {
+        entryByteCount = Self.entryByteCount(signed: signed, committed: committed)
+        self.committed = committed
         var w = ByteWriter(capacity: entries.count * entryByteCount)
         for k in entries.sorted(by: { $0.index < $1.index }) {
             w.write(k.index)
             w.write(raw: k.encryptionKey.rawRepresentation)
             w.write(raw: k.maskingKey.rawRepresentation)
+            if committed { w.write(raw: k.seedCommitment) }
             if signed { w.write(raw: k.signature) }
         }
         entryBytes = w.bytes
     }
 
     /// Validates encoded entries: indices in 1...n and strictly ascending.
-    init(validating bytes: [UInt8], signed: Bool, clientCount: Int) throws(WireFormatError) {
-        let size = Self.entryByteCount(signed: signed)
+    init(validating bytes: [UInt8], signed: Bool, committed: Bool, clientCount: Int) throws(WireFormatError) {
+        let size = Self.entryByteCount(signed: signed, committed: committed)
         guard bytes.count % size == 0 else {
             throw .invalidField(field: "keys", reason: "length is not a multiple of the entry size")
         }
@@ -47,6 +54,7 @@ public struct KeyBroadcast: Sendable, Equatable {
             previous = index
         }
         entryByteCount = size
+        self.committed = committed
         entryBytes = bytes
     }
 
@@ -62,9 +70,12 @@ public struct KeyBroadcast: Sendable, Equatable {
             let c = try? X25519.PublicKey(rawRepresentation: Array(entryBytes[base..<(base + 32)])),
             let s = try? X25519.PublicKey(rawRepresentation: Array(entryBytes[(base + 32)..<(base + 64)]))
         else { return nil }
-        let signature = entryByteCount > 68 ? Array(entryBytes[(base + 64)..<(base + 128)]) : []
+        let commitmentEnd = base + 64 + (committed ? SeedContribution.byteCount : 0)
+        let commitment = committed ? Array(entryBytes[(base + 64)..<commitmentEnd]) : []
+        let signature = Array(entryBytes[commitmentEnd..<(offset + entryByteCount)])
         return AdvertisedKeys(
-            index: Self.readIndex(entryBytes, at: offset), encryptionKey: c, maskingKey: s, signature: signature)
+            index: Self.readIndex(entryBytes, at: offset), encryptionKey: c, maskingKey: s,
+            seedCommitment: commitment, signature: signature)
     }
 
     /// The entry of client `index`, if it advertised keys (binary search).

@@ -14,18 +14,25 @@ public struct AdvertisedKeys: Sendable, Hashable {
     public var encryptionKey: X25519.PublicKey
     /// s^PK: the X25519 key for pairwise masks.
     public var maskingKey: X25519.PublicKey
+    /// Sparse graphs: the commitment to the client's graph-seed contribution
+    /// (``SeedContribution/commitment(configurationDigest:index:contribution:)``); empty otherwise.
+    public var seedCommitment: [UInt8]
     /// Active model: Ed25519 signature over ``signedBytes(configurationDigest:)``; empty otherwise.
     public var signature: [UInt8]
 
     /// Creates an entry.
-    public init(index: UInt32, encryptionKey: X25519.PublicKey, maskingKey: X25519.PublicKey, signature: [UInt8]) {
+    public init(
+        index: UInt32, encryptionKey: X25519.PublicKey, maskingKey: X25519.PublicKey, seedCommitment: [UInt8] = [],
+        signature: [UInt8]
+    ) {
         self.index = index
         self.encryptionKey = encryptionKey
         self.maskingKey = maskingKey
+        self.seedCommitment = seedCommitment
         self.signature = signature
     }
 
-    /// "secagg/v1/advertise" || configDigest || LE32(index) || c^PK || s^PK.
+    /// "secagg/v1/advertise" || configDigest || LE32(index) || c^PK || s^PK [|| seedCommitment].
     public func signedBytes(configurationDigest: [UInt8]) -> [UInt8] {
         var w = ByteWriter()
         w.write(raw: Array("secagg/v1/advertise".utf8))
@@ -33,8 +40,85 @@ public struct AdvertisedKeys: Sendable, Hashable {
         w.write(index)
         w.write(raw: encryptionKey.rawRepresentation)
         w.write(raw: maskingKey.rawRepresentation)
+        w.write(raw: seedCommitment)
         return w.bytes
     }
+}
+
+/// A client's contribution to the graph seed of a sparse graph, revealed in round 0′ (SPEC.md §11.2).
+public struct SeedContribution: Sendable, Hashable {
+    /// Bytes of a contribution and of its commitment.
+    public static let byteCount = 32
+    /// The client.
+    public var index: UInt32
+    /// The 32 random bytes the client committed to in round 0.
+    public var contribution: [UInt8]
+
+    /// Creates an entry.
+    public init(index: UInt32, contribution: [UInt8]) {
+        self.index = index
+        self.contribution = contribution
+    }
+
+    /// SHA-256("secagg/v1/seed-commitment" || configDigest || LE32(index) || contribution).
+    public static func commitment(configurationDigest: [UInt8], index: UInt32, contribution: [UInt8]) -> [UInt8] {
+        var h = Sha256Hasher()
+        h.update(Array("secagg/v1/seed-commitment".utf8))
+        h.update(configurationDigest)
+        var indexBytes: [UInt8] = []
+        appendLittleEndian(index, to: &indexBytes)
+        h.update(indexBytes)
+        h.update(contribution)
+        return h.finalize()
+    }
+
+    /// The graph seed of a sparse graph (SPEC.md §11.2): SHA-256("secagg/v1/graph-seed" || sessionId ||
+    /// LE32(count) || for each contribution ascending by index: LE32(index) || contribution).
+    public static func graphSeed(sessionId: [UInt8], contributions: [SeedContribution]) -> [UInt8] {
+        var h = Sha256Hasher()
+        h.update(Array("secagg/v1/graph-seed".utf8))
+        h.update(sessionId)
+        var bytes: [UInt8] = []
+        appendLittleEndian(UInt32(contributions.count), to: &bytes)
+        for entry in contributions {
+            appendLittleEndian(entry.index, to: &bytes)
+            bytes += entry.contribution
+        }
+        h.update(bytes)
+        return h.finalize()
+    }
+}
+
+/// The graph seed of a complete graph, which ignores it: 32 zero bytes.
+let unusedGraphSeed = [UInt8](repeating: 0, count: 32)
+
+/// A client's report that the share ciphertext forwarded from `sender` did not open (or held malformed
+/// shares): the client leaves `sender` out of its masks and discloses their pairwise mask seed, so the server
+/// can remove the mask that `sender` added (SPEC.md §11.3 round 2).
+public struct ShareComplaint: Sendable, Equatable {
+    /// The client whose ciphertext failed.
+    public var sender: UInt32
+    /// s_{u,sender} (§3), disclosed for this one pair only.
+    public var pairwiseMaskSeed: SecretBytes
+
+    /// Creates an entry.
+    public init(sender: UInt32, pairwiseMaskSeed: SecretBytes) {
+        self.sender = sender
+        self.pairwiseMaskSeed = pairwiseMaskSeed
+    }
+}
+
+/// SHA-256("secagg/v1/self-mask-commitment" || sessionId || LE32(owner) || b): the commitment a client
+/// sends with its shares so the server can check the self-mask seed it reconstructs (SPEC.md §11.3 round 1).
+public func selfMaskCommitment(sessionId: [UInt8], owner: UInt32, seed: SecretBytes) -> [UInt8] {
+    var h = Sha256Hasher()
+    h.update(Array("secagg/v1/self-mask-commitment".utf8))
+    h.update(sessionId)
+    var indexBytes: [UInt8] = []
+    appendLittleEndian(owner, to: &indexBytes)
+    h.update(indexBytes)
+    seed.withUnsafeBytes { h.update(Array($0)) }
+    return h.finalize()
 }
 
 /// An encrypted share pair travelling between two clients through the server.
@@ -97,10 +181,14 @@ public enum ConsistencyCheck {
 public enum ClientMessage: Sendable, Equatable {
     /// Round 0.
     case advertiseKeys(configurationDigest: [UInt8], keys: AdvertisedKeys)
-    /// Round 1: one ciphertext per neighbour that advertised keys, ascending by recipient.
-    case shareKeys(sessionId: [UInt8], sender: UInt32, shares: [EncryptedShare])
-    /// Round 2: the masked input, one vector per configured input, each reduced into its ring.
-    case maskedInput(sessionId: [UInt8], sender: UInt32, vectors: [[UInt64]])
+    /// Round 0′ (sparse graphs): the contribution committed to in round 0.
+    case seedReveal(sessionId: [UInt8], sender: UInt32, contribution: [UInt8])
+    /// Round 1: the commitment to the self-mask seed and one ciphertext per neighbour that advertised keys,
+    /// ascending by recipient.
+    case shareKeys(sessionId: [UInt8], sender: UInt32, selfMaskCommitment: [UInt8], shares: [EncryptedShare])
+    /// Round 2: complaints about share ciphertexts that did not open (ascending by sender), and the masked
+    /// input, one vector per configured input, each reduced into its ring.
+    case maskedInput(sessionId: [UInt8], sender: UInt32, complaints: [ShareComplaint], vectors: [[UInt64]])
     /// Round 3 (active model).
     case consistencySignature(sessionId: [UInt8], sender: UInt32, signature: [UInt8])
     /// Round 4: masking-key shares of dropped neighbours and self-mask shares of surviving ones.
@@ -111,8 +199,8 @@ public enum ClientMessage: Sendable, Equatable {
     public var sender: UInt32 {
         switch self {
         case let .advertiseKeys(_, keys): keys.index
-        case let .shareKeys(_, sender, _), let .maskedInput(_, sender, _), let .consistencySignature(_, sender, _),
-            let .unmaskingResponse(_, sender, _, _):
+        case let .seedReveal(_, sender, _), let .shareKeys(_, sender, _, _), let .maskedInput(_, sender, _, _),
+            let .consistencySignature(_, sender, _), let .unmaskingResponse(_, sender, _, _):
             sender
         }
     }
@@ -121,6 +209,7 @@ public enum ClientMessage: Sendable, Equatable {
     public var round: ProtocolRound {
         switch self {
         case .advertiseKeys: .advertiseKeys
+        case .seedReveal: .seedReveal
         case .shareKeys: .shareKeys
         case .maskedInput: .maskedInputCollection
         case .consistencySignature: .consistencyCheck
@@ -131,8 +220,11 @@ public enum ClientMessage: Sendable, Equatable {
 
 /// Messages the server sends to clients.
 public enum ServerMessage: Sendable, Equatable {
-    /// Starts round 1: every advertisement received in round 0, ascending by index (same for all clients).
+    /// Starts round 0′ on sparse graphs, round 1 otherwise: every advertisement received in round 0, ascending
+    /// by index (the same for all clients).
     case keysBroadcast(configurationDigest: [UInt8], keys: KeyBroadcast)
+    /// Starts round 1 on sparse graphs: every client's revealed graph-seed contribution, ascending by index.
+    case seedReveals(sessionId: [UInt8], contributions: [SeedContribution])
     /// Starts round 2: the ciphertexts addressed to `recipient`, ascending by sender.
     case sharesForward(sessionId: [UInt8], recipient: UInt32, shares: [EncryptedShare])
     /// Starts round 3 (active model): the set U3 of clients whose masked input arrived.
@@ -145,10 +237,12 @@ public enum ServerMessage: Sendable, Equatable {
     /// The server gave up; `code` is ``AbortCode``.
     case abort(binding: [UInt8], code: UInt8)
 
-    /// The round the recipient should be in when this arrives.
+    /// The round the recipient should be in when this arrives (the key broadcast starts round 0′ on sparse
+    /// graphs and round 1 otherwise; this names round 1).
     public var round: ProtocolRound? {
         switch self {
         case .keysBroadcast: .shareKeys
+        case .seedReveals: .shareKeys
         case .sharesForward: .maskedInputCollection
         case .consistencyRequest: .consistencyCheck
         case .unmaskingRequest: .unmasking
@@ -163,6 +257,8 @@ public enum AbortCode: UInt8, Sendable {
     case insufficientClients = 1
     /// Reconstruction failed.
     case reconstructionFailed = 2
+    /// A client did not reveal its graph-seed contribution: restart without it.
+    case missingSeedReveals = 3
     /// Any other reason.
     case other = 255
 }

@@ -59,6 +59,41 @@ public struct EncodedOutbox: Sendable {
     }
 }
 
+/// A client the server caught deviating from the protocol during a session that still completed (or the
+/// client named by the error of one that did not).
+public struct FlaggedClient: Sendable, Hashable, CustomStringConvertible {
+    /// What was observed.
+    public enum Reason: Sendable, Hashable {
+        /// `reporter` could not open the share ciphertext this client sent it (the client, or whoever carried
+        /// the ciphertext, corrupted it); the pair's mask seed was disclosed and the session went on.
+        case undecryptableShares(reporter: UInt32)
+        /// A share this client revealed for `owner`'s secret is not on the polynomial that reconstructs the
+        /// committed secret; it was left out (SPEC.md §11.4).
+        case invalidShare(owner: UInt32, kind: ShareKind)
+    }
+
+    /// The client.
+    public var client: UInt32
+    /// Why.
+    public var reason: Reason
+
+    /// Creates an entry.
+    public init(client: UInt32, reason: Reason) {
+        self.client = client
+        self.reason = reason
+    }
+
+    /// One line.
+    public var description: String {
+        switch reason {
+        case let .undecryptableShares(reporter):
+            "client \(client): client \(reporter) could not open its share ciphertext"
+        case let .invalidShare(owner, kind):
+            "client \(client): revealed an invalid share of client \(owner)'s \(kind)"
+        }
+    }
+}
+
 /// The outcome of a session: the sum of the included clients' inputs, per configured vector.
 public struct AggregationResult: Sendable, Equatable {
     /// The sums, one per configured input, in its ring.
@@ -67,6 +102,8 @@ public struct AggregationResult: Sendable, Equatable {
     public var includedClients: [UInt32]
     /// Clients in each round's live set, for reports: U1...U5 sizes.
     public var liveCounts: [ProtocolRound: Int]
+    /// Clients caught deviating (undecryptable ciphertexts, invalid revealed shares), ascending by client.
+    public var flaggedClients: [FlaggedClient] = []
 }
 
 /// The server of the secure-aggregation protocol: a passive state machine (SPEC.md §11).
@@ -85,13 +122,22 @@ public struct SecAggServer: Sendable {
     public private(set) var metrics = PartyMetrics()
     /// Called on every state change.
     public var observer: TransitionObserver?
-    /// Worker threads for mask removal (defaults to every core).
+    /// Worker threads for mask removal (defaults to every core; fewer are used when the memory limit does
+    /// not allow one accumulator per worker).
     public var unmaskingConcurrency = SystemInfo.activeProcessorCount
+    /// The memory limit checked at initialisation.
+    public let limits: ResourceLimits
+    /// The workers the last unmasking used (at most ``unmaskingConcurrency``, fewer when the limit is tight).
+    package private(set) var unmaskingWorkersUsed = 0
 
     private let wire: WireFormat
     private let configurationDigest: [UInt8]
     private let probeKey = X25519.PrivateKey()
     private var advertised: [UInt32: AdvertisedKeys] = [:]
+    private var seedContributions: [UInt32: [UInt8]] = [:]
+    private var selfMaskCommitments: [UInt32: [UInt8]] = [:]
+    /// Complaints by complainer (round 2): senders whose ciphertext it could not open, with their pair seeds.
+    private var complaints: [UInt32: [ShareComplaint]] = [:]
     private var sessionId: [UInt8] = []
     private var graph: (any CommunicationGraph)?
     private var live: [ProtocolRound: ClientSet] = [:]
@@ -102,9 +148,14 @@ public struct SecAggServer: Sendable {
     private var maskingKeyShares: [UInt32: [ShamirShare]] = [:]
     private var selfMaskShares: [UInt32: [ShamirShare]] = [:]
 
-    /// A server for `configuration` (validated here).
-    public init(configuration: SessionConfiguration) throws(SecAggError) {
+    /// A server for `configuration`, which is validated here (``SessionConfiguration/validate()`` refuses a
+    /// threshold that does not protect privacy) and whose memory estimate with every core unmasking must fit
+    /// `limits` (SPEC.md §11.8); nothing is allocated before both checks pass.
+    public init(configuration: SessionConfiguration, limits: ResourceLimits = .default) throws(SecAggError) {
         try configuration.validate()
+        try configuration.check(
+            configuration.serverMemoryEstimate(unmaskingWorkers: 1), against: limits, resource: "the server")
+        self.limits = limits
         self.configuration = configuration
         wire = WireFormat(configuration: configuration)
         configurationDigest = configuration.digest
@@ -114,6 +165,12 @@ public struct SecAggServer: Sendable {
 
     /// The session id once round 0 closed.
     public var currentSessionId: [UInt8]? { sessionId.isEmpty ? nil : sessionId }
+
+    /// N(client) in the session's graph, ascending; empty before the graph is fixed (after round 0, or round 0′
+    /// on sparse graphs).
+    public func neighbours(of client: UInt32) -> [UInt32] {
+        graph?.neighbours(of: client) ?? []
+    }
 
     /// The live set after `round` closed (U1 after advertise-keys, …).
     public func liveClients(after round: ProtocolRound) -> [UInt32] {
@@ -127,6 +184,7 @@ public struct SecAggServer: Sendable {
             switch error {
             case .insufficientClients, .insufficientShares: .insufficientClients
             case .reconstructionFailed: .reconstructionFailed
+            case .missingSeedReveals: .missingSeedReveals
             default: .other
             }
         return .abort(binding: sessionId.isEmpty ? configurationDigest : sessionId, code: code.rawValue)
@@ -147,7 +205,7 @@ public struct SecAggServer: Sendable {
     private func eligible(for round: ProtocolRound) -> ClientSet? {
         switch round {
         case .advertiseKeys: nil
-        case .shareKeys: live[.advertiseKeys]
+        case .seedReveal, .shareKeys: live[.advertiseKeys]
         case .maskedInputCollection: live[.shareKeys]
         case .consistencyCheck: live[.maskedInputCollection]
         case .unmasking:
@@ -219,7 +277,17 @@ public struct SecAggServer: Sendable {
                 throw .invalidClientMessage(sender: sender, reason: "low-order public key")
             }
             advertised[sender] = keys
-        case let .shareKeys(sid, _, shares):
+        case let .seedReveal(sid, _, contribution):
+            guard sid == sessionId else { throw .wrongSession }
+            guard let keys = advertised[sender],
+                SeedContribution.commitment(
+                    configurationDigest: configurationDigest, index: sender, contribution: contribution)
+                    == keys.seedCommitment
+            else {
+                throw .invalidClientMessage(sender: sender, reason: "seed contribution does not match its commitment")
+            }
+            seedContributions[sender] = contribution
+        case let .shareKeys(sid, _, commitment, shares):
             guard sid == sessionId else { throw .wrongSession }
             let expected = expectedRecipients(of: sender)
             guard shares.map(\.peer) == expected else {
@@ -229,10 +297,20 @@ public struct SecAggServer: Sendable {
             for s in shares {
                 inbox[s.peer, default: []].append(EncryptedShare(peer: sender, ciphertext: s.ciphertext))
             }
-        case let .maskedInput(sid, _, vectors):
+            selfMaskCommitments[sender] = commitment
+        case let .maskedInput(sid, _, reported, vectors):
             guard sid == sessionId else { throw .wrongSession }
             guard vectors.count == sum.count else {
                 throw .invalidClientMessage(sender: sender, reason: "wrong number of vectors")
+            }
+            // Complaints name senders whose ciphertext was forwarded to this client, and leave it t of them.
+            let forwarded = forwardedSenders(to: sender)
+            guard reported.allSatisfy({ forwarded.contains($0.sender) }) else {
+                throw .invalidClientMessage(sender: sender, reason: "complaint about a client it received nothing from")
+            }
+            guard forwarded.count - reported.count >= configuration.threshold else {
+                throw .invalidClientMessage(
+                    sender: sender, reason: "complaints leave fewer than t = \(configuration.threshold) neighbours")
             }
             for (i, spec) in configuration.inputs.enumerated() {
                 guard vectors[i].count == spec.length, vectors[i].allSatisfy({ spec.modulus.contains($0) }) else {
@@ -242,6 +320,7 @@ public struct SecAggServer: Sendable {
             for (i, spec) in configuration.inputs.enumerated() {
                 Self.accumulate(vectors[i], into: &sum[i], modulus: spec.modulus)
             }
+            if !reported.isEmpty { complaints[sender] = reported }
         case let .consistencySignature(sid, _, signature):
             guard sid == sessionId else { throw .wrongSession }
             guard let survivors = live[.maskedInputCollection] else { throw .wrongSession }
@@ -280,21 +359,30 @@ public struct SecAggServer: Sendable {
         }
     }
 
-    private func neighbours(of client: UInt32) -> [UInt32] {
-        graph?.neighbours(of: client) ?? []
-    }
-
     private func expectedRecipients(of sender: UInt32) -> [UInt32] {
         guard let u1 = live[.advertiseKeys] else { return [] }
         return neighbours(of: sender).filter { u1.contains($0) }
     }
 
-    /// (dropped, survivors) for the unmasking request to `client`: its neighbours in U2 \ U3 and in U3.
+    /// The senders whose ciphertexts were forwarded to `client` in round 2: its neighbours in U2.
+    private func forwardedSenders(to client: UInt32) -> Set<UInt32> {
+        guard let u2 = live[.shareKeys] else { return [] }
+        return Set(neighbours(of: client).filter { u2.contains($0) })
+    }
+
+    /// True when `complainer` reported that it could not open `sender`'s ciphertext (so neither holds the
+    /// other's shares on that side, and `complainer` never masked with `sender`).
+    private func complained(_ complainer: UInt32, about sender: UInt32) -> Bool {
+        complaints[complainer]?.contains { $0.sender == sender } ?? false
+    }
+
+    /// (dropped, survivors) for the unmasking request to `client`: its neighbours in U2 \ U3 and in U3 whose
+    /// shares it holds (every neighbour in U2 except those it complained about).
     private func unmaskingLists(for client: UInt32) -> (dropped: [UInt32], survivors: [UInt32]) {
         guard let u2 = live[.shareKeys], let u3 = live[.maskedInputCollection] else { return ([], []) }
         var dropped: [UInt32] = []
         var survivors: [UInt32] = []
-        for v in neighbours(of: client) where u2.contains(v) {
+        for v in neighbours(of: client) where u2.contains(v) && !complained(client, about: v) {
             if u3.contains(v) { survivors.append(v) } else { dropped.append(v) }
         }
         return (dropped, survivors)
@@ -314,6 +402,13 @@ public struct SecAggServer: Sendable {
         let current = responded
         live[round] = current
         responded = ClientSet(clientCount: configuration.clientCount)
+        if round == .seedReveal, let u1 = live[.advertiseKeys], current.count != u1.count {
+            // All or nothing: a missing reveal would let the server (or a withholding client) choose between
+            // rings after seeing the others' contributions (SPEC.md §11.2). Nothing secret was sent yet.
+            let error = SecAggError.missingSeedReveals(clients: u1.filter { !current.contains($0) })
+            transition(to: .aborted(error))
+            throw error
+        }
         let required = configuration.threshold + 1
         if current.count < required {
             let error = SecAggError.insufficientClients(
@@ -325,19 +420,27 @@ public struct SecAggServer: Sendable {
         switch round {
         case .advertiseKeys:
             let keys = current.compactMap { advertised[$0] }
-            let broadcast = KeyBroadcast(entries: keys, signed: configuration.securityModel == .active)
+            let broadcast = KeyBroadcast(
+                entries: keys, signed: configuration.securityModel == .active, committed: configuration.isSparse)
             sessionId = broadcast.sessionId(configurationDigest: configurationDigest)
-            do {
-                graph = try configuration.makeGraph(sessionId: sessionId)
-            } catch {
-                transition(to: .aborted(error))
-                throw error
-            }
             outbox.broadcast = (
                 .keysBroadcast(configurationDigest: configurationDigest, keys: broadcast), Array(current)
             )
             advertised = [:]
             for k in keys { advertised[k.index] = k }
+            if configuration.isSparse {
+                transition(to: .collecting(.seedReveal))
+            } else {
+                try makeGraph(seed: unusedGraphSeed)
+                transition(to: .collecting(.shareKeys))
+            }
+        case .seedReveal:
+            let contributions = current.compactMap { u in
+                seedContributions[u].map { SeedContribution(index: u, contribution: $0) }
+            }
+            try makeGraph(seed: SeedContribution.graphSeed(sessionId: sessionId, contributions: contributions))
+            seedContributions = [:]
+            outbox.broadcast = (.seedReveals(sessionId: sessionId, contributions: contributions), Array(current))
             transition(to: .collecting(.shareKeys))
         case .shareKeys:
             for w in current {
@@ -369,6 +472,15 @@ public struct SecAggServer: Sendable {
         return outbox
     }
 
+    private mutating func makeGraph(seed: [UInt8]) throws(SecAggError) {
+        do {
+            graph = try configuration.makeGraph(graphSeed: seed)
+        } catch {
+            transition(to: .aborted(error))
+            throw error
+        }
+    }
+
     private func unmaskingRequests(to recipients: ClientSet) -> [(recipient: UInt32, message: ServerMessage)] {
         recipients.map { w in
             let (dropped, survivors) = unmaskingLists(for: w)
@@ -391,7 +503,7 @@ public struct SecAggServer: Sendable {
         let round = currentRound ?? .unmasking
         let outbox = try advance()
         var encoded = EncodedOutbox()
-        let nextRound = ProtocolRound(rawValue: round.rawValue + 1) ?? .unmasking
+        let nextRound = configuration.round(after: round) ?? .unmasking
         if let (message, recipients) = outbox.broadcast {
             let bytes = wire.encode(message)
             encoded.broadcast = (bytes, recipients)
@@ -412,52 +524,77 @@ public struct SecAggServer: Sendable {
             throw .invalidConfiguration(reason: "rounds missing")
         }
         let t = configuration.threshold
-        let workers = max(1, unmaskingConcurrency)
+        // One accumulator per extra worker: never more workers than the memory limit leaves room for.
+        let base = configuration.serverMemoryEstimate(unmaskingWorkers: 1)
+        let room = max(0, limits.maximumMemoryBytes - base) / max(1, configuration.vectorBytes)
+        let workers = max(1, min(unmaskingConcurrency, 1 + room))
+        unmaskingWorkersUsed = workers
         // Every secret to reconstruct, in the order errors are reported: self-mask seeds of the included
         // clients, then masking keys of the clients that dropped after sharing keys.
         var requests: [ReconstructionRequest] = []
         for u in u3 {
             requests.append(ReconstructionRequest(owner: u, kind: .selfMaskSeed, shares: selfMaskShares[u] ?? []))
         }
-        for u in u2 where !u3.contains(u) {
+        // A dropped client's masking key is needed only when some included neighbour masked with it (every
+        // included neighbour that did not complain about its ciphertext).
+        for u in u2
+        where !u3.contains(u) && neighbours(of: u).contains(where: { u3.contains($0) && !complained($0, about: u) }) {
             requests.append(ReconstructionRequest(owner: u, kind: .maskingKey, shares: maskingKeyShares[u] ?? []))
         }
         selfMaskShares = [:]
         maskingKeyShares = [:]
-        let secrets = LagrangeCache.reconstructAll(requests, threshold: t, concurrency: workers)
-
-        // Self masks of every included client; the masking keys must match the keys advertised in round 0.
-        // Errors in request order, as if the secrets were reconstructed one after the other.
-        var jobs: [MaskJob] = []
-        var dropped: [(owner: UInt32, key: X25519.PrivateKey)] = []
-        for (request, result) in zip(requests, secrets) {
-            let secret = try result.get()
+        let sid = sessionId
+        let commitments = selfMaskCommitments
+        let keys = advertised
+        // A reconstructed secret must match what its owner committed to: the self-mask seed its commitment of
+        // round 1, the masking key its advertised public key (SPEC.md §11.4).
+        let verify: @Sendable (ReconstructionRequest, SecretBytes) -> Bool = { request, secret in
             switch request.kind {
             case .selfMaskSeed:
-                jobs.append(MaskJob(seed: secret, negate: true))
+                guard let commitment = commitments[request.owner] else { return false }
+                return selfMaskCommitment(sessionId: sid, owner: request.owner, seed: secret) == commitment
             case .maskingKey:
-                let u = request.owner
-                guard let key = try? X25519.PrivateKey(rawRepresentation: secret),
-                    let advertisedKey = advertised[u], key.publicKey == advertisedKey.maskingKey
-                else {
-                    throw .reconstructionFailed(owner: u, kind: .maskingKey)
+                guard let key = try? X25519.PrivateKey(rawRepresentation: secret), let advertised = keys[request.owner]
+                else { return false }
+                return key.publicKey == advertised.maskingKey
+            }
+        }
+        let secrets = LagrangeCache.reconstructAll(requests, threshold: t, concurrency: workers, verify: verify)
+
+        // Self masks of every included client; the masking keys of the dropped ones. Errors in request order,
+        // as if the secrets were reconstructed one after the other.
+        var jobs: [MaskJob] = []
+        var dropped: [(owner: UInt32, key: X25519.PrivateKey)] = []
+        var flagged: [FlaggedClient] = []
+        for (request, result) in zip(requests, secrets) {
+            let reconstructed = try result.get()
+            for x in reconstructed.faultyShares {
+                flagged.append(
+                    FlaggedClient(client: x, reason: .invalidShare(owner: request.owner, kind: request.kind)))
+            }
+            switch request.kind {
+            case .selfMaskSeed:
+                jobs.append(MaskJob(seed: reconstructed.secret, negate: true))
+            case .maskingKey:
+                guard let key = try? X25519.PrivateKey(rawRepresentation: reconstructed.secret) else {
+                    throw .reconstructionFailed(owner: request.owner, kind: .maskingKey)
                 }
-                dropped.append((u, key))
+                dropped.append((request.owner, key))
             }
         }
         // Pairwise masks between clients that dropped after sharing keys and their surviving neighbours
-        // (pairs of two dropped clients cancel and are never expanded). One X25519 + HKDF per pair; each
-        // dropped client's agreements run as one batch (one private key, many peers), clients on every core.
+        // (pairs of two dropped clients cancel and are never expanded; a survivor that complained about the
+        // dropped client never added the mask). One X25519 + HKDF per pair; each dropped client's agreements
+        // run as one batch (one private key, many peers), clients on every core.
         var groups: [(key: X25519.PrivateKey, owner: UInt32, peers: [(v: UInt32, key: X25519.PublicKey)])] = []
         for (u, key) in dropped {
             var peers: [(v: UInt32, key: X25519.PublicKey)] = []
-            for v in neighbours(of: u) where u3.contains(v) {
+            for v in neighbours(of: u) where u3.contains(v) && !complained(v, about: u) {
                 guard let peer = advertised[v] else { continue }
                 peers.append((v, peer.maskingKey))
             }
             groups.append((key, u, peers))
         }
-        let sid = sessionId
         let groupList = groups
         let derived = ParallelWork.map(count: groupList.count, concurrency: workers, batch: 1) {
             (i) -> Result<[MaskJob], SecAggCryptoError> in
@@ -482,6 +619,18 @@ public struct SecAggServer: Sendable {
             case let .failure(error): throw .crypto(error)
             }
         }
+        // Complaints between two included clients: the complainer v left the pair mask out, so the other side
+        // u's mask stays in the sum unless u complained too; remove it with the seed v disclosed. (A complaint
+        // about a client that dropped is handled above by leaving v out of u's pairs.)
+        for (v, reported) in complaints.sorted(by: { $0.key < $1.key }) where u3.contains(v) {
+            for complaint in reported {
+                let u = complaint.sender
+                flagged.append(FlaggedClient(client: u, reason: .undecryptableShares(reporter: v)))
+                guard u3.contains(u), !complained(u, about: v) else { continue }
+                // u added +PRG(s_uv) when v < u and −PRG(s_uv) when v > u; undo it.
+                jobs.append(MaskJob(seed: complaint.pairwiseMaskSeed, negate: v < u))
+            }
+        }
         var vectors = sum
         sum = []
         do {
@@ -491,7 +640,9 @@ public struct SecAggServer: Sendable {
         }
         var counts: [ProtocolRound: Int] = [:]
         for (round, set) in live { counts[round] = set.count }
-        return AggregationResult(vectors: vectors, includedClients: Array(u3), liveCounts: counts)
+        flagged.sort { ($0.client, $0.description) < ($1.client, $1.description) }
+        return AggregationResult(
+            vectors: vectors, includedClients: Array(u3), liveCounts: counts, flaggedClients: flagged)
     }
 }
 
@@ -554,12 +705,16 @@ struct LagrangeCache: Sendable {
 
     /// Reconstructs every request's 32-byte secret on up to `concurrency` threads, one result per request
     /// in order. Each distinct set of x-coordinates gets its coefficients once (from a family over the
-    /// first t + 2 coordinates seen, when it contains the set). A request fails with
+    /// first t + 2 coordinates seen, when it contains the set). A secret that the first t + 1 shares do not
+    /// reconstruct consistently, or that `verify` rejects, is decoded again from all its shares correcting
+    /// errors (``ShamirSecretSharing/reconstructCorrectingErrors(_:threshold:secretByteCount:isValid:)``),
+    /// which also names the shares that were wrong. A request fails with
     /// ``SecAggError/insufficientShares(owner:kind:available:threshold:)`` when it has fewer than t shares
-    /// and ``SecAggError/reconstructionFailed(owner:kind:)`` when they do not interpolate to a valid secret.
-    static func reconstructAll(_ requests: [ReconstructionRequest], threshold t: Int, concurrency: Int)
-        -> [Result<SecretBytes, SecAggError>]
-    {
+    /// and ``SecAggError/reconstructionFailed(owner:kind:)`` when no secret that `verify` accepts is found.
+    static func reconstructAll(
+        _ requests: [ReconstructionRequest], threshold t: Int, concurrency: Int,
+        verify: @escaping @Sendable (ReconstructionRequest, SecretBytes) -> Bool
+    ) -> [Result<(secret: SecretBytes, faultyShares: [UInt32]), SecAggError>] {
         let chosen = requests.map { Self.chosen($0.shares, threshold: t) }
         // Distinct coordinate sets, and the family's superset: the first t + 2 coordinates of all shares.
         var setIndex: [[UInt32]: Int] = [:]
@@ -585,9 +740,18 @@ struct LagrangeCache: Sendable {
             try? make(sets[i], threshold: t, family: family)
         }
         let secrets = ParallelWork.map(count: requests.count, concurrency: concurrency) {
-            (r) -> SecretBytes? in
-            guard setOfRequest[r] >= 0, let reconstructor = reconstructors[setOfRequest[r]] else { return nil }
-            return try? reconstructor.reconstruct(chosen[r], secretByteCount: 32)
+            (r) -> (secret: SecretBytes, faultyShares: [UInt32])? in
+            let request = requests[r]
+            guard request.shares.count >= t else { return nil }
+            if setOfRequest[r] >= 0, let reconstructor = reconstructors[setOfRequest[r]],
+                let secret = try? reconstructor.reconstruct(chosen[r], secretByteCount: 32), verify(request, secret)
+            {
+                return (secret, [])
+            }
+            // A wrong share (or a wrong commitment): decode from every share, correcting errors.
+            return ShamirSecretSharing.reconstructCorrectingErrors(
+                request.shares.sorted { $0.x < $1.x }, threshold: t, secretByteCount: 32
+            ) { verify(request, $0) }
         }
         return requests.enumerated().map { (r, request) in
             guard request.shares.count >= t else {

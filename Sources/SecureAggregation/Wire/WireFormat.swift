@@ -13,7 +13,9 @@ public enum MessageTag: UInt8, Sendable, CaseIterable {
     case consistencySignature = 0x04
     /// Round 4, client → server.
     case unmaskingResponse = 0x05
-    /// Server → clients, starts round 1.
+    /// Round 0′ (sparse graphs), client → server.
+    case seedReveal = 0x06
+    /// Server → clients, starts round 0′ on sparse graphs and round 1 otherwise.
     case keysBroadcast = 0x81
     /// Server → client, starts round 2.
     case sharesForward = 0x82
@@ -21,6 +23,8 @@ public enum MessageTag: UInt8, Sendable, CaseIterable {
     case consistencyRequest = 0x83
     /// Server → client, starts round 4.
     case unmaskingRequest = 0x84
+    /// Server → clients, starts round 1 on sparse graphs.
+    case seedReveals = 0x86
     /// Server → client, the session is over.
     case abort = 0x8F
 }
@@ -38,6 +42,8 @@ public struct WireFormat: Sendable {
 
     private var n: Int { configuration.clientCount }
     private var hasSignatures: Bool { configuration.securityModel == .active }
+    private var hasSeedCommitments: Bool { configuration.isSparse }
+    private let seedByteCount = SeedContribution.byteCount
 
     private func header(_ tag: MessageTag, capacity: Int = 64) -> ByteWriter {
         var w = ByteWriter(capacity: capacity)
@@ -56,16 +62,28 @@ public struct WireFormat: Sendable {
             w.write(raw: digest)
             writeKeys(keys, to: &w)
             return w.bytes
-        case let .shareKeys(sessionId, sender, shares):
-            var w = header(.shareKeys, capacity: 46 + shares.count * (4 + shareCiphertextByteCount))
+        case let .seedReveal(sessionId, sender, contribution):
+            var w = header(.seedReveal)
             w.write(raw: sessionId)
             w.write(sender)
+            w.write(raw: contribution)
+            return w.bytes
+        case let .shareKeys(sessionId, sender, commitment, shares):
+            var w = header(.shareKeys, capacity: 78 + shares.count * (4 + shareCiphertextByteCount))
+            w.write(raw: sessionId)
+            w.write(sender)
+            w.write(raw: commitment)
             writeEncryptedShares(shares, to: &w)
             return w.bytes
-        case let .maskedInput(sessionId, sender, vectors):
-            var w = header(.maskedInput, capacity: 42 + configuration.maskedInputByteCount)
+        case let .maskedInput(sessionId, sender, complaints, vectors):
+            var w = header(.maskedInput, capacity: 46 + complaints.count * 36 + configuration.maskedInputByteCount)
             w.write(raw: sessionId)
             w.write(sender)
+            w.write(UInt32(complaints.count))
+            for complaint in complaints {
+                w.write(complaint.sender)
+                complaint.pairwiseMaskSeed.withUnsafeBytes { w.write(raw: $0) }
+            }
             guard vectors.count == configuration.inputs.count else {
                 throw .invalidInput(reason: "\(vectors.count) vectors for \(configuration.inputs.count) inputs")
             }
@@ -111,6 +129,15 @@ public struct WireFormat: Sendable {
             w.write(raw: digest)
             w.write(UInt32(keys.count))
             w.write(raw: keys.entryBytes)
+            return w.bytes
+        case let .seedReveals(sessionId, contributions):
+            var w = header(.seedReveals, capacity: 38 + contributions.count * 36)
+            w.write(raw: sessionId)
+            w.write(UInt32(contributions.count))
+            for entry in contributions {
+                w.write(entry.index)
+                w.write(raw: entry.contribution)
+            }
             return w.bytes
         case let .sharesForward(sessionId, recipient, shares):
             var w = header(.sharesForward, capacity: 42 + shares.count * (4 + shareCiphertextByteCount))
@@ -158,6 +185,7 @@ public struct WireFormat: Sendable {
         w.write(keys.index)
         w.write(raw: keys.encryptionKey.rawRepresentation)
         w.write(raw: keys.maskingKey.rawRepresentation)
+        if hasSeedCommitments { w.write(raw: keys.seedCommitment) }
         if hasSignatures { w.write(raw: keys.signature) }
     }
 
@@ -177,11 +205,13 @@ public struct WireFormat: Sendable {
         let index = try r.readIndex(field: "index", clientCount: n)
         let c = try r.read(count: X25519.keyByteCount, field: "encryptionKey")
         let s = try r.read(count: X25519.keyByteCount, field: "maskingKey")
+        let commitment = hasSeedCommitments ? try r.read(count: seedByteCount, field: "seedCommitment") : []
         let signature = hasSignatures ? try r.read(count: Ed25519.signatureByteCount, field: "signature") : []
         // Lengths are exact here, so the key initialisers cannot fail.
         guard let ck = try? X25519.PublicKey(rawRepresentation: c), let sk = try? X25519.PublicKey(rawRepresentation: s)
         else { throw .invalidField(field: "publicKey", reason: "bad length") }
-        return AdvertisedKeys(index: index, encryptionKey: ck, maskingKey: sk, signature: signature)
+        return AdvertisedKeys(
+            index: index, encryptionKey: ck, maskingKey: sk, seedCommitment: commitment, signature: signature)
     }
 
     private func readAscendingIndices(_ r: inout ByteReader, field: String, maximum: Int) throws(WireFormatError)
@@ -221,13 +251,35 @@ public struct WireFormat: Sendable {
             case .advertiseKeys:
                 let digest = try r.read(count: bindingByteCount, field: "configurationDigest")
                 message = .advertiseKeys(configurationDigest: digest, keys: try readKeys(&r))
+            case .seedReveal:
+                guard hasSeedCommitments else {
+                    throw .invalidField(field: "tag", reason: "seed reveal in a session without a sparse graph")
+                }
+                let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
+                let sender = try r.readIndex(field: "sender", clientCount: n)
+                let contribution = try r.read(count: seedByteCount, field: "contribution")
+                message = .seedReveal(sessionId: sessionId, sender: sender, contribution: contribution)
             case .shareKeys:
                 let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
                 let sender = try r.readIndex(field: "sender", clientCount: n)
-                message = .shareKeys(sessionId: sessionId, sender: sender, shares: try readEncryptedShares(&r))
+                let commitment = try r.read(count: seedByteCount, field: "selfMaskCommitment")
+                message = .shareKeys(
+                    sessionId: sessionId, sender: sender, selfMaskCommitment: commitment,
+                    shares: try readEncryptedShares(&r))
             case .maskedInput:
                 let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
                 let sender = try r.readIndex(field: "sender", clientCount: n)
+                let complaintCount = try r.readCount(field: "complaintCount", maximum: configuration.degree)
+                var complaints: [ShareComplaint] = []
+                complaints.reserveCapacity(complaintCount)
+                for _ in 0..<complaintCount {
+                    let peer = try r.readIndex(field: "complaint", clientCount: n)
+                    if let last = complaints.last, peer <= last.sender {
+                        throw .duplicateOrUnorderedIndex(field: "complaint", index: peer)
+                    }
+                    let seed = try r.read(count: seedByteCount, field: "pairwiseMaskSeed")
+                    complaints.append(ShareComplaint(sender: peer, pairwiseMaskSeed: SecretBytes(copying: seed)))
+                }
                 var vectors: [[UInt64]] = []
                 for spec in configuration.inputs {
                     let byteCount = BitPacking.packedByteCount(count: spec.length, modulus: spec.modulus)
@@ -238,7 +290,7 @@ public struct WireFormat: Sendable {
                         throw .invalidField(field: "vector \(spec.name)", reason: "\(error)")
                     }
                 }
-                message = .maskedInput(sessionId: sessionId, sender: sender, vectors: vectors)
+                message = .maskedInput(sessionId: sessionId, sender: sender, complaints: complaints, vectors: vectors)
             case .consistencySignature:
                 let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
                 let sender = try r.readIndex(field: "sender", clientCount: n)
@@ -287,11 +339,29 @@ public struct WireFormat: Sendable {
             case .keysBroadcast:
                 let digest = try r.read(count: bindingByteCount, field: "configurationDigest")
                 let count = try r.readCount(field: "keyCount", maximum: n)
-                let size = KeyBroadcast.entryByteCount(signed: hasSignatures)
+                let size = KeyBroadcast.entryByteCount(signed: hasSignatures, committed: hasSeedCommitments)
                 let entries = try r.read(count: count * size, field: "keys")
                 message = .keysBroadcast(
                     configurationDigest: digest,
-                    keys: try KeyBroadcast(validating: entries, signed: hasSignatures, clientCount: n))
+                    keys: try KeyBroadcast(
+                        validating: entries, signed: hasSignatures, committed: hasSeedCommitments, clientCount: n))
+            case .seedReveals:
+                guard hasSeedCommitments else {
+                    throw .invalidField(field: "tag", reason: "seed reveals in a session without a sparse graph")
+                }
+                let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
+                let count = try r.readCount(field: "contributionCount", maximum: n)
+                var contributions: [SeedContribution] = []
+                contributions.reserveCapacity(count)
+                for _ in 0..<count {
+                    let index = try r.readIndex(field: "contribution", clientCount: n)
+                    if let last = contributions.last, index <= last.index {
+                        throw .duplicateOrUnorderedIndex(field: "contribution", index: index)
+                    }
+                    let bytes = try r.read(count: seedByteCount, field: "contribution")
+                    contributions.append(SeedContribution(index: index, contribution: bytes))
+                }
+                message = .seedReveals(sessionId: sessionId, contributions: contributions)
             case .sharesForward:
                 let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
                 let recipient = try r.readIndex(field: "recipient", clientCount: n)
