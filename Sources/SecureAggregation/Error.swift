@@ -127,6 +127,9 @@ public enum SecAggError: Error, Hashable, Sendable, CustomStringConvertible {
     case insecureThreshold(threshold: Int, requirement: String, smallestSecureThreshold: Int?)
     /// Serving the configuration would need more memory than the configured limit (SPEC.md §11.8).
     case resourceLimitExceeded(resource: String, required: Int, limit: Int)
+    /// The masking path did not reproduce its known answer (SPEC.md §11.7): a broken SIMD kernel or keystream
+    /// backend, which would leave elements unmasked while the session still verified. Nothing is run.
+    case selfTestFailed(component: String)
     /// Clients that advertised keys on a sparse graph did not reveal their graph-seed contribution; the
     /// session cannot go on without biasing the graph and must be restarted (SPEC.md §11.2).
     case missingSeedReveals(clients: [UInt32])
@@ -161,6 +164,9 @@ public enum SecAggError: Error, Hashable, Sendable, CustomStringConvertible {
                 + (smallest.map { "t ≥ \($0) would pass" } ?? "no threshold up to the degree passes")
         case let .resourceLimitExceeded(resource, required, limit):
             "\(resource) needs \(required) bytes, more than the limit of \(limit) bytes"
+        case let .selfTestFailed(component):
+            "the \(component) failed its known-answer self-test; refusing to run (set SECAGG_PRG_BACKEND=libsodium "
+                + "to use the portable path)"
         case let .missingSeedReveals(clients):
             "\(clients.count) clients (first: \(clients.prefix(8).map(String.init).joined(separator: ", "))) did not "
                 + "reveal their graph-seed contribution; restart the session without them"

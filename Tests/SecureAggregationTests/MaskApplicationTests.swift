@@ -74,3 +74,30 @@ func concurrentMaskingAndUnmasking(clientConcurrency: Int, serverConcurrency: In
     #expect(result.includedClients == included)
     #expect(result.vectors == driver.expectedSum(of: included))
 }
+
+/// The engine's masking path reproduces its known answer (SPEC.md §11.7) on 1, 2 and 3 workers, and the
+/// constant is what the raw keystream gives under SPEC §4 (the mapping written out here).
+@Test func maskingKnownAnswer() throws {
+    #expect(MaskApplication.knownAnswerPasses)
+    for workers in [1, 2, 3] {
+        #expect(
+            MaskApplication.digest(try MaskApplication.knownAnswerVectors(concurrency: workers))
+                == MaskApplication.knownAnswerDigest)
+    }
+    var expected: [[UInt64]] = []
+    for (i, (length, bits)) in [(20_000, 32), (5_000, 13)].enumerated() {
+        let mask = UInt64(1) << UInt64(bits) - 1
+        func words(_ label: String) throws -> [UInt64] {
+            let prg = try MaskPrg(seed: SecretBytes(copying: Hkdf.sha256(Array(label.utf8))), stream: UInt32(i))
+            let stream = try prg.keystreamBytes(count: length * 4)
+            return (0..<length).map { k in
+                (UInt64(stream[4 * k]) | UInt64(stream[4 * k + 1]) << 8 | UInt64(stream[4 * k + 2]) << 16
+                    | UInt64(stream[4 * k + 3]) << 24) & mask
+            }
+        }
+        let added = try words("secagg/v1/known-answer/add")
+        let subtracted = try words("secagg/v1/known-answer/subtract")
+        expected.append(zip(added, subtracted).map { ($0 &- $1) & mask })
+    }
+    #expect(MaskApplication.digest(expected) == MaskApplication.knownAnswerDigest)
+}

@@ -155,6 +155,7 @@ public struct SecAggServer: Sendable {
         try configuration.validate()
         try configuration.check(
             configuration.serverMemoryEstimate(unmaskingWorkers: 1), against: limits, resource: "the server")
+        guard MaskApplication.knownAnswerPasses else { throw .selfTestFailed(component: "mask application") }
         self.limits = limits
         self.configuration = configuration
         wire = WireFormat(configuration: configuration)
