@@ -1,3 +1,4 @@
+import Foundation
 public import SecAggGraph
 public import SecureAggregation
 
@@ -47,10 +48,14 @@ public struct GraphPlan: Sendable, Hashable {
     ///   k = n − 1 (the same rule the finder applies to sparse degrees), found by bisection over
     ///   `ParameterFinder.evaluate`.
     /// - `threshold` overrides t in every case (1 ≤ t ≤ k); the bounds are then evaluated for that t.
+    ///
+    /// `sessionAttempts` (≥ 1) is the number of sessions an adversary could make the cohort start, each with a
+    /// fresh SecAgg+ ring (SPEC.md §10.2); the privacy target becomes 2^−σ / attempts.
     public static func choose(
         clientCount n: Int, graph: GraphChoice, model: SecurityModel, corruptFraction: Double?,
-        dropoutBound: Double?, threshold: Int?
+        dropoutBound: Double?, threshold: Int?, sessionAttempts: Int = 1
     ) throws(SimulationError) -> GraphPlan {
+        guard sessionAttempts >= 1 else { throw .invalidArgument("--session-attempts must be at least 1") }
         guard n >= 2, n <= SessionConfiguration.maximumClientCount else {
             throw .invalidArgument("--clients must be in 2...\(SessionConfiguration.maximumClientCount), got \(n)")
         }
@@ -68,7 +73,8 @@ public struct GraphPlan: Sendable, Hashable {
             let found: SecAggPlusParameters
             do {
                 found = try ParameterFinder.find(
-                    clientCount: n, corruptFraction: gamma, dropoutFraction: delta, model: adversary)
+                    clientCount: n, corruptFraction: gamma, dropoutFraction: delta, model: adversary,
+                    sessionAttempts: sessionAttempts)
             } catch {
                 throw graphError(error)
             }
@@ -83,7 +89,8 @@ public struct GraphPlan: Sendable, Hashable {
                     kind: .complete, specification: .complete, degree: n - 1, threshold: t, rule: .twoThirds,
                     parameters: nil)
             } else {
-                let found = try completeGraphParameters(clientCount: n, gamma: gamma, delta: delta, model: adversary)
+                let found = try completeGraphParameters(
+                    clientCount: n, gamma: gamma, delta: delta, model: adversary, sessionAttempts: sessionAttempts)
                 plan = GraphPlan(
                     kind: .complete, specification: .complete, degree: n - 1, threshold: found.threshold,
                     rule: .finder, parameters: found)
@@ -100,7 +107,7 @@ public struct GraphPlan: Sendable, Hashable {
                 do {
                     plan.parameters = try ParameterFinder.evaluate(
                         clientCount: n, corruptFraction: gamma, dropoutFraction: delta, model: adversary,
-                        degree: plan.degree, threshold: threshold)
+                        degree: plan.degree, threshold: threshold, sessionAttempts: sessionAttempts)
                 } catch {
                     throw graphError(error)
                 }
@@ -112,9 +119,9 @@ public struct GraphPlan: Sendable, Hashable {
     /// The balanced feasible threshold on the complete graph (k = n − 1): privacy failure falls and
     /// correctness failure grows with t, so the feasible thresholds form an interval whose ends, and the
     /// point where the two margins cross, are found by bisection.
-    static func completeGraphParameters(clientCount n: Int, gamma: Double, delta: Double, model: AdversaryModel)
-        throws(SimulationError) -> SecAggPlusParameters
-    {
+    static func completeGraphParameters(
+        clientCount n: Int, gamma: Double, delta: Double, model: AdversaryModel, sessionAttempts: Int = 1
+    ) throws(SimulationError) -> SecAggPlusParameters {
         let k = n - 1
         var cache: [Int: SecAggPlusParameters] = [:]
         func at(_ t: Int) throws(SimulationError) -> SecAggPlusParameters {
@@ -122,14 +129,18 @@ public struct GraphPlan: Sendable, Hashable {
             do {
                 let value = try ParameterFinder.evaluate(
                     clientCount: n, corruptFraction: gamma, dropoutFraction: delta, model: model, degree: k,
-                    threshold: t)
+                    threshold: t, sessionAttempts: sessionAttempts)
                 cache[t] = value
                 return value
             } catch {
                 throw graphError(error)
             }
         }
-        func privacyMargin(_ p: SecAggPlusParameters) -> Double { p.privacyFailure.value + Double(p.sigma) }
+        // The margin in bits against the per-attempt target 2^−σ / attempts.
+        let attemptsBits = log2(Double(sessionAttempts))
+        func privacyMargin(_ p: SecAggPlusParameters) -> Double {
+            p.privacyFailure.value + Double(p.sigma) + attemptsBits
+        }
         func correctnessMargin(_ p: SecAggPlusParameters) -> Double { p.correctnessFailure.value + Double(p.eta) }
         /// The first t in `range` where `predicate` holds (it is monotone: false…false true…true).
         func firstIndex(in range: ClosedRange<Int>, where predicate: (SecAggPlusParameters) -> Bool)

@@ -25,6 +25,8 @@ public struct PlanOptions: Sendable, Hashable {
     public var threshold: Int?
     /// The largest FedAvg weight W, or nil for an unweighted mean.
     public var maximumWeight: Int?
+    /// Session attempts an adversary could force on the cohort (SPEC.md §10.2): privacy target 2^−σ / attempts.
+    public var sessionAttempts = 1
 
     /// n = 100, γ = δ = 0.05, c = 1, Z_2^32, semi-honest, m = 100,000, finder graph, unweighted.
     public init() {}
@@ -87,11 +89,14 @@ public struct PlanReport: Sendable, Codable, CustomStringConvertible {
         public var sigma: Int
         /// η: correctness target 2^−η.
         public var eta: Int
+        /// Session attempts charged against σ (SPEC.md §10.2): the privacy target is 2^−σ / attempts.
+        public var sessionAttempts: Int
         /// True when both bounds meet their targets (false only with an explicit threshold).
         public var meetsBounds: Bool
 
         enum CodingKeys: String, CodingKey {
             case kind, k, t, sigma, eta
+            case sessionAttempts = "session_attempts"
             case thresholdRule = "threshold_rule"
             case corruptClients = "corrupt_clients"
             case dropoutClients = "dropout_clients"
@@ -190,6 +195,7 @@ public struct PlanReport: Sendable, Codable, CustomStringConvertible {
         let s = serverCost
         let weight = q.maximumWeight.map { ", weighted (W = \($0), one extra coordinate)" } ?? ""
         let verdict = g.meetsBounds ? "" : "  (DOES NOT MEET THE TARGETS)"
+        let attempts = g.sessionAttempts > 1 ? " / \(g.sessionAttempts) session attempts" : ""
         return """
             plan for n = \(clients) clients, \(model) adversary, γ = \(corruptFraction), δ = \(dropoutBound), \
             m = \(length) values
@@ -198,7 +204,7 @@ public struct PlanReport: Sendable, Codable, CustomStringConvertible {
                 worst-case error: mean \(q.worstCaseMeanError), sum \(q.worstCaseSumError)
               graph: \(g.kind), k = \(g.k), t = \(g.t) (\(g.thresholdRule)), \(g.corruptClients) corrupt and \
             \(g.dropoutClients) dropouts assumed
-                P[privacy failure] \(bound(g.privacyFailureLog2)) (target 2^-\(g.sigma)), P[correctness failure] \
+                P[privacy failure] \(bound(g.privacyFailureLog2)) (target 2^-\(g.sigma)\(attempts)), P[correctness failure] \
             \(bound(g.correctnessFailureLog2)) (target 2^-\(g.eta))\(verdict)
               per client: \(c.keyAgreements) key agreements, \(c.sharesCreated) shares in \(c.shareCiphertexts) \
             ciphertexts, \(c.maskElements) mask elements (\(bytes(c.maskBytes)) of keystream), upload \
@@ -257,7 +263,7 @@ public enum Planner {
         }
         let graph = try GraphPlan.choose(
             clientCount: n, graph: options.graph, model: options.model, corruptFraction: options.corruptFraction,
-            dropoutBound: options.dropoutBound, threshold: options.threshold)
+            dropoutBound: options.dropoutBound, threshold: options.threshold, sessionAttempts: options.sessionAttempts)
         guard let parameters = graph.parameters else {
             throw .configuration("internal: the graph plan has no failure bounds")
         }
@@ -281,7 +287,8 @@ public enum Planner {
                 kind: graph.kind.rawValue, k: graph.degree, t: graph.threshold, thresholdRule: graph.rule.rawValue,
                 corruptClients: parameters.corruptClientCount, dropoutClients: parameters.dropoutClientCount,
                 privacyFailureLog2: parameters.privacyFailure, correctnessFailureLog2: parameters.correctnessFailure,
-                sigma: parameters.sigma, eta: parameters.eta, meetsBounds: parameters.meetsBounds),
+                sigma: parameters.sigma, eta: parameters.eta, sessionAttempts: parameters.sessionAttempts,
+                meetsBounds: parameters.meetsBounds),
             clientCost: PlanReport.ClientCost(
                 keyAgreements: cost.clientKeyAgreements, sharesCreated: cost.clientSharesCreated,
                 shareCiphertexts: cost.clientShareCiphertexts, maskElements: cost.clientMaskElements,

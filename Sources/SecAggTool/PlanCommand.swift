@@ -46,6 +46,13 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("max-weight"), help: "Largest FedAvg client weight W (weighted mean).")
     var maximumWeight: Int?
 
+    @Option(
+        name: .customLong("session-attempts"),
+        help:
+            "Sessions an adversary could make the cohort start (each draws a new ring; SPEC.md §10.2): the privacy target becomes 2^-40 / attempts."
+    )
+    var sessionAttempts = 1
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -62,6 +69,7 @@ struct PlanCommand: ParsableCommand {
         options.graph = try parseGraph(graph)
         options.threshold = threshold
         options.maximumWeight = maximumWeight
+        options.sessionAttempts = sessionAttempts
         return options
     }
 

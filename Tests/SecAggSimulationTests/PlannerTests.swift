@@ -71,3 +71,25 @@ import Testing
         #expect(throws: SimulationError.self) { try Planner.plan(options) }
     }
 }
+
+/// Session attempts (SPEC.md §10.2) are charged against σ, on sparse graphs and on the complete graph.
+@Test func sessionAttemptsAreChargedAgainstSigma() throws {
+    var options = PlanOptions()
+    options.clientCount = 10_000
+    let once = try Planner.plan(options)
+    options.sessionAttempts = 1 << 20
+    let often = try Planner.plan(options)
+    #expect(often.graph.k > once.graph.k)
+    #expect(often.graph.sessionAttempts == 1 << 20)
+    #expect(try #require(often.graph.privacyFailureLog2.value) <= -60)
+    #expect(often.description.contains("target 2^-40 / 1048576 session attempts"))
+    options.sessionAttempts = 0
+    #expect(throws: SimulationError.self) { _ = try Planner.plan(options) }
+
+    let complete = try GraphPlan.choose(
+        clientCount: 60, graph: .complete, model: .semiHonest, corruptFraction: 0.3, dropoutBound: 0.1,
+        threshold: nil, sessionAttempts: 1 << 10)
+    let parameters = try #require(complete.parameters)
+    #expect(parameters.meetsBounds)
+    #expect(parameters.privacyFailure.value <= -50)
+}
