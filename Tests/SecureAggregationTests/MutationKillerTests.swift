@@ -25,6 +25,41 @@ struct MutationKillerTests {
         return SessionDriver.makeConfiguration(n: n, t: t, model: .active, inputs: [], rng: &rng).1
     }
 
+    /// Replaces the ciphertexts `sender` addressed to `recipients` (in its held ShareKeys reply) with garbage.
+    private static func garble(_ h: inout Harness, sender: UInt32, to recipients: Set<UInt32>) throws {
+        let slot = try reply(h, from: sender)
+        guard case let .shareKeys(sid, u, commitment, shares) = h.replies[slot].message else {
+            Issue.record("no ShareKeys from \(sender)")
+            return
+        }
+        h.replies[slot].message = .shareKeys(
+            sessionId: sid, sender: u, selfMaskCommitment: commitment,
+            shares: shares.map {
+                recipients.contains($0.peer)
+                    ? EncryptedShare(peer: $0.peer, ciphertext: [UInt8](repeating: 0xA5, count: $0.ciphertext.count)) : $0
+            })
+    }
+
+    /// `message` with another session id (another configuration digest for an advertisement).
+    private static func inAnotherSession(_ message: ClientMessage) -> ClientMessage {
+        let other = [UInt8](repeating: 0xEE, count: 32)
+        switch message {
+        case let .advertiseKeys(_, keys):
+            return .advertiseKeys(configurationDigest: other, keys: keys)
+        case let .seedReveal(_, sender, contribution):
+            return .seedReveal(sessionId: other, sender: sender, contribution: contribution)
+        case let .shareKeys(_, sender, commitment, shares):
+            return .shareKeys(sessionId: other, sender: sender, selfMaskCommitment: commitment, shares: shares)
+        case let .maskedInput(_, sender, complaints, vectors):
+            return .maskedInput(sessionId: other, sender: sender, complaints: complaints, vectors: vectors)
+        case let .consistencySignature(_, sender, signature):
+            return .consistencySignature(sessionId: other, sender: sender, signature: signature)
+        case let .unmaskingResponse(_, sender, keyShares, seedShares):
+            return .unmaskingResponse(
+                sessionId: other, sender: sender, maskingKeyShares: keyShares, selfMaskShares: seedShares)
+        }
+    }
+
     private static let notOwnKeys = SecAggError.inconsistentServerMessage(
         reason: "the key broadcast does not contain this client's keys")
 
@@ -256,13 +291,7 @@ struct MutationKillerTests {
         try h.start()
         try h.advance()
         try h.deliver()
-        let slot = try Self.reply(h, from: 3)
-        guard case let .shareKeys(sid, sender, commitment, shares) = h.replies[slot].message else { return }
-        h.replies[slot].message = .shareKeys(
-            sessionId: sid, sender: sender, selfMaskCommitment: commitment,
-            shares: shares.map {
-                $0.peer == 1 ? EncryptedShare(peer: 1, ciphertext: [UInt8](repeating: 0xA5, count: $0.ciphertext.count)) : $0
-            })
+        try Self.garble(&h, sender: 3, to: [1])
         let result = try #require(try h.finish())
         #expect(result.includedClients == Array(1...5))
         #expect(result.vectors == h.expectedSum(of: Array(1...5)))
@@ -271,8 +300,10 @@ struct MutationKillerTests {
 
     // MARK: Client, round 4
 
-    /// c-unmask-survivors-t: the client answers only when at least t survivors are listed.
-    @Test func clientNeedsTSurvivorsToUnmask() throws {
+    /// c-unmask-survivors-t, c-unmask-exact-cover: the client answers only when at least t survivors are listed
+    /// and the two lists together cover every peer whose shares it holds (a peer left out could be listed the other
+    /// way to another client).
+    @Test func clientChecksTheUnmaskingLists() throws {
         var h = try Harness(n: 5, t: 3, label: "mk survivors t")
         try h.start()
         try h.advance()
@@ -282,9 +313,26 @@ struct MutationKillerTests {
         try h.advance()
         guard case let .unmaskingRequest(sid, _, dropped, survivors, _) = try Self.pending(h, to: 1) else { return }
         #expect(dropped.isEmpty && survivors == [2, 3, 4, 5])
+        var client = h.clients[1]!
         #expect(throws: SecAggError.insufficientClients(round: .unmasking, count: 2, threshold: 3)) {
-            _ = try h.clients[1]!.handle(
+            _ = try client.handle(
                 .unmaskingRequest(sessionId: sid, recipient: 1, dropped: [4, 5], survivors: [2, 3], signatures: []))
+        }
+        client = h.clients[1]!
+        #expect(
+            throws: SecAggError.inconsistentServerMessage(
+                reason: "the request does not classify every neighbour that shared keys")
+        ) {
+            _ = try client.handle(
+                .unmaskingRequest(sessionId: sid, recipient: 1, dropped: [], survivors: [2, 3, 4], signatures: []))
+        }
+        client = h.clients[1]!
+        guard
+            case .unmaskingResponse? = try client.handle(
+                .unmaskingRequest(sessionId: sid, recipient: 1, dropped: [], survivors: survivors, signatures: []))
+        else {
+            Issue.record("the honest request was not answered")
+            return
         }
     }
 
@@ -357,7 +405,139 @@ struct MutationKillerTests {
         #expect(client.state == .aborted(.serverAborted(code: 1)))
     }
 
+    /// c-signing-key-match: in the active model a client refuses a signing key other than its configured one.
+    @Test func activeClientNeedsItsConfiguredSigningKey() throws {
+        let label = "mk signing key"
+        let h = try Harness(n: 5, t: 3, model: .active, label: label)
+        let keys = Self.signingKeys(n: 5, t: 3, label: label)
+        #expect(
+            throws: SecAggError.invalidConfiguration(reason: "active model: signing key does not match the configured key")
+        ) {
+            _ = try SecAggClient(configuration: h.configuration, index: 1, signingKey: keys[2])
+        }
+        _ = try SecAggClient(configuration: h.configuration, index: 1, signingKey: keys[1])
+    }
+
+    /// c-sparse-no-second-broadcast: on a sparse graph round 1 starts only with the seed reveals; a key broadcast
+    /// replayed after the reveal round (which would give a ring nobody contributed to) is only rejected.
+    @Test func sparseClientTakesOneKeyBroadcastOnly() throws {
+        var h = try Harness(n: 12, t: 3, label: "mk second broadcast", graph: .harary(degree: 4))
+        try h.start()
+        try h.advance()
+        let broadcast = try Self.pending(h, to: 1)
+        try h.deliver()
+        var client = h.clients[1]!
+        #expect(client.state == .shareKeys)
+        #expect(throws: SecAggError.self) { _ = try client.handle(broadcast) }
+        #expect(client.state == .shareKeys)
+        let result = try #require(try h.finish())
+        #expect(result.vectors == h.expectedSum(of: Array(1...12)))
+    }
+
     // MARK: Server
+
+    /// s-session-* (and s-advertise-digest): in every round the server rejects a message bound to another session,
+    /// leaves its state unchanged, and the session completes exactly. Active model on a sparse graph, so that every
+    /// round exists.
+    @Test func serverRejectsEveryMessageOfAnotherSession() throws {
+        var h = try Harness(n: 12, t: 3, model: .active, label: "mk server sessions", graph: .harary(degree: 4))
+        try h.start()
+        var rounds: [ProtocolRound] = []
+        while true {
+            let (sender, message) = try #require(h.replies.first)
+            #expect(throws: SecAggError.wrongSession, "\(message.round)") {
+                try h.server.receive(Self.inAnotherSession(message), from: sender)
+            }
+            rounds.append(message.round)
+            try h.advance()
+            if case .completed = h.server.state { break }
+            try h.deliver()
+        }
+        #expect(rounds == [.advertiseKeys, .seedReveal, .shareKeys, .maskedInputCollection, .consistencyCheck, .unmasking])
+        #expect(h.server.result?.vectors == h.expectedSum(of: Array(1...12)))
+    }
+
+    /// s-sender-range: index 0 is no client, even in round 0 where no live set restricts the sender.
+    @Test func serverRejectsClientIndexZero() throws {
+        var h = try Harness(n: 5, t: 3, label: "mk sender zero")
+        try h.start()
+        guard case let .advertiseKeys(digest, keys) = h.replies[0].message else { return }
+        var zero = keys
+        zero.index = 0
+        #expect(throws: SecAggError.notParticipating(sender: 0, round: .advertiseKeys)) {
+            try h.server.receive(.advertiseKeys(configurationDigest: digest, keys: zero), from: 0)
+        }
+        let result = try #require(try h.finish())
+        #expect(result.vectors == h.expectedSum(of: Array(1...5)))
+    }
+
+    /// s-round-check: a ShareKeys replayed during round 2 is rejected (it would replace the sender's self-mask
+    /// commitment and take its place in the round).
+    @Test func serverRejectsAReplayedShareKeysInRoundTwo() throws {
+        var h = try Harness(n: 5, t: 3, label: "mk replay share keys")
+        try h.start()
+        try h.advance()
+        try h.deliver()
+        let replay = h.replies[try Self.reply(h, from: 1)].message
+        try h.advance()
+        #expect(throws: SecAggError.notParticipating(sender: 1, round: .shareKeys)) {
+            try h.server.receive(replay, from: 1)
+        }
+        let result = try #require(try h.finish())
+        #expect(result.vectors == h.expectedSum(of: Array(1...5)))
+    }
+
+    /// s-eligible-unmasking-active: in the active model only clients that signed the consistency check (U4) may
+    /// reveal shares; client 6 sent its masked input but did not sign, and its unmasking response is refused.
+    @Test func activeServerTakesUnmaskingResponsesOnlyFromSigners() throws {
+        var h = try Harness(n: 6, t: 4, model: .active, label: "mk non signer")
+        try h.start()
+        try h.advance()
+        try h.deliver()
+        try h.advance()
+        try h.deliver()
+        try h.advance()  // consistency requests pending
+        try h.deliver(skipping: [6])
+        try h.advance()  // unmasking requests for 1...5
+        #expect(h.pending.map(\.recipient) == [1, 2, 3, 4, 5])
+        let sid = try #require(h.server.currentSessionId)
+        let share = try Self.share(x: 6)
+        let response = ClientMessage.unmaskingResponse(
+            sessionId: sid, sender: 6, maskingKeyShares: [],
+            selfMaskShares: (UInt32(1)...5).map { RevealedShare(owner: $0, share: share) })
+        #expect(throws: SecAggError.notParticipating(sender: 6, round: .unmasking)) {
+            try h.server.receive(response, from: 6)
+        }
+        let result = try #require(try h.finish())
+        #expect(result.vectors == h.expectedSum(of: Array(1...6)))
+    }
+
+    /// s-complaint-skip-mutual: when two clients complained about each other neither added their pair mask, so the
+    /// server must use neither disclosed seed (honest seeds are equal and would cancel; a wrong one would not).
+    @Test func mutualComplaintsUseNeitherSeed() throws {
+        var h = try Harness(n: 6, t: 3, label: "mk mutual complaint")
+        try h.start()
+        try h.advance()
+        try h.deliver()
+        try Self.garble(&h, sender: 4, to: [5])
+        try Self.garble(&h, sender: 5, to: [4])
+        try h.advance()
+        try h.deliver()
+        let slot = try Self.reply(h, from: 4)
+        guard case let .maskedInput(sid, sender, complaints, vectors) = h.replies[slot].message else { return }
+        #expect(complaints.map(\.sender) == [5])
+        let wrong = SecretBytes(copying: [UInt8](repeating: 0x5A, count: 32))
+        h.replies[slot].message = .maskedInput(
+            sessionId: sid, sender: sender, complaints: [ShareComplaint(sender: 5, pairwiseMaskSeed: wrong)],
+            vectors: vectors)
+        let result = try #require(try h.finish())
+        #expect(result.vectors == h.expectedSum(of: Array(1...6)))
+        #expect(
+            Set(result.flaggedClients) == [
+                FlaggedClient(client: 4, reason: .undecryptableShares(reporter: 5)),
+                FlaggedClient(client: 5, reason: .undecryptableShares(reporter: 4)),
+            ])
+    }
 
     /// s-advertise-digest: an advertisement for another configuration is rejected; the session goes on.
     @Test func serverRejectsAnAdvertisementForAnotherConfiguration() throws {
@@ -462,11 +642,7 @@ struct MutationKillerTests {
         try h.start()
         try h.advance()
         try h.deliver()
-        let slot = try Self.reply(h, from: 3)
-        guard case let .shareKeys(sid, sender, commitment, shares) = h.replies[slot].message else { return }
-        h.replies[slot].message = .shareKeys(
-            sessionId: sid, sender: sender, selfMaskCommitment: commitment,
-            shares: shares.map { EncryptedShare(peer: $0.peer, ciphertext: [UInt8](repeating: 0xA5, count: $0.ciphertext.count)) })
+        try Self.garble(&h, sender: 3, to: [1, 2, 4, 5, 6])
         try h.advance()
         try h.deliver(skipping: [3])
         let result = try #require(try h.finish())
@@ -569,8 +745,8 @@ struct MutationKillerTests {
         }
     }
 
-    /// w-ascending-indices, w-ascending-complaints, w-ascending-owners, w-ascending-keys: every list repeats no
-    /// index.
+    /// w-ascending-indices, w-ascending-complaints, w-ascending-owners, w-ascending-keys, w-keys-index-range: every
+    /// list repeats no index, and key-list entries are for clients 1...n.
     @Test func listsWithARepeatedIndexAreRefused() throws {
         var h = try Harness(n: 5, t: 3, label: "mk wire ascending")
         let w = h.wire
@@ -605,6 +781,12 @@ struct MutationKillerTests {
         #expect(throws: SecAggError.wire(.duplicateOrUnorderedIndex(field: "keys", index: 2))) {
             _ = try w.decodeServerMessage(w.encode(.keysBroadcast(configurationDigest: digest, keys: repeated)))
         }
+        var beyond = entries
+        beyond[4].index = 6
+        let outOfRange = KeyBroadcast(entries: beyond, signed: false, committed: false)
+        #expect(throws: SecAggError.wire(.indexOutOfRange(field: "keys", index: 6, clientCount: 5))) {
+            _ = try w.decodeServerMessage(w.encode(.keysBroadcast(configurationDigest: digest, keys: outOfRange)))
+        }
     }
 
     /// w-seed-reveal-sparse, w-seed-reveals-sparse, w-index-range: seed-reveal messages exist only on sparse
@@ -630,6 +812,25 @@ struct MutationKillerTests {
         #expect(throws: SecAggError.wire(.indexOutOfRange(field: "recipient", index: 0, clientCount: 5))) {
             _ = try w.decodeServerMessage(
                 w.encode(.unmaskingRequest(sessionId: sid, recipient: 0, dropped: [], survivors: [], signatures: [])))
+        }
+    }
+
+    /// w-bitmap-padding, w-bitmap-length: a client-set bitmap has exactly ⌈n/8⌉ bytes and no bit above n.
+    @Test func clientSetBitmapsHaveTheExactLengthAndNoPadding() throws {
+        #expect(throws: WireFormatError.invalidField(field: "bitmap", reason: "nonzero padding bits")) {
+            _ = try ClientSet(clientCount: 5, bitmap: [0b0010_0001])
+        }
+        #expect(throws: WireFormatError.invalidField(field: "bitmap", reason: "length 2 for 5 clients")) {
+            _ = try ClientSet(clientCount: 5, bitmap: [0b0000_0001, 0])
+        }
+        #expect(Array(try ClientSet(clientCount: 5, bitmap: [0b0001_0001])) == [1, 5])
+        let h = try Harness(n: 5, t: 3, label: "mk wire bitmap")
+        var bytes = h.wire.encode(
+            .consistencyRequest(
+                sessionId: [UInt8](repeating: 1, count: 32), survivors: ClientSet(clientCount: 5, members: [1, 2, 3])))
+        bytes[bytes.count - 1] |= 0x80
+        #expect(throws: SecAggError.wire(.invalidField(field: "bitmap", reason: "nonzero padding bits"))) {
+            _ = try h.wire.decodeServerMessage(bytes)
         }
     }
 }
