@@ -183,7 +183,15 @@ for i in "${selected[@]}"; do
         fi
     fi
     restore "$file"
-    printf '%-12s %-16s %4ss  %s\n' "$id" "$status" "$(($(seconds) - t0))" "${descriptions[$i]%%;*}"
+    # Which tests failed (swift-testing prints "✘ Test name(…) failed"; XCTest "error: … : name : …").
+    culprits=""
+    if [[ $status == KILLED* ]]; then
+        culprits="$(grep -oE '✘ Test [A-Za-z0-9_]+\(' "$log" | sed 's/✘ Test //; s/($//' | sort -u | head -3 | paste -sd, - || true)"
+        [[ -n "$culprits" ]] && culprits=" [by ${culprits//,/, }]"
+    fi
+    description="${descriptions[$i]}"
+    [[ "$description" == EQUIVALENT:* ]] && description="${description:0:100}…"
+    printf '%-34s %-12s %4ss  %s%s\n' "$id" "$status" "$(($(seconds) - t0))" "$description" "$culprits"
 done
 trap - EXIT
 
