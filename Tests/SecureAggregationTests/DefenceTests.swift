@@ -206,3 +206,48 @@ struct DefenceTests {
         }
     }
 }
+
+/// Typed messages handed to the engine directly (a transport with its own decoding) get the same checks as
+/// bytes: one valid consistency signature repeated t times is one signer, and a complaint listed twice is
+/// refused rather than corrected twice.
+@Suite("typed messages are checked like bytes")
+struct TypedMessageTests {
+    @Test func aRepeatedSignatureCountsOnce() throws {
+        var h = try Harness(n: 6, t: 4, model: .active, label: "repeated signer")
+        try h.start()
+        try h.advance()
+        try h.deliver()
+        try h.advance()
+        try h.deliver(skipping: [6])
+        try h.advance()
+        try h.deliver()
+        try h.advance()
+        let message = try #require(h.pending.first { $0.recipient == 1 }?.message)
+        guard case let .unmaskingRequest(sid, _, dropped, survivors, signatures) = message else { return }
+        let repeated = Array(repeating: signatures[0], count: 4)
+        #expect(throws: SecAggError.inconsistentServerMessage(reason: "client \(signatures[0].signer) signed twice")) {
+            _ = try h.clients[1]!.handle(
+                .unmaskingRequest(
+                    sessionId: sid, recipient: 1, dropped: dropped, survivors: survivors, signatures: repeated))
+        }
+    }
+
+    @Test func aComplaintListedTwiceIsRefused() throws {
+        var h = try Harness(n: 6, t: 3, label: "repeated complaint")
+        try h.start()
+        try h.advance()
+        try h.deliver()
+        try h.advance()
+        try h.deliver()
+        let position = try #require(h.replies.firstIndex { $0.sender == 1 })
+        guard case let .maskedInput(sid, _, _, vectors) = h.replies[position].message else { return }
+        let complaint = ShareComplaint(
+            sender: 2, pairwiseMaskSeed: SecretBytes(copying: [UInt8](repeating: 4, count: 32)))
+        #expect(throws: SecAggError.invalidClientMessage(sender: 1, reason: "complaints must be strictly ascending")) {
+            try h.server.receive(
+                .maskedInput(sessionId: sid, sender: 1, complaints: [complaint, complaint], vectors: vectors), from: 1)
+        }
+        let result = try #require(try h.finish())
+        #expect(result.vectors == h.expectedSum(of: Array(1...6)))
+    }
+}

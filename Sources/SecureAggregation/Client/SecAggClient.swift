@@ -602,8 +602,13 @@ public struct SecAggClient: Sendable {
             for v in dropped where signed.contains(v) {
                 throw .inconsistentServerMessage(reason: "dropped client \(v) was in the signed survivor set")
             }
-            var valid = 0
+            // Distinct signers count, not entries: one signature repeated t times is one signer (the wire
+            // decoder refuses repeats, but a transport may hand the typed message in directly).
+            var signers = Set<UInt32>()
             for entry in signatures {
+                guard signers.insert(entry.signer).inserted else {
+                    throw .inconsistentServerMessage(reason: "client \(entry.signer) signed twice")
+                }
                 guard neighbourSet.contains(entry.signer), signed.contains(entry.signer) else {
                     throw .inconsistentServerMessage(
                         reason: "signature from client \(entry.signer), not a live neighbour")
@@ -613,10 +618,9 @@ public struct SecAggClient: Sendable {
                 guard verificationKeys[Int(entry.signer) - 1].isValidSignature(entry.signature, for: message) else {
                     throw .badSignature(signer: entry.signer, round: .consistencyCheck)
                 }
-                valid += 1
             }
-            guard valid >= configuration.threshold else {
-                throw .insufficientClients(round: .unmasking, count: valid, threshold: configuration.threshold)
+            guard signers.count >= configuration.threshold else {
+                throw .insufficientClients(round: .unmasking, count: signers.count, threshold: configuration.threshold)
             }
         }
         for v in dropped where revealedSelfMaskShares.contains(v) { throw .conflictingShareRequest(peer: v) }

@@ -306,6 +306,10 @@ public struct SecAggServer: Sendable {
             }
             // Complaints name senders whose ciphertext was forwarded to this client, and leave it t of them.
             let forwarded = forwardedSenders(to: sender)
+            // Strictly ascending (so each pair is corrected once), as the wire decoder enforces for bytes.
+            guard zip(reported, reported.dropFirst()).allSatisfy({ $0.sender < $1.sender }) else {
+                throw .invalidClientMessage(sender: sender, reason: "complaints must be strictly ascending")
+            }
             guard reported.allSatisfy({ forwarded.contains($0.sender) }) else {
                 throw .invalidClientMessage(sender: sender, reason: "complaint about a client it received nothing from")
             }
