@@ -129,7 +129,8 @@ if Context.environment["SECAGG_ENABLE_BENCHMARKING"] == "1" {
 
 // Fuzzing (no products; see Tests/FuzzCorpus/README.md): the property checks of every fuzz target
 // (SecAggFuzzing), a driver that is a libFuzzer harness when compiled with `-D SECAGG_LIBFUZZER` and
-// `-sanitize=fuzzer` and a corpus replayer otherwise (SecAggFuzzer).
+// `-sanitize=fuzzer` and a corpus replayer otherwise (SecAggFuzzer), and the replay of the committed
+// corpora in `swift test` (SecAggFuzzingTests). `.ci/fuzz` builds the harness and runs every target.
 package.targets.append(contentsOf: [
     .target(
         name: "SecAggFuzzing",
@@ -139,4 +140,8 @@ package.targets.append(contentsOf: [
         name: "SecAggFuzzer",
         dependencies: ["SecAggFuzzing"],
         swiftSettings: featureSettings),
+    .testTarget(
+        name: "SecAggFuzzingTests",
+        dependencies: ["SecAggFuzzing", "SecAggCrypto"],
+        swiftSettings: executableSettings),
 ])
