@@ -5,6 +5,10 @@ import SecAggQuantization
 /// and reading it back gives the same names, shapes, dtypes and values (bit for bit, NaN payloads
 /// included); and the writer's output is a fixed point (re-encoding it gives the same bytes).
 ///
+/// The values are also checked against a decoder written here from the IEEE 754 and two's complement
+/// definitions: the data section is the end of the file, tensor after tensor in the order the reader
+/// returns them (data-offset order, SPEC.md §9.2), so every value is determined by the input alone.
+///
 /// The writers only produce F32 and F64. Tensors of other dtypes are written under the writable dtype
 /// that holds their values exactly (F16, BF16 → F32; I32, I64 → F64: the reader already returned I64 as
 /// Float64), so every decoded tensor goes through the writer.
@@ -29,6 +33,7 @@ enum ModelFileTargets {
         }
         checkShape(tensor, target: "npy")
         guard tensor.name == "fuzz" else { violation("npy", "tensor name \(tensor.name), expected the given name") }
+        checkValues([tensor], in: bytes, target: "npy")
         let writable = writableCopy(tensor)
         let encoded: [UInt8]
         do {
@@ -67,6 +72,7 @@ enum ModelFileTargets {
                     "the reader returned a reserved or duplicate tensor name \(tensor.name.debugDescription)")
             }
         }
+        checkValues(contents.tensors, in: bytes, target: "safetensors")
         let writable = contents.tensors.map(writableCopy)
         let encoded: [UInt8]
         do {
@@ -119,6 +125,53 @@ enum ModelFileTargets {
             violation(
                 target,
                 "tensor \(tensor.name.debugDescription): shape \(tensor.shape) but \(tensor.values.count) values")
+        }
+    }
+
+    /// The tensors' data, one after the other, must be the last bytes of the file and decode to the values
+    /// the reader returned (NaN for NaN: the readers may canonicalise NaN payloads of F16).
+    private static func checkValues(_ tensors: [NamedTensor], in file: [UInt8], target: String) {
+        let total = tensors.reduce(0) { $0 + $1.values.count * $1.dtype.byteCount }
+        guard total <= file.count else { violation(target, "\(total) bytes of values in a \(file.count)-byte file") }
+        var offset = file.count - total
+        for tensor in tensors {
+            let size = tensor.dtype.byteCount
+            for (i, value) in tensor.values.enumerated() {
+                let start = offset + i * size
+                let want = referenceValue(file[start..<(start + size)], dtype: tensor.dtype)
+                guard value.bitPattern == want.bitPattern || (value.isNaN && want.isNaN) else {
+                    violation(
+                        target,
+                        "tensor \(tensor.name.debugDescription) (\(tensor.dtype.rawValue)) value \(i) is \(value) "
+                            + "(0x\(String(value.bitPattern, radix: 16))); its bytes \(Array(file[start..<(start + size)]).hexString) "
+                            + "are \(want) (0x\(String(want.bitPattern, radix: 16)))")
+                }
+            }
+            offset += tensor.values.count * size
+        }
+    }
+
+    /// One little-endian element, decoded from the format definitions.
+    static func referenceValue(_ bytes: ArraySlice<UInt8>, dtype: TensorDType) -> Double {
+        let raw = bytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        switch dtype {
+        case .float16:
+            // binary16: 1 sign bit, 5 exponent bits (bias 15), 10 fraction bits.
+            let negative = raw >> 15 == 1
+            let exponent = Int((raw >> 10) & 0x1F)
+            let fraction = Double(raw & 0x3FF)
+            let magnitude: Double
+            switch exponent {
+            case 0: magnitude = fraction * 0x1p-24  // subnormal: fraction · 2^(1 − 15 − 10)
+            case 31: magnitude = fraction == 0 ? .infinity : .nan
+            default: magnitude = (1024 + fraction) * Double(sign: .plus, exponent: exponent - 25, significand: 1)
+            }
+            return negative ? -magnitude : magnitude
+        case .bfloat16: return Double(Float(bitPattern: UInt32(raw) << 16))
+        case .float32: return Double(Float(bitPattern: UInt32(raw)))
+        case .float64: return Double(bitPattern: raw)
+        case .int32: return Double(Int32(bitPattern: UInt32(raw)))
+        case .int64: return Double(Int64(bitPattern: raw))
         }
     }
 
