@@ -11,7 +11,8 @@ import SecAggQuantization
 ///
 /// The writers only produce F32 and F64. Tensors of other dtypes are written under the writable dtype
 /// that holds their values exactly (F16, BF16 → F32; I32, I64 → F64: the reader already returned I64 as
-/// Float64), so every decoded tensor goes through the writer.
+/// Float64), so every decoded tensor goes through the writer, whose bytes must be exactly the layout
+/// SPEC.md §9 prescribes (`SpecifiedWriters`).
 enum ModelFileTargets {
     static let npy = FuzzTarget(
         name: "npy",
@@ -40,6 +41,13 @@ enum ModelFileTargets {
             encoded = try NpyFile.encode(writable)
         } catch {
             violation("npy", "the writer refuses a tensor the reader returned (\(describe(writable))): \(error)")
+        }
+        let specified = SpecifiedWriters.npy(writable)
+        guard encoded == specified else {
+            violation(
+                "npy",
+                "the writer's bytes differ from SPEC.md §9.1 for \(describe(writable)): \(encoded.hexString), "
+                    + "specified \(specified.hexString)")
         }
         let back: NamedTensor
         do {
@@ -81,13 +89,21 @@ enum ModelFileTargets {
             violation(
                 "safetensors", "the writer refuses what the reader returned (\(writable.map(describe))): \(error)")
         }
+        let specified = SpecifiedWriters.safetensors(writable, metadata: contents.metadata)
+        guard encoded == specified else {
+            violation(
+                "safetensors",
+                "the writer's bytes differ from SPEC.md §9.2 (tensors by item size, then name in UTF-8 byte order; "
+                    + "metadata keys sorted; serde_json escapes) for \(writable.map(describe)), metadata "
+                    + "\(contents.metadata): \(encoded.hexString), specified \(specified.hexString)")
+        }
         let back: SafeTensorsFile.Contents
         do {
             back = try SafeTensorsFile.read(encoded)
         } catch {
             violation("safetensors", "the reader rejects the writer's output for \(writable.map(describe)): \(error)")
         }
-        // The writer orders tensors its own way; compare by name (UTF-8 bytes, not Unicode equivalence).
+        // Compare by name (UTF-8 bytes, not Unicode equivalence).
         var byName: [[UInt8]: NamedTensor] = [:]
         for tensor in back.tensors { byName[Array(tensor.name.utf8)] = tensor }
         guard back.tensors.count == writable.count, byName.count == writable.count else {
