@@ -126,3 +126,22 @@ if Context.environment["SECAGG_ENABLE_BENCHMARKING"] == "1" {
             path: "Benchmarks/ProtocolBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]))
 }
+
+// Fuzzing (no products; see Tests/FuzzCorpus/README.md): the property checks of every fuzz target
+// (SecAggFuzzing), a driver that is a libFuzzer harness when compiled with `-D SECAGG_LIBFUZZER` and
+// `-sanitize=fuzzer` and a corpus replayer otherwise (SecAggFuzzer), and the replay of the committed
+// corpora in `swift test` (SecAggFuzzingTests). `.ci/fuzz` builds the harness and runs every target.
+package.targets.append(contentsOf: [
+    .target(
+        name: "SecAggFuzzing",
+        dependencies: ["SecAggCrypto", "SecAggQuantization", "SecureAggregation", "CSodium", "CSodiumShims"],
+        swiftSettings: librarySettings),
+    .executableTarget(
+        name: "SecAggFuzzer",
+        dependencies: ["SecAggFuzzing"],
+        swiftSettings: featureSettings),
+    .testTarget(
+        name: "SecAggFuzzingTests",
+        dependencies: ["SecAggFuzzing", "SecAggCrypto"],
+        swiftSettings: executableSettings),
+])

@@ -52,13 +52,17 @@ public enum SafeTensorsFile {
                 throw .tensorValueCountMismatch(name: tensor.name, expected: count, actual: tensor.values.count)
             }
         }
+        // Names and keys in UTF-8 byte order (SPEC.md §9.2). Swift's `<` compares Unicode canonical forms,
+        // which orders decomposed (non-NFC) names differently.
+        func precedes(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
         let ordered = tensors.sorted {
-            $0.dtype.byteCount != $1.dtype.byteCount ? $0.dtype.byteCount > $1.dtype.byteCount : $0.name < $1.name
+            $0.dtype.byteCount != $1.dtype.byteCount
+                ? $0.dtype.byteCount > $1.dtype.byteCount : precedes($0.name, $1.name)
         }
         var header = "{"
         var fields: [String] = []
         if !metadata.isEmpty {
-            let pairs = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0] ?? ""))" }
+            let pairs = metadata.keys.sorted(by: precedes).map { "\(jsonString($0)):\(jsonString(metadata[$0] ?? ""))" }
             fields.append("\(jsonString(metadataKey)):{" + pairs.joined(separator: ",") + "}")
         }
         var offset = 0
