@@ -69,7 +69,24 @@ private func selectTarget(_ name: String?) -> FuzzTarget {
         static func main() {
             let arguments = Array(CommandLine.arguments.dropFirst())
             if arguments.first == "--list" || arguments.first == "-h" || arguments.first == "--help" {
-                print("usage: SecAggFuzzer <target> <file or directory>...\ntargets:\n\(targetList())")
+                print(
+                    "usage: SecAggFuzzer <target> <file or directory>...\n"
+                        + "       SecAggFuzzer --write-seeds <target> <directory>\ntargets:\n\(targetList())")
+                return
+            }
+            if arguments.first == "--write-seeds", arguments.count == 3 {
+                let target = selectTarget(arguments[1])
+                let directory = URL(fileURLWithPath: arguments[2])
+                try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                let seeds = target.seeds()
+                for (i, seed) in seeds.enumerated() {
+                    let file = directory.appendingPathComponent(String(format: "seed-%04d", i))
+                    guard FileManager.default.createFile(atPath: file.path, contents: Data(seed)) else {
+                        printError("cannot write \(file.path)")
+                        exit(2)
+                    }
+                }
+                print("\(target.name): wrote \(seeds.count) seeds to \(directory.path)")
                 return
             }
             let target = selectTarget(arguments.first)

@@ -13,15 +13,19 @@ public struct FuzzTarget: Sendable {
     public let requirement: @Sendable () -> Requirement
     /// The property check.
     public let run: @Sendable ([UInt8]) -> Void
+    /// Seed inputs the target builds itself (`SecAggFuzzer --write-seeds <target> <dir>`), for targets whose
+    /// inputs come from live sessions rather than from files in Vectors/ (those are written by seed.py).
+    public let seeds: @Sendable () -> [[UInt8]]
 
     /// Creates a target.
     public init(
         name: String, summary: String, requirement: @escaping @Sendable () -> Requirement = { .met },
-        run: @escaping @Sendable ([UInt8]) -> Void
+        seeds: @escaping @Sendable () -> [[UInt8]] = { [] }, run: @escaping @Sendable ([UInt8]) -> Void
     ) {
         self.name = name
         self.summary = summary
         self.requirement = requirement
+        self.seeds = seeds
         self.run = run
     }
 }
@@ -55,6 +59,7 @@ public enum FuzzRegistry {
         BitPackingTarget.target,
         X25519Target.target,
         ChaChaAddTarget.target,
+        WireTarget.target,
     ]
 
     /// The target called `name`, if any.

@@ -4,7 +4,8 @@
     python3 Tests/FuzzCorpus/seed.py            # rewrites Tests/FuzzCorpus/<target>/seed-*
     python3 Tests/FuzzCorpus/seed.py --check    # exits 1 if a committed seed differs or is missing
 
-Every seed is written as Tests/FuzzCorpus/<target>/seed-<description>; files without the prefix were found
+Every seed is written as Tests/FuzzCorpus/<target>/seed-<description>; the `wire` target's seeds are live
+session messages, written by `swift run SecAggFuzzer --write-seeds wire Tests/FuzzCorpus/wire` instead; files without the prefix were found
 by fuzzing and kept by `libFuzzer -merge=1` (see Tests/FuzzCorpus/README.md). The input formats are
 documented on each target in Sources/SecAggFuzzing/.
 """
@@ -34,8 +35,8 @@ def config_seeds():
     for name in ["transcript_semi_honest_complete", "transcript_semi_honest_harary", "transcript_active_complete"]:
         for i, group in enumerate(load("protocol/%s.json" % name)["testGroups"]):
             seeds["%s-%d" % (name, i)] = bytes.fromhex(group["configuration"])
-    for group in load("protocol/wire_v1.json")["testGroups"]:
-        seeds["wire_v1"] = bytes.fromhex(group["configuration"])
+    for i, group in enumerate(load("protocol/wire_v2.json")["testGroups"]):
+        seeds["wire_v2-%d" % i] = bytes.fromhex(group["configuration"])
     return seeds
 
 
