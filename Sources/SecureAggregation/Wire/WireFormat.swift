@@ -214,32 +214,31 @@ public struct WireFormat: Sendable {
             index: index, encryptionKey: ck, maskingKey: sk, seedCommitment: commitment, signature: signature)
     }
 
-    private func readAscendingIndices(_ r: inout ByteReader, field: String, maximum: Int) throws(WireFormatError)
-        -> [UInt32]
-    {
-        let count = try r.readCount(field: field, maximum: maximum)
-        var out: [UInt32] = []
+    /// Every list of the wire format (SPEC.md §12.1): a LE32 count, checked against `maximum` before anything
+    /// is allocated, then `count` entries, each a client index (1...n, strictly ascending) followed by what
+    /// `entry` reads.
+    private func readIndexedList<T>(
+        _ r: inout ByteReader, countField: String, indexField: String, maximum: Int,
+        _ entry: (UInt32, inout ByteReader) throws(WireFormatError) -> T
+    ) throws(WireFormatError) -> [T] {
+        let count = try r.readCount(field: countField, maximum: maximum)
+        var out: [T] = []
         out.reserveCapacity(count)
+        var previous: UInt32 = 0
         for _ in 0..<count {
-            let index = try r.readIndex(field: field, clientCount: n)
-            if let last = out.last, index <= last { throw .duplicateOrUnorderedIndex(field: field, index: index) }
-            out.append(index)
+            let index = try r.readIndex(field: indexField, clientCount: n)
+            guard index > previous else { throw .duplicateOrUnorderedIndex(field: indexField, index: index) }
+            previous = index
+            out.append(try entry(index, &r))
         }
         return out
     }
 
     private func readEncryptedShares(_ r: inout ByteReader) throws(WireFormatError) -> [EncryptedShare] {
-        let count = try r.readCount(field: "shareCount", maximum: configuration.degree)
-        var out: [EncryptedShare] = []
-        out.reserveCapacity(count)
-        for _ in 0..<count {
-            let peer = try r.readIndex(field: "peer", clientCount: n)
-            if let last = out.last, peer <= last.peer { throw .duplicateOrUnorderedIndex(field: "peer", index: peer) }
-            out.append(
-                EncryptedShare(peer: peer, ciphertext: try r.read(count: shareCiphertextByteCount, field: "ciphertext"))
-            )
+        try readIndexedList(&r, countField: "shareCount", indexField: "peer", maximum: configuration.degree) {
+            (peer, r) throws(WireFormatError) in
+            EncryptedShare(peer: peer, ciphertext: try r.read(count: shareCiphertextByteCount, field: "ciphertext"))
         }
-        return out
     }
 
     /// Decodes a client message, enforcing every limit of the configuration.
@@ -269,16 +268,11 @@ public struct WireFormat: Sendable {
             case .maskedInput:
                 let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
                 let sender = try r.readIndex(field: "sender", clientCount: n)
-                let complaintCount = try r.readCount(field: "complaintCount", maximum: configuration.degree)
-                var complaints: [ShareComplaint] = []
-                complaints.reserveCapacity(complaintCount)
-                for _ in 0..<complaintCount {
-                    let peer = try r.readIndex(field: "complaint", clientCount: n)
-                    if let last = complaints.last, peer <= last.sender {
-                        throw .duplicateOrUnorderedIndex(field: "complaint", index: peer)
-                    }
+                let complaints = try readIndexedList(
+                    &r, countField: "complaintCount", indexField: "complaint", maximum: configuration.degree
+                ) { (peer, r) throws(WireFormatError) in
                     let seed = try r.read(count: seedByteCount, field: "pairwiseMaskSeed")
-                    complaints.append(ShareComplaint(sender: peer, pairwiseMaskSeed: SecretBytes(copying: seed)))
+                    return ShareComplaint(sender: peer, pairwiseMaskSeed: SecretBytes(copying: seed))
                 }
                 var vectors: [[UInt64]] = []
                 for spec in configuration.inputs {
@@ -301,21 +295,15 @@ public struct WireFormat: Sendable {
                 let sender = try r.readIndex(field: "sender", clientCount: n)
                 var lists: [[RevealedShare]] = []
                 for field in ["maskingKeyShares", "selfMaskShares"] {
-                    let count = try r.readCount(field: field, maximum: configuration.degree)
-                    var list: [RevealedShare] = []
-                    list.reserveCapacity(count)
-                    for _ in 0..<count {
-                        let owner = try r.readIndex(field: field, clientCount: n)
-                        if let last = list.last, owner <= last.owner {
-                            throw .duplicateOrUnorderedIndex(field: field, index: owner)
-                        }
-                        let shareBytes = try r.read(count: shareByteCount, field: field)
-                        guard let share = try? ShamirShare(encoded: shareBytes, secretByteCount: 32) else {
-                            throw .invalidField(field: field, reason: "share index 0 or value outside the field")
-                        }
-                        list.append(RevealedShare(owner: owner, share: share))
-                    }
-                    lists.append(list)
+                    lists.append(
+                        try readIndexedList(&r, countField: field, indexField: field, maximum: configuration.degree) {
+                            (owner, r) throws(WireFormatError) in
+                            let shareBytes = try r.read(count: shareByteCount, field: field)
+                            guard let share = try? ShamirShare(encoded: shareBytes, secretByteCount: 32) else {
+                                throw .invalidField(field: field, reason: "share index 0 or value outside the field")
+                            }
+                            return RevealedShare(owner: owner, share: share)
+                        })
                 }
                 message = .unmaskingResponse(
                     sessionId: sessionId, sender: sender, maskingKeyShares: lists[0], selfMaskShares: lists[1])
@@ -350,16 +338,11 @@ public struct WireFormat: Sendable {
                     throw .invalidField(field: "tag", reason: "seed reveals in a session without a sparse graph")
                 }
                 let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
-                let count = try r.readCount(field: "contributionCount", maximum: n)
-                var contributions: [SeedContribution] = []
-                contributions.reserveCapacity(count)
-                for _ in 0..<count {
-                    let index = try r.readIndex(field: "contribution", clientCount: n)
-                    if let last = contributions.last, index <= last.index {
-                        throw .duplicateOrUnorderedIndex(field: "contribution", index: index)
-                    }
-                    let bytes = try r.read(count: seedByteCount, field: "contribution")
-                    contributions.append(SeedContribution(index: index, contribution: bytes))
+                let contributions = try readIndexedList(
+                    &r, countField: "contributionCount", indexField: "contribution", maximum: n
+                ) { (index, r) throws(WireFormatError) in
+                    SeedContribution(
+                        index: index, contribution: try r.read(count: seedByteCount, field: "contribution"))
                 }
                 message = .seedReveals(sessionId: sessionId, contributions: contributions)
             case .sharesForward:
@@ -375,17 +358,18 @@ public struct WireFormat: Sendable {
             case .unmaskingRequest:
                 let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
                 let recipient = try r.readIndex(field: "recipient", clientCount: n)
-                let dropped = try readAscendingIndices(&r, field: "dropped", maximum: configuration.degree)
-                let survivors = try readAscendingIndices(&r, field: "survivors", maximum: configuration.degree)
-                let count = try r.readCount(field: "signatureCount", maximum: hasSignatures ? configuration.degree : 0)
-                var signatures: [ConsistencySignatureEntry] = []
-                for _ in 0..<count {
-                    let signer = try r.readIndex(field: "signer", clientCount: n)
-                    if let last = signatures.last, signer <= last.signer {
-                        throw .duplicateOrUnorderedIndex(field: "signer", index: signer)
-                    }
-                    let sig = try r.read(count: Ed25519.signatureByteCount, field: "signature")
-                    signatures.append(ConsistencySignatureEntry(signer: signer, signature: sig))
+                let degree = configuration.degree
+                let dropped = try readIndexedList(&r, countField: "dropped", indexField: "dropped", maximum: degree) {
+                    (index, _) throws(WireFormatError) in index
+                }
+                let survivors = try readIndexedList(
+                    &r, countField: "survivors", indexField: "survivors", maximum: degree
+                ) { (index, _) throws(WireFormatError) in index }
+                let signatures = try readIndexedList(
+                    &r, countField: "signatureCount", indexField: "signer", maximum: hasSignatures ? degree : 0
+                ) { (signer, r) throws(WireFormatError) in
+                    ConsistencySignatureEntry(
+                        signer: signer, signature: try r.read(count: Ed25519.signatureByteCount, field: "signature"))
                 }
                 message = .unmaskingRequest(
                     sessionId: sessionId, recipient: recipient, dropped: dropped, survivors: survivors,
