@@ -52,7 +52,10 @@ extension ShamirSecretSharing {
         }
         let weights = denominators.map { Mersenne61.inverse($0) }
         // g1 per chunk: the interpolating polynomial Σ y_i w_i · g0 / (X − x_i), degree < m.
+        // The interpolating polynomials and everything derived from them carry the shares' information: zeroise
+        // them when done, as the ordinary reconstruction does with its buffers.
         var g1 = [[UInt64]](repeating: [UInt64](repeating: 0, count: m), count: chunks)
+        defer { for j in g1.indices { secureZero(&g1[j]) } }
         for i in 0..<m {
             let quotient = Poly.divideByLinear(g0, root: xs[i])
             for j in 0..<chunks {
@@ -64,6 +67,7 @@ extension ShamirSecretSharing {
         }
         var faulty = Set<UInt32>()
         var values: [UInt64] = []
+        defer { secureZero(&values) }
         for j in 0..<chunks {
             // Extended Euclid on (g0, g1) until the remainder has degree < (m + t)/2.
             var r0 = g0
@@ -75,7 +79,12 @@ extension ShamirSecretSharing {
                 (r0, r1) = (r1, r)
                 (v0, v1) = (v1, Poly.subtract(v0, Poly.multiply(q, v1)))
             }
-            let (f, remainder) = Poly.divide(r1, by: v1)
+            var (f, remainder) = Poly.divide(r1, by: v1)
+            defer {
+                secureZero(&f)
+                secureZero(&r0)
+                secureZero(&r1)
+            }
             guard remainder.isEmpty, Poly.degree(f) < t else { return nil }
             for (i, x) in xs.enumerated() where Poly.evaluate(f, at: x) != shares[i].value(j) {
                 faulty.insert(shares[i].x)
