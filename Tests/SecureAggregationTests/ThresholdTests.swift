@@ -236,3 +236,21 @@ struct ThresholdTests {
         }
     }
 }
+
+/// Configurations are equal exactly when their encodings (and so their digests) are: input names that differ
+/// in bytes but not after Unicode normalisation make different configurations.
+@Test func configurationEqualityFollowsTheEncoding() throws {
+    let nonce = [UInt8](repeating: 5, count: 32)
+    func configuration(_ name: String) -> SessionConfiguration {
+        SessionConfiguration(
+            clientCount: 4, threshold: 2,
+            inputs: [InputSpecification(name: name, length: 3, modulus: .powerOfTwo(bitWidth: 16))], nonce: nonce)
+    }
+    let composed = configuration("\u{E9}")  // é as one scalar
+    let decomposed = configuration("e\u{301}")  // e + combining acute accent
+    #expect(composed.inputs[0].name == decomposed.inputs[0].name)  // String == normalises
+    #expect(composed.digest != decomposed.digest)
+    #expect(composed != decomposed)
+    #expect(Set([composed, decomposed]).count == 2)
+    #expect(try SessionConfiguration(encoded: composed.encoded) == composed)
+}

@@ -344,6 +344,18 @@ public struct SessionConfiguration: Hashable, Sendable {
         try validate()
     }
 
+    /// Two configurations are equal when their canonical encodings are (so equal configurations have equal
+    /// digests; `String ==` would also equate input names that differ in bytes but not after Unicode
+    /// normalisation).
+    public static func == (lhs: SessionConfiguration, rhs: SessionConfiguration) -> Bool {
+        lhs.encoded == rhs.encoded
+    }
+
+    /// Hashes the canonical encoding.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(encoded)
+    }
+
     /// SHA-256("secagg/v1/config" || encoded): binds round-0 messages to this configuration.
     public var digest: [UInt8] {
         var h = Sha256Hasher()
