@@ -219,7 +219,8 @@ def replay(path):
             r = rng[u].read(32)
             check(r.hex() == secrets["seedContribution"], f"{name}: client {u} r_u is its third generator draw")
             secret[u]["r"] = r
-            entry += sha256(b"secagg/v1/seed-commitment" + digest + le32(u) + r)
+            label = b"secagg/v1/seed-commitment"
+            entry += sha256(label + bytes(32 - len(label)) + digest + le32(u) + r)
         if cfg["active"]:
             entry += sign(clients[u]["d"], b"secagg/v1/advertise" + digest + entry)
         entries[u] = entry

@@ -120,6 +120,13 @@ public struct Sha256Hasher {
         bytes.withUnsafeBytes { update($0) }
     }
 
+    /// Writes the 32-byte digest to `out` (at least 32 bytes) without allocating; the hasher must not be used
+    /// afterwards. (A copy of a hasher taken before is independent: hash a common prefix once, copy per message.)
+    package mutating func finalize(into out: UnsafeMutableRawBufferPointer) {
+        precondition(out.count >= 32, "SHA-256 digest buffer too small")
+        _ = crypto_hash_sha256_final(&state, out.bytePointer)
+    }
+
     /// The digest; the hasher must not be used afterwards.
     public mutating func finalize() -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)

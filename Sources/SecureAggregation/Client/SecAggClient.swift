@@ -354,15 +354,9 @@ public struct SecAggClient: Sendable {
         guard contributions.map(\.index) == keys.indices else {
             throw .inconsistentServerMessage(reason: "the seed reveals do not cover exactly the advertised clients")
         }
-        for entry in contributions {
-            guard let advertised = keys.entry(for: entry.index),
-                SeedContribution.commitment(
-                    configurationDigest: configurationDigest, index: entry.index, contribution: entry.contribution)
-                    == advertised.seedCommitment
-            else {
-                throw .inconsistentServerMessage(
-                    reason: "client \(entry.index)'s seed contribution does not match its commitment")
-            }
+        if let index = keys.firstUnopenedCommitment(contributions, configurationDigest: configurationDigest) {
+            throw .inconsistentServerMessage(
+                reason: "client \(index)'s seed contribution does not match its commitment")
         }
         return try configuration.makeGraph(
             graphSeed: SeedContribution.graphSeed(sessionId: sessionId, contributions: contributions))

@@ -60,11 +60,19 @@ public struct SeedContribution: Sendable, Hashable {
         self.contribution = contribution
     }
 
-    /// SHA-256("secagg/v1/seed-commitment" || configDigest || LE32(index) || contribution).
+    /// The first 64 bytes every commitment of a session hashes — one SHA-256 block, so a client checking all n
+    /// commitments hashes it once and then one block per commitment: "secagg/v1/seed-commitment" padded with
+    /// zero bytes to 32, then configDigest (SPEC.md §11.2).
+    static func commitmentBlock(configurationDigest: [UInt8]) -> [UInt8] {
+        var label = Array("secagg/v1/seed-commitment".utf8)
+        label += [UInt8](repeating: 0, count: 32 - label.count)
+        return label + configurationDigest
+    }
+
+    /// SHA-256(pad32("secagg/v1/seed-commitment") || configDigest || LE32(index) || contribution).
     public static func commitment(configurationDigest: [UInt8], index: UInt32, contribution: [UInt8]) -> [UInt8] {
         var h = Sha256Hasher()
-        h.update(Array("secagg/v1/seed-commitment".utf8))
-        h.update(configurationDigest)
+        h.update(commitmentBlock(configurationDigest: configurationDigest))
         var indexBytes: [UInt8] = []
         appendLittleEndian(index, to: &indexBytes)
         h.update(indexBytes)
