@@ -5,17 +5,32 @@ import SecAggCrypto
 ///
 /// Kept in encoded form: a client looks up only its neighbours' entries (binary search) and hashes the
 /// bytes for the session id, so a cohort of 10^4 clients costs each client one hash pass, not 10^4
-/// allocations.
+/// allocations. A decoded broadcast shares the storage of the message it came from (a slice), so clients
+/// that receive the same encoded message in one process — a simulation — hold one copy, not one each.
 public struct KeyBroadcast: Sendable, Equatable {
+    /// Equal entry layouts and bytes.
+    public static func == (lhs: KeyBroadcast, rhs: KeyBroadcast) -> Bool {
+        lhs.entryByteCount == rhs.entryByteCount && lhs.committed == rhs.committed
+            && lhs.storage.elementsEqual(rhs.storage)
+    }
+
     /// Bytes per entry: 68, plus 32 with seed commitments, plus 64 with signatures.
     public let entryByteCount: Int
     /// True when entries carry a seed commitment (sparse graphs).
     public let committed: Bool
     /// The encoded entries, count × entryByteCount.
-    public let entryBytes: [UInt8]
+    private let storage: ArraySlice<UInt8>
+
+    /// The encoded entries, count × entryByteCount (a copy).
+    public var entryBytes: [UInt8] { Array(storage) }
 
     /// The number of entries.
-    public var count: Int { entryBytes.count / entryByteCount }
+    public var count: Int { storage.count / entryByteCount }
+
+    /// Calls `body` with the encoded entries, without copying.
+    public func withEntryBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try storage.withUnsafeBytes(body)
+    }
 
     /// Bytes per entry for a security model and graph.
     public static func entryByteCount(signed: Bool, committed: Bool) -> Int {
@@ -35,11 +50,13 @@ public struct KeyBroadcast: Sendable, Equatable {
             if committed { w.write(raw: k.seedCommitment) }
             if signed { w.write(raw: k.signature) }
         }
-        entryBytes = w.bytes
+        storage = w.bytes[...]
     }
 
     /// Validates encoded entries: indices in 1...n and strictly ascending.
-    init(validating bytes: [UInt8], signed: Bool, committed: Bool, clientCount: Int) throws(WireFormatError) {
+    init(validating bytes: ArraySlice<UInt8>, signed: Bool, committed: Bool, clientCount: Int)
+        throws(WireFormatError)
+    {
         let size = Self.entryByteCount(signed: signed, committed: committed)
         guard bytes.count % size == 0 else {
             throw .invalidField(field: "keys", reason: "length is not a multiple of the entry size")
@@ -55,27 +72,33 @@ public struct KeyBroadcast: Sendable, Equatable {
         }
         entryByteCount = size
         self.committed = committed
-        entryBytes = bytes
+        storage = bytes
     }
 
-    private static func readIndex(_ bytes: [UInt8], at offset: Int) -> UInt32 {
-        UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
-            | UInt32(bytes[offset + 3]) << 24
+    /// The LE32 at `offset` from the start of `bytes` (slices keep their parent's indices).
+    private static func readIndex(_ bytes: ArraySlice<UInt8>, at offset: Int) -> UInt32 {
+        let i = bytes.startIndex + offset
+        return UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24
+    }
+
+    /// Bytes `range` of the entries, counted from their start.
+    private func slice(_ range: Range<Int>) -> [UInt8] {
+        Array(storage[(storage.startIndex + range.lowerBound)..<(storage.startIndex + range.upperBound)])
     }
 
     private func decode(at position: Int) -> AdvertisedKeys? {
         let offset = position * entryByteCount
         let base = offset + 4
         guard
-            let c = try? X25519.PublicKey(rawRepresentation: Array(entryBytes[base..<(base + 32)])),
-            let s = try? X25519.PublicKey(rawRepresentation: Array(entryBytes[(base + 32)..<(base + 64)]))
+            let c = try? X25519.PublicKey(rawRepresentation: slice(base..<(base + 32))),
+            let s = try? X25519.PublicKey(rawRepresentation: slice((base + 32)..<(base + 64)))
         else { return nil }
         let commitmentEnd = base + 64 + (committed ? SeedContribution.byteCount : 0)
-        let commitment = committed ? Array(entryBytes[(base + 64)..<commitmentEnd]) : []
-        let signature = Array(entryBytes[commitmentEnd..<(offset + entryByteCount)])
+        let commitment = committed ? slice((base + 64)..<commitmentEnd) : []
+        let signature = slice(commitmentEnd..<(offset + entryByteCount))
         return AdvertisedKeys(
-            index: Self.readIndex(entryBytes, at: offset), encryptionKey: c, maskingKey: s,
-            seedCommitment: commitment, signature: signature)
+            index: Self.readIndex(storage, at: offset), encryptionKey: c, maskingKey: s, seedCommitment: commitment,
+            signature: signature)
     }
 
     /// The entry of client `index`, if it advertised keys (binary search).
@@ -84,7 +107,7 @@ public struct KeyBroadcast: Sendable, Equatable {
         var high = count
         while low < high {
             let mid = (low + high) / 2
-            let value = Self.readIndex(entryBytes, at: mid * entryByteCount)
+            let value = Self.readIndex(storage, at: mid * entryByteCount)
             if value == index { return decode(at: mid) }
             if value < index { low = mid + 1 } else { high = mid }
         }
@@ -102,11 +125,11 @@ public struct KeyBroadcast: Sendable, Equatable {
         var prefix = Sha256Hasher()
         prefix.update(SeedContribution.commitmentBlock(configurationDigest: configurationDigest))
         var digest = [UInt8](repeating: 0, count: 32)
-        return entryBytes.withUnsafeBytes { raw -> UInt32? in
+        return storage.withUnsafeBytes { raw -> UInt32? in
             digest.withUnsafeMutableBytes { out -> UInt32? in
                 for (position, entry) in contributions.enumerated() {
                     let offset = position * entryByteCount
-                    guard Self.readIndex(entryBytes, at: offset) == entry.index,
+                    guard Self.readIndex(storage, at: offset) == entry.index,
                         entry.contribution.count == SeedContribution.byteCount
                     else { return entry.index }
                     var hasher = prefix
@@ -126,7 +149,7 @@ public struct KeyBroadcast: Sendable, Equatable {
 
     /// Every advertised index, ascending.
     public var indices: [UInt32] {
-        stride(from: 0, to: entryBytes.count, by: entryByteCount).map { Self.readIndex(entryBytes, at: $0) }
+        stride(from: 0, to: storage.count, by: entryByteCount).map { Self.readIndex(storage, at: $0) }
     }
 
     /// The session id (SPEC.md §11.2): SHA-256("secagg/v1/session-id" || configDigest || LE32(count) ||
@@ -138,7 +161,7 @@ public struct KeyBroadcast: Sendable, Equatable {
         var countBytes: [UInt8] = []
         appendLittleEndian(UInt32(count), to: &countBytes)
         h.update(countBytes)
-        h.update(entryBytes)
+        storage.withUnsafeBytes { h.update($0) }
         return h.finalize()
     }
 }

@@ -125,10 +125,10 @@ public struct WireFormat: Sendable {
     public func encode(_ message: ServerMessage) -> [UInt8] {
         switch message {
         case let .keysBroadcast(digest, keys):
-            var w = header(.keysBroadcast, capacity: 38 + keys.entryBytes.count)
+            var w = header(.keysBroadcast, capacity: 38 + keys.count * keys.entryByteCount)
             w.write(raw: digest)
             w.write(UInt32(keys.count))
-            w.write(raw: keys.entryBytes)
+            keys.withEntryBytes { w.write(raw: $0) }
             return w.bytes
         case let .seedReveals(sessionId, contributions):
             var w = header(.seedReveals, capacity: 38 + contributions.count * 36)
@@ -328,7 +328,7 @@ public struct WireFormat: Sendable {
                 let digest = try r.read(count: bindingByteCount, field: "configurationDigest")
                 let count = try r.readCount(field: "keyCount", maximum: n)
                 let size = KeyBroadcast.entryByteCount(signed: hasSignatures, committed: hasSeedCommitments)
-                let entries = try r.read(count: count * size, field: "keys")
+                let entries = try r.readSlice(count: count * size, field: "keys")
                 message = .keysBroadcast(
                     configurationDigest: digest,
                     keys: try KeyBroadcast(
