@@ -149,8 +149,10 @@ public struct SecAggServer: Sendable {
     private var selfMaskShares: [UInt32: [ShamirShare]] = [:]
 
     /// A server for `configuration`, which is validated here (``SessionConfiguration/validate()`` refuses a
-    /// threshold that does not protect privacy) and whose memory estimate with every core unmasking must fit
-    /// `limits` (SPEC.md §11.8); nothing is allocated before both checks pass.
+    /// threshold that does not protect privacy) and whose memory estimate with one unmasking worker must fit
+    /// `limits` (SPEC.md §11.8; unmasking later uses more workers only as the limit allows); nothing is
+    /// allocated before both checks pass, and nothing runs unless the masking path reproduces its known answer
+    /// (SPEC.md §11.7).
     public init(configuration: SessionConfiguration, limits: ResourceLimits = .default) throws(SecAggError) {
         try configuration.validate()
         try configuration.check(
