@@ -10,14 +10,7 @@ struct DefenceTests {
     /// stops with the unmasking requests pending.
     private static func activeAtUnmasking(label: String) throws -> Harness {
         var h = try Harness(n: 6, t: 4, model: .active, label: label)
-        try h.start()
-        try h.advance()
-        try h.deliver()
-        try h.advance()
-        try h.deliver(skipping: [6])
-        try h.advance()  // consistency request pending
-        try h.deliver()
-        try h.advance()  // unmasking requests pending
+        try h.run(until: .unmasking, skip: [.maskedInputCollection: [6]])
         return h
     }
 
@@ -79,12 +72,7 @@ struct DefenceTests {
     /// stops the client revealing both shares of p.
     @Test func clientRefusesBothSharesOfOnePeerEvenWhenTheCountsAgree() throws {
         var h = try Harness(n: 6, t: 3, label: "defence both shares")
-        try h.start()
-        try h.advance()
-        try h.deliver()
-        try h.advance()
-        try h.deliver()
-        try h.advance()
+        try h.run(until: .unmasking)
         let r = try Self.request(h, to: 1)
         #expect(r.dropped.isEmpty && r.survivors == [2, 3, 4, 5, 6])
         #expect(throws: SecAggError.conflictingShareRequest(peer: 2)) {
@@ -98,12 +86,7 @@ struct DefenceTests {
     /// disjoint): the semi-honest client refuses.
     @Test func semiHonestClientRefusesASubstitutedSurvivor() throws {
         var h = try Harness(n: 6, t: 3, label: "defence substituted")
-        try h.start()
-        try h.advance()
-        try h.deliver(skipping: [6])  // client 6 never shares keys
-        try h.advance()
-        try h.deliver()
-        try h.advance()
+        try h.run(until: .unmasking, skip: [.shareKeys: [6]])
         let r = try Self.request(h, to: 1)
         #expect(r.survivors == [2, 3, 4, 5])
         #expect(throws: SecAggError.self) {
@@ -119,10 +102,7 @@ struct DefenceTests {
     /// A server message addressed to another client is rejected without a state change.
     @Test func clientRejectsAMessageForAnotherRecipient() throws {
         var h = try Harness(n: 5, t: 3, label: "defence recipient")
-        try h.start()
-        try h.advance()
-        try h.deliver()
-        try h.advance()
+        try h.run(until: .maskedInputCollection)
         let forTwo = try #require(h.pending.first { $0.recipient == 2 }?.message)
         let before = h.clients[1]!.state
         #expect(throws: SecAggError.unexpectedMessage(expected: "a message for client 1", received: "one for client 2"))
@@ -139,8 +119,7 @@ struct DefenceTests {
     @Test(arguments: ["encryption", "masking"])
     func clientRefusesAKeyCopiedBetweenEntries(_ key: String) throws {
         var h = try Harness(n: 5, t: 3, label: "defence copied \(key) key")
-        try h.start()
-        try h.advance()
+        try h.run(until: .shareKeys)
         guard case let .keysBroadcast(digest, keys)? = h.pending.first?.message else { return }
         var entries = keys.entries
         if key == "encryption" {
@@ -179,12 +158,7 @@ struct DefenceTests {
 
     @Test func serverRejectsABadConsistencySignature() throws {
         var h = try Harness(n: 5, t: 3, model: .active, label: "defence consistency signature")
-        try h.start()
-        try h.advance()
-        try h.deliver()
-        try h.advance()
-        try h.deliver()
-        try h.advance()
+        try h.run(until: .consistencyCheck)
         try h.deliver()
         guard case let .consistencySignature(sid, sender, signature) = h.replies[0].message else { return }
         var forged = signature
@@ -220,14 +194,7 @@ struct DefenceTests {
 struct TypedMessageTests {
     @Test func aRepeatedSignatureCountsOnce() throws {
         var h = try Harness(n: 6, t: 4, model: .active, label: "repeated signer")
-        try h.start()
-        try h.advance()
-        try h.deliver()
-        try h.advance()
-        try h.deliver(skipping: [6])
-        try h.advance()
-        try h.deliver()
-        try h.advance()
+        try h.run(until: .unmasking, skip: [.maskedInputCollection: [6]])
         let message = try #require(h.pending.first { $0.recipient == 1 }?.message)
         guard case let .unmaskingRequest(sid, _, dropped, survivors, signatures) = message else { return }
         let repeated = Array(repeating: signatures[0], count: 4)
@@ -240,10 +207,7 @@ struct TypedMessageTests {
 
     @Test func aComplaintListedTwiceIsRefused() throws {
         var h = try Harness(n: 6, t: 3, label: "repeated complaint")
-        try h.start()
-        try h.advance()
-        try h.deliver()
-        try h.advance()
+        try h.run(until: .maskedInputCollection)
         try h.deliver()
         let position = try #require(h.replies.firstIndex { $0.sender == 1 })
         guard case let .maskedInput(sid, _, _, vectors) = h.replies[position].message else { return }

@@ -66,6 +66,7 @@ func embeddingExample() throws -> [UInt64] {
     let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
     let begin = "// README-EXAMPLE-BEGIN\n"
     let end = "// README-EXAMPLE-END"
-    let example = try #require(source.components(separatedBy: begin).dropFirst().first?.components(separatedBy: end).first)
+    let example = try #require(
+        source.components(separatedBy: begin).dropFirst().first?.components(separatedBy: end).first)
     #expect(readme.contains(example.trimmingCharacters(in: .whitespacesAndNewlines)))
 }

@@ -78,8 +78,7 @@ struct GraphSeedTests {
     /// adversary learns the ring but gains nothing but a restart (SPEC.md §11.2).
     @Test func aMissingRevealAbortsBeforeAnyShareIsMade() throws {
         var h = try Harness(n: 12, t: 3, label: "missing reveal", graph: .harary(degree: 4))
-        try h.start()
-        try h.advance()  // key broadcast pending; the server collects seed reveals
+        try h.run(until: .seedReveal)
         #expect(h.server.state == .collecting(.seedReveal))
         try h.deliver(skipping: [5])
         #expect(h.replies.allSatisfy { if case .seedReveal = $0.message { true } else { false } })
@@ -94,8 +93,7 @@ struct GraphSeedTests {
 
     @Test func forgedRevealsAreRefused() throws {
         var h = try Harness(n: 12, t: 3, label: "forged reveal", graph: .harary(degree: 4))
-        try h.start()
-        try h.advance()
+        try h.run(until: .seedReveal)
         try h.deliver()
         // The server refuses a contribution that does not open the commitment, and keeps the honest one.
         guard case let .seedReveal(sid, sender, contribution) = h.replies[0].message else { return }
@@ -145,10 +143,7 @@ struct GraphSeedTests {
     /// changed gives another graph.
     @Test func theRingDependsOnEveryContribution() throws {
         var h = try Harness(n: 16, t: 3, label: "ring depends", graph: .harary(degree: 4))
-        try h.start()
-        try h.advance()
-        try h.deliver()
-        try h.advance()
+        try h.run(until: .shareKeys)
         guard case let .seedReveals(sid, contributions)? = h.pending.first?.message else { return }
         let original = SeedContribution.graphSeed(sessionId: sid, contributions: contributions)
         for i in contributions.indices {

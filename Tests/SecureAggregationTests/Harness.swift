@@ -68,6 +68,20 @@ struct Harness {
         pending = []
     }
 
+    /// Starts the session and runs it honestly until the server messages that start `round` are pending (not yet
+    /// delivered). `skip[r]` are the clients that do not answer in round r (round 0: do not advertise).
+    mutating func run(until round: ProtocolRound, skip: [ProtocolRound: Set<UInt32>] = [:]) throws {
+        try start(skipping: skip[.advertiseKeys] ?? [])
+        try advance()
+        var current = configuration.round(after: .advertiseKeys) ?? .unmasking
+        while current != round {
+            try deliver(skipping: skip[current] ?? [])
+            try advance()
+            guard let next = configuration.round(after: current) else { return }
+            current = next
+        }
+    }
+
     /// Runs the remaining rounds honestly and returns the result.
     mutating func finish() throws -> AggregationResult? {
         while true {

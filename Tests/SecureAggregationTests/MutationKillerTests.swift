@@ -70,8 +70,7 @@ struct MutationKillerTests {
     /// (the server would then hold the matching private key) is refused.
     @Test func clientRefusesABroadcastThatReplacesItsOwnKeys() throws {
         var h = try Harness(n: 5, t: 3, label: "mk own keys")
-        try h.start()
-        try h.advance()
+        try h.run(until: .shareKeys)
         guard case let .keysBroadcast(digest, keys) = try Self.pending(h, to: 1) else {
             Issue.record("no key broadcast")
             return
@@ -103,8 +102,7 @@ struct MutationKillerTests {
     /// c-round1-live-t: a broadcast leaving the client t − 1 live neighbours is refused before it shares anything.
     @Test func clientNeedsTLiveNeighboursToShareKeys() throws {
         var h = try Harness(n: 5, t: 3, label: "mk round 1 live")
-        try h.start()
-        try h.advance()
+        try h.run(until: .shareKeys)
         guard case let .keysBroadcast(digest, keys) = try Self.pending(h, to: 1) else { return }
         let few = KeyBroadcast(entries: Array(keys.entries.prefix(3)), signed: false, committed: false)
         #expect(throws: SecAggError.insufficientClients(round: .shareKeys, count: 2, threshold: 3)) {
@@ -117,8 +115,7 @@ struct MutationKillerTests {
     /// refuses to reveal its contribution when the broadcast has fewer than t + 1 entries.
     @Test func sparseClientChecksTheKeyBroadcastBeforeRevealing() throws {
         var h = try Harness(n: 12, t: 3, label: "mk sparse broadcast", graph: .harary(degree: 4))
-        try h.start()
-        try h.advance()
+        try h.run(until: .seedReveal)
         guard case let .keysBroadcast(digest, keys) = try Self.pending(h, to: 1) else { return }
 
         var entries = keys.entries
@@ -156,10 +153,7 @@ struct MutationKillerTests {
     /// another session are only rejected.
     @Test func clientChecksTheForwardedShares() throws {
         var h = try Harness(n: 6, t: 3, label: "mk round 2")
-        try h.start(skipping: [6])  // client 6 never advertises: not a live neighbour
-        try h.advance()
-        try h.deliver()
-        try h.advance()
+        try h.run(until: .maskedInputCollection, skip: [.advertiseKeys: [6]])
         guard case let .sharesForward(sid, _, shares) = try Self.pending(h, to: 1) else { return }
         #expect(shares.map(\.peer) == [2, 3, 4, 5])
 
@@ -248,12 +242,7 @@ struct MutationKillerTests {
     /// that contains itself, no neighbour that never shared keys with it, and at least t live neighbours.
     @Test func clientChecksTheSurvivorSetBeforeSigning() throws {
         var h = try Harness(n: 6, t: 4, model: .active, label: "mk consistency")
-        try h.start()
-        try h.advance()
-        try h.deliver(skipping: [6])  // client 6 never shares keys
-        try h.advance()
-        try h.deliver()
-        try h.advance()
+        try h.run(until: .consistencyCheck, skip: [.shareKeys: [6]])
         guard case let .consistencyRequest(sid, survivors) = try Self.pending(h, to: 1) else { return }
         #expect(Array(survivors) == [1, 2, 3, 4, 5])
         let cases: [([UInt32], SecAggError)] = [
@@ -280,8 +269,7 @@ struct MutationKillerTests {
     /// survivor set (it just does not count towards t): the session completes with the exact sum.
     @Test func activeSessionWithAComplaintCompletes() throws {
         var h = try Harness(n: 5, t: 3, model: .active, label: "mk active complaint")
-        try h.start()
-        try h.advance()
+        try h.run(until: .shareKeys)
         try h.deliver()
         try Self.garble(&h, sender: 3, to: [1])
         let result = try #require(try h.finish())
@@ -297,12 +285,7 @@ struct MutationKillerTests {
     /// way to another client).
     @Test func clientChecksTheUnmaskingLists() throws {
         var h = try Harness(n: 5, t: 3, label: "mk survivors t")
-        try h.start()
-        try h.advance()
-        try h.deliver()
-        try h.advance()
-        try h.deliver()
-        try h.advance()
+        try h.run(until: .unmasking)
         guard case let .unmaskingRequest(sid, _, dropped, survivors, _) = try Self.pending(h, to: 1) else { return }
         #expect(dropped.isEmpty && survivors == [2, 3, 4, 5])
         var client = h.clients[1]!
@@ -334,12 +317,7 @@ struct MutationKillerTests {
     @Test func forwardedSignaturesCountOnlyFromNeighboursInTheSignedSet() throws {
         let label = "mk signers"
         var h = try Harness(n: 6, t: 4, model: .active, label: label)
-        try h.start()
-        try h.advance()
-        try h.deliver()
-        try h.advance()
-        try h.deliver(skipping: [6])  // client 6 sends no masked input
-        try h.advance()
+        try h.run(until: .consistencyCheck, skip: [.maskedInputCollection: [6]])
         try h.deliver()
         let ownSlot = try Self.reply(h, from: 1)
         guard case let .consistencySignature(_, _, own) = h.replies[ownSlot].message else { return }
@@ -384,8 +362,7 @@ struct MutationKillerTests {
     /// c-abort-binding: an Abort for another session is only rejected; one bound to the session stops the client.
     @Test func clientHonoursOnlyAnAbortForItsSession() throws {
         var h = try Harness(n: 5, t: 3, label: "mk abort")
-        try h.start()
-        try h.advance()
+        try h.run(until: .shareKeys)
         try h.deliver()
         let sid = try #require(h.clients[1]!.currentSessionId)
         var client = h.clients[1]!
@@ -415,8 +392,7 @@ struct MutationKillerTests {
     /// replayed after the reveal round (which would give a ring nobody contributed to) is only rejected.
     @Test func sparseClientTakesOneKeyBroadcastOnly() throws {
         var h = try Harness(n: 12, t: 3, label: "mk second broadcast", graph: .harary(degree: 4))
-        try h.start()
-        try h.advance()
+        try h.run(until: .seedReveal)
         let broadcast = try Self.pending(h, to: 1)
         try h.deliver()
         var client = h.clients[1]!
@@ -469,8 +445,7 @@ struct MutationKillerTests {
     /// commitment and take its place in the round).
     @Test func serverRejectsAReplayedShareKeysInRoundTwo() throws {
         var h = try Harness(n: 5, t: 3, label: "mk replay share keys")
-        try h.start()
-        try h.advance()
+        try h.run(until: .shareKeys)
         try h.deliver()
         let replay = h.replies[try Self.reply(h, from: 1)].message
         try h.advance()
@@ -485,14 +460,7 @@ struct MutationKillerTests {
     /// reveal shares; client 6 sent its masked input but did not sign, and its unmasking response is refused.
     @Test func activeServerTakesUnmaskingResponsesOnlyFromSigners() throws {
         var h = try Harness(n: 6, t: 4, model: .active, label: "mk non signer")
-        try h.start()
-        try h.advance()
-        try h.deliver()
-        try h.advance()
-        try h.deliver()
-        try h.advance()  // consistency requests pending
-        try h.deliver(skipping: [6])
-        try h.advance()  // unmasking requests for 1...5
+        try h.run(until: .unmasking, skip: [.consistencyCheck: [6]])
         #expect(h.pending.map(\.recipient) == [1, 2, 3, 4, 5])
         let sid = try #require(h.server.currentSessionId)
         let share = try Self.share(x: 6)
@@ -510,8 +478,7 @@ struct MutationKillerTests {
     /// server must use neither disclosed seed (honest seeds are equal and would cancel; a wrong one would not).
     @Test func mutualComplaintsUseNeitherSeed() throws {
         var h = try Harness(n: 6, t: 3, label: "mk mutual complaint")
-        try h.start()
-        try h.advance()
+        try h.run(until: .shareKeys)
         try h.deliver()
         try Self.garble(&h, sender: 4, to: [5])
         try Self.garble(&h, sender: 5, to: [4])
@@ -549,8 +516,7 @@ struct MutationKillerTests {
     /// s-share-keys-recipients: ShareKeys must address exactly the sender's live neighbours.
     @Test func serverRejectsShareKeysThatSkipANeighbour() throws {
         var h = try Harness(n: 5, t: 3, label: "mk share keys recipients")
-        try h.start()
-        try h.advance()
+        try h.run(until: .shareKeys)
         try h.deliver()
         let slot = try Self.reply(h, from: 1)
         guard case let .shareKeys(sid, sender, commitment, shares) = h.replies[slot].message else { return }
@@ -571,10 +537,7 @@ struct MutationKillerTests {
     /// configured vectors, lengths and ring elements (the API takes them without the wire decoder's checks).
     @Test func serverRejectsMaskedInputsOfTheWrongShape() throws {
         var h = try Harness(n: 5, t: 3, label: "mk masked shape")
-        try h.start()
-        try h.advance()
-        try h.deliver()
-        try h.advance()
+        try h.run(until: .maskedInputCollection)
         try h.deliver()
         let slot = try Self.reply(h, from: 1)
         guard case let .maskedInput(sid, _, complaints, vectors) = h.replies[slot].message else { return }
@@ -599,12 +562,7 @@ struct MutationKillerTests {
     /// for exactly the lists the server sent, each with the sender's x-coordinate.
     @Test func serverChecksUnmaskingResponses() throws {
         var h = try Harness(n: 6, t: 3, label: "mk responses")
-        try h.start()
-        try h.advance()
-        try h.deliver()
-        try h.advance()
-        try h.deliver(skipping: [6])  // client 6 sends no masked input: its masking key is needed
-        try h.advance()
+        try h.run(until: .unmasking, skip: [.maskedInputCollection: [6]])
         try h.deliver()
         let slot = try Self.reply(h, from: 1)
         guard case let .unmaskingResponse(sid, _, keyShares, seedShares) = h.replies[slot].message else { return }
@@ -635,8 +593,7 @@ struct MutationKillerTests {
     /// no mask anyone kept: the server must not try to reconstruct its masking key (nobody holds its shares).
     @Test func aDroppedClientEveryoneComplainedAboutNeedsNoReconstruction() throws {
         var h = try Harness(n: 6, t: 3, label: "mk garble all then drop")
-        try h.start()
-        try h.advance()
+        try h.run(until: .shareKeys)
         try h.deliver()
         try Self.garble(&h, sender: 3, to: [1, 2, 4, 5, 6])
         try h.advance()
@@ -664,8 +621,7 @@ struct MutationKillerTests {
         var h = try Harness(n: 5, t: 3, label: "mk wire counts")
         let w = h.wire
         let sid = [UInt8](repeating: 1, count: 32)
-        try h.start()
-        try h.advance()
+        try h.run(until: .shareKeys)
         guard case .keysBroadcast = try Self.pending(h, to: 1) else { return }
         var broadcast = w.encode(try Self.pending(h, to: 1))
         broadcast[34] = 6  // LE32 count after version, tag and the 32-byte digest
@@ -772,8 +728,7 @@ struct MutationKillerTests {
                 try w.encode(
                     .unmaskingResponse(sessionId: sid, sender: 1, maskingKeyShares: [], selfMaskShares: owners)))
         }
-        try h.start()
-        try h.advance()
+        try h.run(until: .shareKeys)
         guard case let .keysBroadcast(digest, keys) = try Self.pending(h, to: 1) else { return }
         let entries = keys.entries
         let repeated = KeyBroadcast(entries: [entries[0], entries[1], entries[1]], signed: false, committed: false)

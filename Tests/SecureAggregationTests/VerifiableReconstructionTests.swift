@@ -51,10 +51,7 @@ private func harnessWithUnmaskingResponses(
     n: Int, t: Int, label: String, dropAfterShareKeys: Set<UInt32> = [], silentAtUnmasking: Set<UInt32> = []
 ) throws -> Harness {
     var h = try Harness(n: n, t: t, label: label)
-    try h.start()
-    try h.advance()
-    try h.deliver()
-    try h.advance()
+    try h.run(until: .maskedInputCollection)
     try h.deliver(skipping: dropAfterShareKeys)
     try h.advance()
     try h.deliver(skipping: silentAtUnmasking)
@@ -184,8 +181,7 @@ struct ShareComplaintTests {
         dropAfterShareKeys: Set<UInt32> = []
     ) throws -> (Harness, Result<AggregationResult?, any Error>) {
         var h = try Harness(n: n, t: t, label: label)
-        try h.start()
-        try h.advance()
+        try h.run(until: .shareKeys)
         try h.deliver()
         for (sender, recipients) in garbling { try garble(&h, sender: sender, to: recipients) }
         try h.advance()
@@ -235,10 +231,7 @@ struct ShareComplaintTests {
 
     @Test func theServerRefusesComplaintsItCannotHaveCaused() throws {
         var h = try Harness(n: 6, t: 3, label: "complaint checks")
-        try h.start()
-        try h.advance()
-        try h.deliver(skipping: [6])  // client 6 shares nothing
-        try h.advance()
+        try h.run(until: .maskedInputCollection, skip: [.shareKeys: [6]])
         try h.deliver()
         let position = try #require(h.replies.firstIndex { $0.sender == 1 })
         guard case let .maskedInput(sid, _, _, vectors) = h.replies[position].message else { return }
