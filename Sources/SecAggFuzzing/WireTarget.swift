@@ -34,7 +34,7 @@ enum WireTarget {
     }
 
     /// What the server does, in order, in the honest session: receive a message or close a round.
-    enum ServerStep: Sendable {
+    enum ReplayStep: Sendable {
         case receive(sender: UInt32, bytes: [UInt8])
         case advance
     }
@@ -45,7 +45,7 @@ enum WireTarget {
         var deliveries: [Delivery]
         /// For each delivery to the server, the position of its receive step in `steps`.
         var stepOfDelivery: [Int: Int]
-        var steps: [ServerStep]
+        var steps: [ReplayStep]
         var result: AggregationResult
     }
 
@@ -88,7 +88,8 @@ enum WireTarget {
             let input = inputs.map { spec in (0..<spec.length).map { _ in spec.modulus.reduce(rng.next(UInt64.self)) } }
             guard
                 var client = try? SecAggClient(
-                    configuration: configuration, index: u, input: input, signingKey: signing[u], limits: .unlimited)
+                    configuration: configuration, index: ClientID(u), input: input, signingKey: signing[u],
+                    limits: .unlimited)
             else { return nil }
             client.maskingConcurrency = 1
             clients[u] = client
@@ -96,13 +97,13 @@ enum WireTarget {
         }
         let dropped = UInt32(n)
         var deliveries: [Delivery] = []
-        var steps: [ServerStep] = []
+        var steps: [ReplayStep] = []
         var stepOfDelivery: [Int: Int] = [:]
         func toServer(_ sender: UInt32, _ bytes: [UInt8]) -> Bool {
             stepOfDelivery[deliveries.count] = steps.count
             deliveries.append(.toServer(sender: sender, bytes: bytes, server: server))
             steps.append(.receive(sender: sender, bytes: bytes))
-            return (try? server.receive(encoded: bytes, from: sender)) != nil
+            return (try? server.receive(encoded: bytes, from: ClientID(sender))) != nil
         }
         for u in UInt32(1)...UInt32(n) {
             guard let bytes = try? clients[u]!.startEncoded(using: &rngs[u]!), toServer(u, bytes) else { return nil }
@@ -110,12 +111,14 @@ enum WireTarget {
         var round = ProtocolRound.advertiseKeys
         while true {
             steps.append(.advance)
-            guard let outbox = try? server.advanceEncoded() else { return nil }
-            if case .completed = server.state { break }
+            guard let step = try? server.advanceEncoded() else { return nil }
+            if case .completed = step { break }
+            guard case let .nextRound(_, outbox) = step else { return nil }
             guard let next = configuration.round(after: round) else { return nil }
             round = next
             var replies: [(UInt32, [UInt8])] = []
-            for (recipient, bytes) in outbox.allMessages.sorted(by: { $0.recipient < $1.recipient }) {
+            for (id, bytes) in outbox.allMessages.sorted(by: { $0.recipient < $1.recipient }) {
+                let recipient = id.rawValue
                 if recipient == dropped && round.rawValue > ProtocolRound.shareKeys.rawValue { continue }
                 let before = clients[recipient]!
                 let beforeRng = rngs[recipient]!
@@ -142,13 +145,15 @@ enum WireTarget {
     struct ServerView: Equatable {
         var state: ServerState
         var sessionId: [UInt8]?
-        var live: [[UInt32]]
+        var live: [[ClientID]]
+        var awaited: [ClientID]
         var traffic: [ProtocolRound: RoundTraffic]
 
         init(_ server: SecAggServer) {
             state = server.state
-            sessionId = server.currentSessionId
+            sessionId = server.sessionID?.bytes
             live = ProtocolRound.allCases.map { server.liveClients(after: $0) }
+            awaited = server.awaitedClients
             traffic = server.metrics.traffic
         }
     }
@@ -170,7 +175,7 @@ enum WireTarget {
             let before = ServerView(server)
             let rejectedBefore = server.metrics.rejectedMessages
             do {
-                try server.receive(encoded: payload, from: claimed)
+                try server.receive(encoded: payload, from: ClientID(claimed))
             } catch {
                 _ = error.description
                 guard ServerView(server) == before, server.metrics.rejectedMessages == rejectedBefore + 1 else {
@@ -231,11 +236,13 @@ enum WireTarget {
     }
 
     /// Replays server steps; the result, or nil when the session aborted.
-    static func finish(_ server: inout SecAggServer, steps: ArraySlice<ServerStep>) -> AggregationResult? {
+    static func finish(_ server: inout SecAggServer, steps: ArraySlice<ReplayStep>) -> AggregationResult? {
         for step in steps {
             switch step {
-            case let .receive(sender, bytes): _ = try? server.receive(encoded: bytes, from: sender)
-            case .advance: if (try? server.advance()) == nil { return nil }
+            case let .receive(sender, bytes): _ = try? server.receive(encoded: bytes, from: ClientID(sender))
+            case .advance:
+                guard let step = try? server.advance() else { return nil }
+                if case .aborted = step { return nil }
             }
         }
         return server.result

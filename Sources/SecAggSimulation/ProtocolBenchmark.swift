@@ -273,7 +273,7 @@ public enum ProtocolBenchmark {
                         cpu[Int(r.recipient)] += seconds
                         roundCpu[roundPosition][Int(r.recipient)] += seconds
                         let t0 = wallSeconds()
-                        try? server.receive(encoded: bytes, from: r.recipient)
+                        try? server.receive(encoded: bytes, from: ClientID(r.recipient))
                         serverSeconds += wallSeconds() - t0
                     case let .none(seconds):
                         cpu[Int(r.recipient)] += seconds
@@ -284,7 +284,9 @@ public enum ProtocolBenchmark {
             let t0 = wallSeconds()
             let outbox: EncodedOutbox
             do {
-                outbox = try server.advanceEncoded()
+                let step = try server.advanceEncoded()
+                if case let .aborted(reason, _) = step { throw reason }
+                outbox = step.outbox
             } catch {
                 throw .configuration("the session aborted in \(round): \(error)")
             }
@@ -295,7 +297,7 @@ public enum ProtocolBenchmark {
             if case .completed = server.state { break }
             guard let position = rounds.firstIndex(of: round), position + 1 < rounds.count else { break }
             round = rounds[position + 1]
-            pending = outbox.allMessages.sorted { $0.recipient < $1.recipient }
+            pending = outbox.allMessages.map { ($0.recipient.rawValue, $0.bytes) }.sorted { $0.0 < $1.0 }
         }
         guard let result = server.result else { throw .configuration("the session did not complete") }
 
@@ -320,7 +322,7 @@ public enum ProtocolBenchmark {
             serverMasks += pairs
             serverAgreements += pairs
         }
-        let included = result.includedClients
+        let included = result.includedClients.map(\.rawValue)
         let clientSeconds = included.isEmpty ? 0 : included.reduce(0) { $0 + cpu[Int($1)] } / Double(included.count)
         let clientRoundSeconds = roundCpu.map { perClient in
             included.isEmpty ? 0 : included.reduce(0) { $0 + perClient[Int($1)] } / Double(included.count)

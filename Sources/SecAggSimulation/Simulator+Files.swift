@@ -150,7 +150,7 @@ extension Simulator {
         var totalWeight = 0
         var clippedValues = 0
         for client in included {
-            let index = Int(client) - 1
+            let index = client.position
             let values = try folder.values(ofClientAt: index)
             let weight = folder.weight(ofClientAt: index)
             totalWeight += weight

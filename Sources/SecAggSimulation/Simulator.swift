@@ -121,7 +121,7 @@ struct SimulatedClient: @unchecked Sendable {
                 var clientSeed = masterSeed
                 appendLittleEndian(UInt32(u), to: &clientSeed)
                 var engine = try SecAggClient(
-                    configuration: configuration, index: UInt32(u),
+                    configuration: configuration, index: ClientID(UInt32(u)),
                     signingKey: u < signingKeys.count ? signingKeys[u] : nil)
                 engine.maskingConcurrency = max(1, clientMaskingConcurrency)
                 let clientRng = try DeterministicRandomGenerator(seed: Hkdf.sha256(clientSeed))
@@ -262,7 +262,7 @@ public enum Simulator {
                         sentPerClient[Int(r.recipient)] += bytes.count
                         let t0 = wallSeconds()
                         do {
-                            try server.receive(encoded: bytes, from: r.recipient)
+                            try server.receive(encoded: bytes, from: ClientID(r.recipient))
                             if round == .maskedInputCollection {
                                 try source.accumulate(r.recipient, into: &expected)
                             }
@@ -277,8 +277,10 @@ public enum Simulator {
             }
             let t0 = wallSeconds()
             let outbox: EncodedOutbox
-            do {
-                outbox = try server.advanceEncoded()
+            do throws(SecAggError) {
+                let step = try server.advanceEncoded()
+                if case let .aborted(reason, _) = step { throw reason }
+                outbox = step.outbox
             } catch {
                 serverSeconds += wallSeconds() - t0
                 timings[round, default: RoundTiming()].serverSeconds += serverSeconds
@@ -291,7 +293,7 @@ public enum Simulator {
             if case .completed = server.state { break }
             guard let position = roundOrder.firstIndex(of: round), position + 1 < roundOrder.count else { break }
             round = roundOrder[position + 1]
-            pending = outbox.allMessages.sorted { $0.recipient < $1.recipient }
+            pending = outbox.allMessages.map { ($0.recipient.rawValue, $0.bytes) }.sorted { $0.0 < $1.0 }
             for (_, bytes) in pending { traffic[round, default: RoundBytes()].serverToClient += bytes.count }
             receivers[round] = pending.count
         }
@@ -323,7 +325,9 @@ public enum Simulator {
         let completedSenders = server.result?.includedClients ?? []
         let meanSent =
             completedSenders.isEmpty
-            ? 0 : Double(completedSenders.reduce(0) { $0 + sentPerClient[Int($1)] }) / Double(completedSenders.count)
+            ? 0
+            : Double(completedSenders.reduce(0) { $0 + sentPerClient[Int($1.rawValue)] })
+                / Double(completedSenders.count)
         var droppedByName: [String: Int] = [:]
         for r in roundOrder { droppedByName[r.description] = dropped[r] ?? 0 }
         let report = SimulationReport(

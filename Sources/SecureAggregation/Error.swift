@@ -101,8 +101,9 @@ public enum SecAggError: Error, Hashable, Sendable, CustomStringConvertible {
     case inconsistentServerMessage(reason: String)
     /// A client message's content is invalid for this session (wrong recipients, wrong sizes...).
     case invalidClientMessage(sender: UInt32, reason: String)
-    /// Fewer than t live clients (or neighbours) remain at some round.
-    case insufficientClients(round: ProtocolRound, count: Int, threshold: Int)
+    /// Too few live clients remain at some round: the server needs t + 1 (every client needs t live neighbours),
+    /// a client t live neighbours (t + 1 advertisers before round 0′).
+    case insufficientClients(round: ProtocolRound, count: Int, required: Int)
     /// A secret needed for unmasking has fewer than t shares.
     case insufficientShares(owner: UInt32, kind: ShareKind, available: Int, threshold: Int)
     /// A message from a client that is not (or no longer) a participant of this round.
@@ -119,8 +120,10 @@ public enum SecAggError: Error, Hashable, Sendable, CustomStringConvertible {
     case crypto(SecAggCryptoError)
     /// The server could not verify the result (reconstruction produced inconsistent shares).
     case reconstructionFailed(owner: UInt32, kind: ShareKind)
-    /// The server aborted the session (message received by a client).
-    case serverAborted(code: UInt8)
+    /// The server aborted the session, or removed this client from it (message received by a client).
+    case serverAborted(code: AbortCode)
+    /// The server's caller stopped the session (``SecAggServer/abort()``).
+    case abortedByCaller
     /// The threshold does not protect privacy under the configuration's declared threat (SPEC.md §11.1):
     /// `requirement` states the rule with its numbers; `smallestSecureThreshold` is the least t that passes
     /// (nil: none up to the degree does).
@@ -147,8 +150,8 @@ public enum SecAggError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .invalidInput(reason): "invalid input: \(reason)"
         case let .inconsistentServerMessage(reason): "inconsistent server message: \(reason)"
         case let .invalidClientMessage(sender, reason): "invalid message from client \(sender): \(reason)"
-        case let .insufficientClients(round, count, threshold):
-            "only \(count) live clients at \(round), fewer than required by threshold \(threshold)"
+        case let .insufficientClients(round, count, required):
+            "only \(count) live clients at \(round), \(required) required"
         case let .insufficientShares(owner, kind, available, threshold):
             "only \(available) \(kind) shares of client \(owner), threshold is \(threshold)"
         case let .notParticipating(sender, round): "client \(sender) is not a participant of \(round)"
@@ -158,7 +161,8 @@ public enum SecAggError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .wire(error): "wire format: \(error)"
         case let .crypto(error): "crypto: \(error)"
         case let .reconstructionFailed(owner, kind): "reconstruction of the \(kind) of client \(owner) failed"
-        case let .serverAborted(code): "the server aborted the session (code \(code))"
+        case let .serverAborted(code): "the server aborted the session (\(code))"
+        case .abortedByCaller: "the session was stopped by the server's caller"
         case let .insecureThreshold(threshold, requirement, smallest):
             "threshold \(threshold) does not protect privacy: \(requirement); "
                 + (smallest.map { "t ≥ \($0) would pass" } ?? "no threshold up to the degree passes")

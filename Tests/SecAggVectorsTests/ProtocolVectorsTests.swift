@@ -75,7 +75,7 @@ import Testing
         let tags = wire.filter { $0["result"] as? String == "valid" }.compactMap {
             ($0["message"] as? String)?.dropFirst(2).prefix(2)
         }
-        #expect(Set(tags) == ["01", "02", "03", "04", "05", "81", "82", "83", "84", "8f"])
+        #expect(Set(tags) == ["01", "02", "03", "04", "05", "81", "82", "83", "84", "87", "8f"])
     }
 
     @Test("a corrupted client message fails the transcript at that message", arguments: ["MaskedInput", "ShareKeys"])

@@ -32,7 +32,7 @@ struct Harness {
         wire = WireFormat(configuration: config)
         for u in 1...UInt32(n) {
             clients[u] = try SecAggClient(
-                configuration: config, index: u, input: self.inputs[u] ?? [], signingKey: keys[u])
+                configuration: config, index: ClientID(u), input: self.inputs[u] ?? [], signingKey: keys[u])
         }
     }
 
@@ -46,15 +46,20 @@ struct Harness {
     /// Sends the held replies to the server (through the wire format).
     mutating func flushReplies() throws {
         for (sender, message) in replies {
-            try server.receive(encoded: try wire.encode(message), from: sender)
+            try server.receive(encoded: try wire.encode(message), from: ClientID(sender))
         }
         replies = []
     }
 
-    /// Closes the round on the server; its messages become `pending`.
+    /// Closes the round on the server; its messages become `pending`. Throws the reason when the server aborted
+    /// (its notices are then pending).
     mutating func advance() throws {
         try flushReplies()
-        pending = try server.advance().allMessages.sorted { $0.recipient < $1.recipient }
+        let step = try server.advance()
+        pending = step.outbox.allMessages.map { ($0.recipient.rawValue, $0.message) }.sorted {
+            $0.recipient < $1.recipient
+        }
+        if case let .aborted(reason, _) = step { throw reason }
     }
 
     /// Delivers the pending messages (through the wire format) and holds the replies.
@@ -94,5 +99,17 @@ struct Harness {
 
     func expectedSum(of included: [UInt32]) -> [[UInt64]] {
         SessionDriver(configuration: configuration, inputs: inputs).expectedSum(of: included)
+    }
+}
+
+extension SecAggServer {
+    /// Tests name clients by their bare index.
+    @_disfavoredOverload mutating func receive(encoded bytes: [UInt8], from sender: UInt32) throws(SecAggError) {
+        try receive(encoded: bytes, from: ClientID(sender))
+    }
+
+    /// Tests name clients by their bare index.
+    @_disfavoredOverload mutating func receive(_ message: ClientMessage, from sender: UInt32) throws(SecAggError) {
+        try receive(message, from: ClientID(sender))
     }
 }

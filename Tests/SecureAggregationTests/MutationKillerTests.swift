@@ -105,7 +105,7 @@ struct MutationKillerTests {
         try h.run(until: .shareKeys)
         guard case let .keysBroadcast(digest, keys) = try Self.pending(h, to: 1) else { return }
         let few = KeyBroadcast(entries: Array(keys.entries.prefix(3)), signed: false, committed: false)
-        #expect(throws: SecAggError.insufficientClients(round: .shareKeys, count: 2, threshold: 3)) {
+        #expect(throws: SecAggError.insufficientClients(round: .shareKeys, count: 2, required: 3)) {
             _ = try h.clients[1]!.handle(.keysBroadcast(configurationDigest: digest, keys: few))
         }
     }
@@ -135,7 +135,7 @@ struct MutationKillerTests {
 
         client = h.clients[1]!
         let few = KeyBroadcast(entries: Array(keys.entries.prefix(3)), signed: false, committed: true)
-        #expect(throws: SecAggError.insufficientClients(round: .seedReveal, count: 3, threshold: 3)) {
+        #expect(throws: SecAggError.insufficientClients(round: .seedReveal, count: 3, required: 4)) {
             _ = try client.handle(.keysBroadcast(configurationDigest: digest, keys: few))
         }
 
@@ -164,7 +164,7 @@ struct MutationKillerTests {
         }
 
         client = h.clients[1]!
-        #expect(throws: SecAggError.insufficientClients(round: .maskedInputCollection, count: 2, threshold: 3)) {
+        #expect(throws: SecAggError.insufficientClients(round: .maskedInputCollection, count: 2, required: 3)) {
             _ = try client.handle(.sharesForward(sessionId: sid, recipient: 1, shares: Array(shares.prefix(2))))
         }
 
@@ -200,7 +200,7 @@ struct MutationKillerTests {
                 index: 2, encryptionKey: encryption.publicKey, maskingKey: masking.publicKey, signature: []))
         try h.advance()
         guard case let .keysBroadcast(_, keys) = try Self.pending(h, to: 1) else { return }
-        let sid = try #require(h.server.currentSessionId)
+        let sid = try #require(h.server.sessionID?.bytes)
         try h.deliver(skipping: [2])
         var toOne: [EncryptedShare] = []
         for (sender, message) in h.replies {
@@ -232,7 +232,7 @@ struct MutationKillerTests {
                 Issue.record("no masked input")
                 return
             }
-            #expect(complaints.map(\.sender) == (wrongX ? [2] : []))
+            #expect(complaints.map { $0.sender } == (wrongX ? [2] : []))
         }
     }
 
@@ -248,7 +248,7 @@ struct MutationKillerTests {
         let cases: [([UInt32], SecAggError)] = [
             ([2, 3, 4, 5], .inconsistentServerMessage(reason: "survivor set does not contain this client")),
             ([1, 2, 3, 4, 5, 6], .inconsistentServerMessage(reason: "survivor 6 never shared keys with this client")),
-            ([1, 2, 3, 4], .insufficientClients(round: .consistencyCheck, count: 3, threshold: 4)),
+            ([1, 2, 3, 4], .insufficientClients(round: .consistencyCheck, count: 3, required: 4)),
         ]
         for (members, error) in cases {
             var client = h.clients[1]!
@@ -273,7 +273,7 @@ struct MutationKillerTests {
         try h.deliver()
         try Self.garble(&h, sender: 3, to: [1])
         let result = try #require(try h.finish())
-        #expect(result.includedClients == Array(1...5))
+        #expect(result.includedClients.map(\.rawValue) == Array(1...5))
         #expect(result.vectors == h.expectedSum(of: Array(1...5)))
         #expect(result.flaggedClients == [FlaggedClient(client: 3, reason: .undecryptableShares(reporter: 1))])
     }
@@ -289,7 +289,7 @@ struct MutationKillerTests {
         guard case let .unmaskingRequest(sid, _, dropped, survivors, _) = try Self.pending(h, to: 1) else { return }
         #expect(dropped.isEmpty && survivors == [2, 3, 4, 5])
         var client = h.clients[1]!
-        #expect(throws: SecAggError.insufficientClients(round: .unmasking, count: 2, threshold: 3)) {
+        #expect(throws: SecAggError.insufficientClients(round: .unmasking, count: 2, required: 3)) {
             _ = try client.handle(
                 .unmaskingRequest(sessionId: sid, recipient: 1, dropped: [4, 5], survivors: [2, 3], signatures: []))
         }
@@ -364,14 +364,14 @@ struct MutationKillerTests {
         var h = try Harness(n: 5, t: 3, label: "mk abort")
         try h.run(until: .shareKeys)
         try h.deliver()
-        let sid = try #require(h.clients[1]!.currentSessionId)
+        let sid = try #require(h.clients[1]!.sessionID?.bytes)
         var client = h.clients[1]!
         #expect(throws: SecAggError.wrongSession) {
-            _ = try client.handle(.abort(binding: [UInt8](repeating: 7, count: 32), code: 1))
+            _ = try client.handle(.abort(binding: [UInt8](repeating: 7, count: 32), code: .insufficientClients))
         }
         #expect(client.state == .maskedInputCollection)
-        _ = try client.handle(.abort(binding: sid, code: 1))
-        #expect(client.state == .aborted(.serverAborted(code: 1)))
+        _ = try client.handle(.abort(binding: sid, code: .insufficientClients))
+        #expect(client.state == .aborted(.serverAborted(code: .insufficientClients)))
     }
 
     /// c-signing-key-match: in the active model a client refuses a signing key other than its configured one.
@@ -462,7 +462,7 @@ struct MutationKillerTests {
         var h = try Harness(n: 6, t: 4, model: .active, label: "mk non signer")
         try h.run(until: .unmasking, skip: [.consistencyCheck: [6]])
         #expect(h.pending.map(\.recipient) == [1, 2, 3, 4, 5])
-        let sid = try #require(h.server.currentSessionId)
+        let sid = try #require(h.server.sessionID?.bytes)
         let share = try Self.share(x: 6)
         let response = ClientMessage.unmaskingResponse(
             sessionId: sid, sender: 6, maskingKeyShares: [],
@@ -486,7 +486,7 @@ struct MutationKillerTests {
         try h.deliver()
         let slot = try Self.reply(h, from: 4)
         guard case let .maskedInput(sid, sender, complaints, vectors) = h.replies[slot].message else { return }
-        #expect(complaints.map(\.sender) == [5])
+        #expect(complaints.map { $0.sender } == [5])
         let wrong = SecretBytes(copying: [UInt8](repeating: 0x5A, count: 32))
         h.replies[slot].message = .maskedInput(
             sessionId: sid, sender: sender, complaints: [ShareComplaint(sender: 5, pairwiseMaskSeed: wrong)],
@@ -599,7 +599,7 @@ struct MutationKillerTests {
         try h.advance()
         try h.deliver(skipping: [3])
         let result = try #require(try h.finish())
-        #expect(result.includedClients == [1, 2, 4, 5, 6])
+        #expect(result.includedClients.map(\.rawValue) == [1, 2, 4, 5, 6])
         #expect(result.vectors == h.expectedSum(of: [1, 2, 4, 5, 6]))
         #expect(
             result.flaggedClients

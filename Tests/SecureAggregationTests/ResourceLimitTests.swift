@@ -24,7 +24,7 @@ struct ResourceLimitTests {
         ) {
             _ = try SecAggServer(configuration: decoded)
         }
-        #expect(throws: SecAggError.self) { _ = try SecAggClient(configuration: decoded, index: 1) }
+        #expect(throws: SecAggError.self) { _ = try SecAggClient(configuration: decoded, index: ClientID(1)) }
     }
 
     /// One 2^31-element vector is 17 GB of sums: refused under an 8 GiB limit, accepted without one (nothing is

@@ -60,7 +60,7 @@ struct SessionDriver {
         var outcome = Outcome(server: server)
         for u in 1...UInt32(configuration.clientCount) {
             clients[u] = try SecAggClient(
-                configuration: configuration, index: u, input: inputs[u] ?? [], signingKey: signingKeys[u])
+                configuration: configuration, index: ClientID(u), input: inputs[u] ?? [], signingKey: signingKeys[u])
             clients[u]!.maskingConcurrency = clientMaskingConcurrency
         }
         var gone = Set<UInt32>()
@@ -70,25 +70,25 @@ struct SessionDriver {
                 continue
             }
             let bytes = try clients[u]!.startEncoded(using: &rng)
-            try server.receive(encoded: bytes, from: u)
+            try server.receive(encoded: bytes, from: ClientID(u))
         }
         var round = ProtocolRound.advertiseKeys
         while true {
             let outbox: EncodedOutbox
-            do {
-                outbox = try server.advanceEncoded()
-            } catch {
-                outcome.serverError = error
+            switch try server.advanceEncoded() {
+            case let .nextRound(_, next): outbox = next
+            case let .aborted(reason, _):
+                outcome.serverError = reason
                 outcome.server = server
                 return outcome
-            }
-            if case .completed = server.state {
-                outcome.result = server.result
+            case let .completed(result, _):
+                outcome.result = result
                 outcome.server = server
                 return outcome
             }
             round = configuration.round(after: round) ?? .unmasking
-            for (recipient, bytes) in outbox.allMessages.sorted(by: { $0.recipient < $1.recipient }) {
+            for (id, bytes) in outbox.allMessages.sorted(by: { $0.recipient < $1.recipient }) {
+                let recipient = id.rawValue
                 guard !gone.contains(recipient) else { continue }
                 if dropAt[recipient] == round {
                     gone.insert(recipient)
@@ -96,7 +96,7 @@ struct SessionDriver {
                 }
                 do {
                     if let reply = try clients[recipient]!.handle(encoded: bytes, using: &rng) {
-                        try server.receive(encoded: reply, from: recipient)
+                        try server.receive(encoded: reply, from: id)
                     }
                 } catch {
                     outcome.clientErrors[recipient] = error

@@ -29,7 +29,7 @@ func splitViewAttack(threshold t: Int, label: String) throws -> SplitViewOutcome
     for u in UInt32(1)...6 {
         do {
             clients[u] = try SecAggClient(
-                configuration: config, index: u, input: inputs[u], signingKey: signing[u])
+                configuration: config, index: ClientID(u), input: inputs[u], signingKey: signing[u])
         } catch {
             return .refusedConfiguration(error)
         }
@@ -189,7 +189,7 @@ struct ThresholdTests {
         // Clients and the server refuse what validate() refuses.
         config.threshold = 4
         #expect(throws: SecAggError.self) { _ = try SecAggServer(configuration: config) }
-        #expect(throws: SecAggError.self) { _ = try SecAggClient(configuration: config, index: 1) }
+        #expect(throws: SecAggError.self) { _ = try SecAggClient(configuration: config, index: ClientID(1)) }
     }
 
     /// On a sparse graph the declared γ enters the finder's bound: the engine accepts exactly the thresholds

@@ -387,6 +387,12 @@ def check_wire(sessions):
             check(message[0] == VERSION, f"wire {tc['tcId']}: version {VERSION}")
             if message[1] == 0x8F:
                 check(message == bytes([VERSION, 0x8F]) + session_id + bytes([1]), f"wire {tc['tcId']}: Abort (§12.4)")
+            elif message[1] == 0x87:
+                # SessionComplete (§12.4): the session id, then U3 as a bitmap over 1...n, padding bits zero.
+                bitmap = message[34:]
+                members = [i + 1 for i in range(8 * len(bitmap)) if bitmap[i // 8] >> (i % 8) & 1]
+                check(message[2:34] == session_id and len(bitmap) == (n + 7) // 8 and all(m <= n for m in members),
+                      f"wire {tc['tcId']}: SessionComplete (§12.4)")
             elif message[1] == 0x03 and message not in recorded:
                 # MaskedInput with complaints (§12.4): the recorded message of the same sender with a complaint
                 # list in place of the empty one.

@@ -155,7 +155,11 @@ struct MessageLayout {
         case let .abort(binding, code):
             layout.header(.abort)
             layout.raw("binding", binding)
-            layout.u8("code", code)
+            layout.u8("code", code.rawValue)
+        case let .sessionComplete(sessionId, included):
+            layout.header(.sessionComplete)
+            layout.raw("sessionId", sessionId)
+            layout.raw("included", included.bitmap)
         }
         return layout.segments
     }

@@ -81,7 +81,8 @@ enum TranscriptSession {
             let key = setup.signingKeys.isEmpty ? nil : setup.signingKeys[u - 1]
             clients.append(
                 try SecAggClient(
-                    configuration: configuration, index: UInt32(u), input: setup.inputs[u - 1], signingKey: key))
+                    configuration: configuration, index: ClientID(UInt32(u)), input: setup.inputs[u - 1],
+                    signingKey: key))
             clients[u - 1].maskingConcurrency = 1
             generators.append(try clientGenerator(seed: setup.clientSeeds[u - 1], index: UInt32(u)))
         }
@@ -89,16 +90,17 @@ enum TranscriptSession {
         for u in 1...n {
             let bytes = try clients[u - 1].startEncoded(using: &generators[u - 1])
             messages.append(RecordedMessage(round: .advertiseKeys, fromClient: true, client: UInt32(u), bytes: bytes))
-            try server.receive(encoded: bytes, from: UInt32(u))
+            try server.receive(encoded: bytes, from: ClientID(UInt32(u)))
         }
         while true {
-            let outbox = try server.advanceEncoded()
-            if case .completed = server.state { break }
+            let step = try server.advanceEncoded()
+            if case .completed = step { break }
             guard case let .collecting(round) = server.state else {
                 throw VectorError.malformedFile(file: "transcript", reason: "server stopped: \(server.state)")
             }
             var replies: [(UInt32, [UInt8])] = []
-            for (recipient, bytes) in outbox.allMessages.sorted(by: { $0.recipient < $1.recipient }) {
+            for (id, bytes) in step.outbox.allMessages.sorted(by: { $0.recipient < $1.recipient }) {
+                let recipient = id.rawValue
                 messages.append(RecordedMessage(round: round, fromClient: false, client: recipient, bytes: bytes))
                 let position = Int(recipient) - 1
                 guard clients.indices.contains(position), setup.behaviours[position].answers(round) else { continue }
@@ -108,7 +110,7 @@ enum TranscriptSession {
             }
             for (sender, bytes) in replies {
                 messages.append(RecordedMessage(round: round, fromClient: true, client: sender, bytes: bytes))
-                try server.receive(encoded: bytes, from: sender)
+                try server.receive(encoded: bytes, from: ClientID(sender))
             }
         }
         guard let result = server.result else {
@@ -148,6 +150,7 @@ extension MessageTag {
         case .sharesForward: "SharesForward"
         case .consistencyRequest: "ConsistencyRequest"
         case .unmaskingRequest: "UnmaskingRequest"
+        case .sessionComplete: "SessionComplete"
         case .abort: "Abort"
         }
     }

@@ -98,7 +98,7 @@ extension TranscriptVectors {
         {
             var problems: [String] = []
             if result.vectors != parsed.aggregate { problems.append("\(who): the aggregate differs") }
-            if result.includedClients != group.includedClients {
+            if result.includedClients.map(\.rawValue) != group.includedClients {
                 problems.append("\(who): included clients \(result.includedClients), recorded \(group.includedClients)")
             }
             return problems
@@ -257,7 +257,7 @@ extension TranscriptVectors {
                     let key = parsed.setup.signingKeys.isEmpty ? nil : parsed.setup.signingKeys[u - 1]
                     clients.append(
                         try SecAggClient(
-                            configuration: configuration, index: UInt32(u), input: parsed.setup.inputs[u - 1],
+                            configuration: configuration, index: ClientID(UInt32(u)), input: parsed.setup.inputs[u - 1],
                             signingKey: key))
                     generators.append(
                         try TranscriptSession.clientGenerator(seed: parsed.setup.clientSeeds[u - 1], index: UInt32(u)))
@@ -308,14 +308,15 @@ extension TranscriptVectors {
                         if (try? wire.encode(decoded)) != message.bytes {
                             replay.fail(position, "does not re-encode to the same bytes")
                         }
-                        try server.receive(encoded: message.bytes, from: u)
+                        try server.receive(encoded: message.bytes, from: ClientID(u))
                     } catch {
                         replay.fail(position, "the replayed server rejects it: \(error)")
                     }
                 } else {
                     if batch == nil {
                         do {
-                            batch = try server.advanceEncoded().allMessages.sorted { $0.recipient < $1.recipient }
+                            batch = try server.advanceEncoded().outbox.allMessages
+                                .map { ($0.recipient.rawValue, $0.bytes) }.sorted { $0.0 < $1.0 }
                         } catch {
                             batch = []
                             replay.fail(position, "the replayed server cannot close the round: \(error)")

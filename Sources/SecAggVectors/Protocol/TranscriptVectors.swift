@@ -187,7 +187,7 @@ public enum TranscriptVectors {
         var contributions: [SeedContribution] = []
         for u in 1...n {
             let key = setup.signingKeys.isEmpty ? nil : setup.signingKeys[u - 1]
-            var party = try SecAggClient(configuration: configuration, index: UInt32(u), signingKey: key)
+            var party = try SecAggClient(configuration: configuration, index: ClientID(UInt32(u)), signingKey: key)
             var rng = try TranscriptSession.clientGenerator(seed: setup.clientSeeds[u - 1], index: UInt32(u))
             if case let .advertiseKeys(_, keys) = try party.start(using: &rng) { entries.append(keys) }
             let secrets = try clientSecrets(seed: setup.clientSeeds[u - 1], index: UInt32(u), sparse: true)
@@ -318,7 +318,7 @@ public enum TranscriptVectors {
                 setupLabel: scenario.label, configuration: Hex.encode(configuration.encoded),
                 configurationDigest: Hex.encode(configuration.digest), sessionId: Hex.encode(sessionId),
                 clients: clients, aggregate: TranscriptVectors.decimal(session.result.vectors),
-                includedClients: session.result.includedClients, tests: tests)
+                includedClients: session.result.includedClients.map(\.rawValue), tests: tests)
             return try VectorJson.encode(
                 VectorEnvelope(
                     algorithm: TranscriptVectors.algorithm,

@@ -157,8 +157,15 @@ public enum WireVectors {
                 let sessionId = TranscriptVectors.sessionId(fromKeysBroadcast: broadcast.message)
             else { throw VectorError.malformedFile(file: relativePath, reason: "no key broadcast") }
             golden[.abort] = (
-                wire.encode(.abort(binding: sessionId, code: AbortCode.insufficientClients.rawValue)), false,
+                wire.encode(.abort(binding: sessionId, code: AbortCode.insufficientClients)), false,
                 "abort bound to the session id, code 1 (insufficient clients)"
+            )
+            // The end-of-session message: U3 = every client but the last.
+            let included = ClientSet(
+                clientCount: configuration.clientCount, members: 1..<UInt32(configuration.clientCount))
+            golden[.sessionComplete] = (
+                wire.encode(.sessionComplete(sessionId: sessionId, included: included)), false,
+                "session complete: the session id and U3 (every client but the last) as a bitmap"
             )
             func message(_ tag: MessageTag) -> [UInt8] { golden[tag]?.message ?? [] }
             func edited(_ tag: MessageTag, at offset: Int, _ bytes: [UInt8]) -> [UInt8] {
@@ -200,6 +207,10 @@ public enum WireVectors {
                     "trailingBytes"
                 ),
                 ("trailing byte after an Abort", "server", message(.abort) + [0], "trailingBytes"),
+                (
+                    "trailing byte after a SessionComplete", "server", message(.sessionComplete) + [0],
+                    "trailingBytes"
+                ),
                 (
                     "duplicate index: ShareKeys addressed twice to the same recipient", "client",
                     edited(.shareKeys, at: 74 + shareEntry, Array(message(.shareKeys)[74..<78])),

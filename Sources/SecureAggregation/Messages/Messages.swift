@@ -242,8 +242,13 @@ public enum ServerMessage: Sendable, Equatable {
     case unmaskingRequest(
         sessionId: [UInt8], recipient: UInt32, dropped: [UInt32], survivors: [UInt32],
         signatures: [ConsistencySignatureEntry])
-    /// The server gave up; `code` is ``AbortCode``.
-    case abort(binding: [UInt8], code: UInt8)
+    /// The session completed: `included` is U3, the clients whose inputs are in the sum. Sent after unmasking to
+    /// every client that advertised keys, so that a client knows the aggregation succeeded and whether its input
+    /// counted (SPEC.md §11.3).
+    case sessionComplete(sessionId: [UInt8], included: ClientSet)
+    /// The server gave up (or removed the recipient); `binding` is the session id, or the configuration digest
+    /// before round 0 closed.
+    case abort(binding: [UInt8], code: AbortCode)
 
     /// The round the recipient should be in when this arrives (the key broadcast starts round 0′ on sparse
     /// graphs and round 1 otherwise; this names round 1).
@@ -254,21 +259,43 @@ public enum ServerMessage: Sendable, Equatable {
         case .sharesForward: .maskedInputCollection
         case .consistencyRequest: .consistencyCheck
         case .unmaskingRequest: .unmasking
-        case .abort: nil
+        case .sessionComplete, .abort: nil
         }
     }
 }
 
-/// Reasons the server gives in an abort message.
-public enum AbortCode: UInt8, Sendable {
+/// Reasons the server gives in an abort message (SPEC.md §12.3). Open: a code this version does not name still
+/// decodes (and re-encodes) as itself, and a client treats it as ``other``.
+public struct AbortCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The byte on the wire.
+    public let rawValue: UInt8
+
+    /// The code `rawValue`.
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
     /// Too few clients remained.
-    case insufficientClients = 1
+    public static let insufficientClients = AbortCode(rawValue: 1)
     /// Reconstruction failed.
-    case reconstructionFailed = 2
+    public static let reconstructionFailed = AbortCode(rawValue: 2)
     /// A client did not reveal its graph-seed contribution: restart without it.
-    case missingSeedReveals = 3
-    /// Any other reason.
-    case other = 255
+    public static let missingSeedReveals = AbortCode(rawValue: 3)
+    /// The server removed this client from the session (``SecAggServer/abortClient(_:)``); the session may go on
+    /// without it.
+    public static let clientExcluded = AbortCode(rawValue: 4)
+    /// Any other reason (the server's operator stopped the session, …).
+    public static let other = AbortCode(rawValue: 255)
+
+    /// The name, or the number for a code this version does not name.
+    public var description: String {
+        switch rawValue {
+        case 1: "insufficient-clients"
+        case 2: "reconstruction-failed"
+        case 3: "missing-seed-reveals"
+        case 4: "client-excluded"
+        case 255: "other"
+        default: "code \(rawValue)"
+        }
+    }
 }
 
 /// A set of client indices, encoded as a bitmap over 1...n: bit i − 1 of the bitmap (byte (i − 1) / 8,

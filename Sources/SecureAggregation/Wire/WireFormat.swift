@@ -25,6 +25,8 @@ public enum MessageTag: UInt8, Sendable, CaseIterable {
     case unmaskingRequest = 0x84
     /// Server → clients, starts round 1 on sparse graphs.
     case seedReveals = 0x86
+    /// Server → clients, the session completed.
+    case sessionComplete = 0x87
     /// Server → client, the session is over.
     case abort = 0x8F
 }
@@ -164,10 +166,15 @@ public struct WireFormat: Sendable {
                 w.write(raw: s.signature)
             }
             return w.bytes
+        case let .sessionComplete(sessionId, included):
+            var w = header(.sessionComplete)
+            w.write(raw: sessionId)
+            w.write(raw: included.bitmap)
+            return w.bytes
         case let .abort(binding, code):
             var w = header(.abort)
             w.write(raw: binding)
-            w.write(code)
+            w.write(code.rawValue)
             return w.bytes
         }
     }
@@ -376,7 +383,12 @@ public struct WireFormat: Sendable {
                     signatures: signatures)
             case .abort:
                 let binding = try r.read(count: bindingByteCount, field: "binding")
-                message = .abort(binding: binding, code: try r.read(UInt8.self, field: "code"))
+                message = .abort(binding: binding, code: AbortCode(rawValue: try r.read(UInt8.self, field: "code")))
+            case .sessionComplete:
+                let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
+                let bitmap = try r.read(count: (n + 7) / 8, field: "included")
+                message = .sessionComplete(
+                    sessionId: sessionId, included: try ClientSet(clientCount: n, bitmap: bitmap))
             case let tag:
                 throw .invalidField(
                     field: "tag", reason: "client message tag 0x\(String(tag.rawValue, radix: 16)) sent by the server")

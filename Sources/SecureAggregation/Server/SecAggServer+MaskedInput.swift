@@ -1,0 +1,132 @@
+import SecAggCrypto
+
+/// Round 2: summing the masked inputs as they arrive (one buffer, never one per client) and collecting the
+/// complaints about share ciphertexts that did not open.
+struct MaskedInputRound: Sendable {
+    var session: ServerSession
+    let u2: ClientSet
+    let commitments: [UInt32: [UInt8]]
+    private var sum: [[UInt64]]
+    /// Complaints by complainer: senders whose ciphertext it could not open, with their pair seeds.
+    private var complaints: [UInt32: [ShareComplaint]] = [:]
+
+    init(session: ServerSession, u2: ClientSet, commitments: [UInt32: [UInt8]]) {
+        self.session = session
+        self.u2 = u2
+        self.commitments = commitments
+        sum = session.configuration.inputs.map { [UInt64](repeating: 0, count: $0.length) }
+    }
+
+    mutating func accept(_ message: ClientMessage, from sender: UInt32) throws(SecAggError) {
+        guard case let .maskedInput(sid, _, reported, vectors) = message, sid == session.sessionId else {
+            throw .wrongSession
+        }
+        let configuration = session.configuration
+        guard vectors.count == sum.count else {
+            throw .invalidClientMessage(sender: sender, reason: "wrong number of vectors")
+        }
+        // Complaints name senders whose ciphertext was forwarded to this client (its neighbours in U2), and
+        // leave it t of them.
+        let forwarded = Set(session.neighbours(of: sender).filter { u2.contains($0) })
+        // Strictly ascending (so each pair is corrected once), as the wire decoder enforces for bytes.
+        guard zip(reported, reported.dropFirst()).allSatisfy({ $0.sender < $1.sender }) else {
+            throw .invalidClientMessage(sender: sender, reason: "complaints must be strictly ascending")
+        }
+        guard reported.allSatisfy({ forwarded.contains($0.sender) }) else {
+            throw .invalidClientMessage(sender: sender, reason: "complaint about a client it received nothing from")
+        }
+        guard forwarded.count - reported.count >= configuration.threshold else {
+            throw .invalidClientMessage(
+                sender: sender, reason: "complaints leave fewer than t = \(configuration.threshold) neighbours")
+        }
+        for (i, spec) in configuration.inputs.enumerated() {
+            guard vectors[i].count == spec.length, vectors[i].allSatisfy({ spec.modulus.contains($0) }) else {
+                throw .invalidClientMessage(sender: sender, reason: "vector \(spec.name) has the wrong shape")
+            }
+        }
+        for (i, spec) in configuration.inputs.enumerated() {
+            Self.accumulate(vectors[i], into: &sum[i], modulus: spec.modulus)
+        }
+        if !reported.isEmpty { complaints[sender] = reported }
+    }
+
+    /// Adds a masked vector into the running sum.
+    private static func accumulate(_ vector: [UInt64], into total: inout [UInt64], modulus: RingModulus) {
+        switch modulus {
+        case .powerOfTwo:
+            let mask = modulus.elementMask
+            total.withUnsafeMutableBufferPointer { t in
+                vector.withUnsafeBufferPointer { v in
+                    for k in 0..<t.count { t[k] = (t[k] &+ v[k]) & mask }
+                }
+            }
+        case .integer:
+            for k in total.indices { total[k] = modulus.add(total[k], vector[k]) }
+        }
+    }
+
+    /// Closes round 2 with U3: the active model asks U3 to sign it; otherwise the unmasking requests go out.
+    consuming func close(u3: ClientSet) -> (ServerPhase, ServerOutbox) {
+        session.liveCounts[.maskedInputCollection] = u3.count
+        let masked = MaskedSum(
+            session: session, u2: u2, u3: u3, commitments: commitments, complaints: complaints, sum: sum)
+        var outbox = ServerOutbox()
+        if session.context.isActive {
+            outbox.broadcast = (
+                .consistencyRequest(sessionId: session.sessionId, survivors: u3),
+                u3.ids
+            )
+            return (.consistencyCheck(ConsistencyCheckRound(masked: masked)), outbox)
+        }
+        outbox.direct = masked.unmaskingRequests(to: u3, signatures: [:])
+        return (.unmasking(UnmaskingRound(masked: masked, eligible: u3)), outbox)
+    }
+}
+
+/// What round 2 left: the live sets U2 and U3, the commitments, the complaints and the masked sum.
+struct MaskedSum: Sendable {
+    var session: ServerSession
+    let u2: ClientSet
+    let u3: ClientSet
+    let commitments: [UInt32: [UInt8]]
+    let complaints: [UInt32: [ShareComplaint]]
+    var sum: [[UInt64]]
+
+    /// True when `complainer` reported that it could not open `sender`'s ciphertext (so neither holds the
+    /// other's shares on that side, and `complainer` never masked with `sender`).
+    func complained(_ complainer: UInt32, about sender: UInt32) -> Bool {
+        complaints[complainer]?.contains { $0.sender == sender } ?? false
+    }
+
+    /// (dropped, survivors) for the unmasking request to `client`: its neighbours in U2 \ U3 and in U3 whose
+    /// shares it holds (every neighbour in U2 except those it complained about).
+    func unmaskingLists(for client: UInt32) -> (dropped: [UInt32], survivors: [UInt32]) {
+        var dropped: [UInt32] = []
+        var survivors: [UInt32] = []
+        for v in session.neighbours(of: client) where u2.contains(v) && !complained(client, about: v) {
+            if u3.contains(v) { survivors.append(v) } else { dropped.append(v) }
+        }
+        return (dropped, survivors)
+    }
+
+    /// One unmasking request per recipient (with its neighbours' consistency signatures in the active model).
+    func unmaskingRequests(to recipients: ClientSet, signatures: [UInt32: [UInt8]])
+        -> [(recipient: ClientID, message: ServerMessage)]
+    {
+        recipients.map { w in
+            let (dropped, survivors) = unmaskingLists(for: w)
+            var entries: [ConsistencySignatureEntry] = []
+            if session.context.isActive {
+                for v in session.neighbours(of: w) {
+                    if let s = signatures[v] { entries.append(ConsistencySignatureEntry(signer: v, signature: s)) }
+                }
+            }
+            return (
+                ClientID(w),
+                .unmaskingRequest(
+                    sessionId: session.sessionId, recipient: w, dropped: dropped, survivors: survivors,
+                    signatures: entries)
+            )
+        }
+    }
+}
