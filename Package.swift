@@ -52,15 +52,21 @@ let package = Package(
             name: "SecureAggregation",
             dependencies: ["SecAggCrypto", "SecAggQuantization", "SecAggGraph"],
             swiftSettings: librarySettings),
+        // Layer 4: the one in-process session driver (package access only) of the simulator, the benchmarks, the
+        // transcript generator and the tests.
+        .target(
+            name: "SecAggSessionRunner",
+            dependencies: ["SecureAggregation", "SecAggCrypto"],
+            swiftSettings: librarySettings),
         // Layer 4: in-process simulation of whole sessions.
         .target(
             name: "SecAggSimulation",
-            dependencies: ["SecureAggregation", "SecAggGraph", "SecAggQuantization", "SecAggCrypto"],
+            dependencies: ["SecAggSessionRunner", "SecureAggregation", "SecAggGraph", "SecAggQuantization", "SecAggCrypto"],
             swiftSettings: librarySettings),
         // Layer 4: known-answer vectors: loads, checks and regenerates every file under Vectors/.
         .target(
             name: "SecAggVectors",
-            dependencies: ["SecAggCrypto", "SecAggQuantization", "SecureAggregation", "SecAggGraph"],
+            dependencies: ["SecAggCrypto", "SecAggQuantization", "SecureAggregation", "SecAggGraph", "SecAggSessionRunner"],
             swiftSettings: librarySettings),
         // Executable: argument parsing only.
         .executableTarget(
@@ -89,7 +95,7 @@ let package = Package(
             swiftSettings: executableSettings),
         .testTarget(
             name: "SecureAggregationTests",
-            dependencies: ["SecureAggregation", "SecAggGraph", "SecAggCrypto"],
+            dependencies: ["SecureAggregation", "SecAggGraph", "SecAggCrypto", "SecAggSessionRunner"],
             swiftSettings: executableSettings),
         .testTarget(
             name: "SecAggSimulationTests",
