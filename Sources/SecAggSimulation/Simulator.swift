@@ -203,7 +203,8 @@ public enum Simulator {
         }
         let configuration = SessionConfiguration(
             clientCount: n, threshold: threshold, securityModel: options.model, inputs: source.specifications,
-            graph: graph, threat: graphPlan.threat, nonce: rng.bytes(count: 32), verificationKeys: verificationKeys)
+            graph: graph, threat: graphPlan.threat, nonce: SessionConfiguration.randomNonce(using: &rng),
+            verificationKeys: verificationKeys)
         var (server, clients) = try SimulatedClient.session(
             configuration: configuration, masterSeed: masterSeed, signingKeys: signingKeys,
             serverConcurrency: options.concurrency)

@@ -19,7 +19,7 @@ func embeddingExample() throws -> [UInt64] {
     let configuration = SessionConfiguration(
         clientCount: 5, threshold: 3,
         inputs: [InputSpecification(name: "update", length: 4, modulus: .powerOfTwo(bitWidth: 32))],
-        nonce: SecretBytes(randomByteCount: 32).unsafeExportedBytes())
+        nonce: SessionConfiguration.randomNonce())
     var server = try SecAggServer(configuration: configuration)
     var clients: [UInt32: SecAggClient] = [:]
     for u in UInt32(1)...5 {
@@ -66,6 +66,7 @@ func embeddingExample() throws -> [UInt64] {
     let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
     let begin = "// README-EXAMPLE-BEGIN\n"
     let end = "// README-EXAMPLE-END"
-    let example = try #require(source.components(separatedBy: begin).dropFirst().first?.components(separatedBy: end).first)
+    let example = try #require(
+        source.components(separatedBy: begin).dropFirst().first?.components(separatedBy: end).first)
     #expect(readme.contains(example.trimmingCharacters(in: .whitespacesAndNewlines)))
 }
