@@ -30,7 +30,10 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Integer modulus q (ring Z_q, 2...2^62) instead of --bits.")
     var modulus: UInt64?
 
-    @Option(help: "Shamir threshold t (default: from the graph choice).")
+    @Option(
+        help:
+            "Shamir threshold t (default: ⌈2(n−1)/3⌉ on the complete graph without --corrupt or --dropout-bound, else the parameter finder's; the same rule as secagg plan)."
+    )
     var threshold: Int?
 
     @Option(help: "Security model: semi-honest or active.")
@@ -41,13 +44,15 @@ struct SimulateCommand: ParsableCommand {
 
     @Option(
         help:
-            "Maximum corrupt fraction γ for the parameter finder (default 0.05; with --graph complete, giving γ or δ picks t by the finder's bounds instead of ⌈2(n−1)/3⌉)."
+            "Maximum corrupt fraction γ for the parameter finder (default 0.05; with --graph complete, giving γ or δ picks t by the finder's bounds, n−1−⌊δn⌋, instead of ⌈2(n−1)/3⌉)."
     )
     var corrupt: Double?
 
     @Option(
         name: .customLong("dropout-bound"),
-        help: "Maximum dropout fraction δ for the parameter finder (default: the larger of 0.05 and the --drop total).")
+        help:
+            "Maximum dropout fraction δ for the parameter finder (default: the larger of 0.05 and the total of the dropout schedule, so a run plans for the dropouts it simulates; secagg plan defaults to 0.05)."
+    )
     var dropoutBound: Double?
 
     @Option(

@@ -47,3 +47,20 @@ func defaultThresholdPassesValidationWithTheMinimalThreat(_ model: SecurityModel
     var same = DeterministicRandomGenerator(testLabel: "nonce")
     #expect(SessionConfiguration.randomNonce(using: &rng) == same.bytes(count: SessionConfiguration.nonceByteCount))
 }
+
+@Test func graphPlanUsesTheEngineDefaultOnTheCompleteGraph() throws {
+    for n in [3, 10, 100, 1001] {
+        let plan = try GraphPlan.choose(
+            clientCount: n, graph: .complete, model: .active, corruptFraction: nil, dropoutBound: nil, threshold: nil)
+        #expect(plan.threshold == SessionConfiguration.defaultThreshold(clientCount: n))
+        #expect(plan.rule == .twoThirds)
+    }
+    let withThreat = try GraphPlan.choose(
+        clientCount: 100, graph: .complete, model: .semiHonest, corruptFraction: 0.05, dropoutBound: nil,
+        threshold: nil)
+    let finder = try ParameterFinder.completeGraphThreshold(
+        clientCount: 100, corruptFraction: 0.05, dropoutFraction: 0.05, model: .semiHonest)
+    #expect(withThreat.threshold == finder.threshold)
+    #expect(withThreat.parameters == finder)
+    #expect(withThreat.rule == .finder)
+}
