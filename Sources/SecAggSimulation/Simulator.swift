@@ -175,11 +175,13 @@ public enum Simulator {
             .report
     }
 
-    /// Runs one session over `source`; returns the report and the engine's result (nil after an abort).
+    /// Runs one session over `source`; returns the report, the engine's result (nil after an abort) and, per
+    /// client index (0 unused), the round in which the client stopped answering (scheduled dropout, failure
+    /// or a reply the server refused), nil for clients that answered every round they were sent.
     static func run(
         _ options: SimulationOptions, clientCount n: Int, source: any InputSource, seed: UInt64,
         masterSeed: [UInt8], progress: (@Sendable (String) -> Void)?
-    ) throws(SimulationError) -> (report: SimulationReport, result: AggregationResult?) {
+    ) throws(SimulationError) -> (report: SimulationReport, result: AggregationResult?, stoppedAt: [ProtocolRound?]) {
         let start = wallSeconds()
         guard let rngSeeded = try? DeterministicRandomGenerator(seed: masterSeed) else {
             throw .configuration("cannot seed the generator")
@@ -209,10 +211,12 @@ public enum Simulator {
             configuration: configuration, masterSeed: masterSeed, signingKeys: signingKeys,
             serverConcurrency: options.concurrency)
 
-        for drop in options.drops where drop.round == .consistencyCheck && options.model != .active {
+        let drops = options.effectiveDrops
+        for drop in drops where drop.round == .consistencyCheck && options.model != .active {
             throw .invalidArgument("--drop …@consistency-check needs --model active")
         }
-        let dropRound = dropSchedule(clientCount: n, drops: options.drops, using: &rng)
+        let dropRound = dropSchedule(clientCount: n, drops: drops, using: &rng)
+        var stoppedAt: [ProtocolRound?] = Array(repeating: nil, count: n + 1)
 
         var timings: [ProtocolRound: RoundTiming] = [:]
         var traffic: [ProtocolRound: RoundBytes] = [:]
@@ -252,10 +256,9 @@ public enum Simulator {
                     concurrency: concurrency, clock: .threadCpu, timesInput: true)
                 for r in results {
                     switch r.outcome {
-                    case .dropped:
+                    case .dropped, .failed:
                         dropped[round, default: 0] += 1
-                    case .failed:
-                        dropped[round, default: 0] += 1
+                        if stoppedAt[Int(r.recipient)] == nil { stoppedAt[Int(r.recipient)] = round }
                     case let .reply(bytes, seconds: cpu):
                         timings[round, default: RoundTiming()].clientSecondsTotal += cpu
                         workers[round, default: 0] += 1
@@ -269,6 +272,7 @@ public enum Simulator {
                             }
                         } catch {
                             dropped[round, default: 0] += 1
+                            if stoppedAt[Int(r.recipient)] == nil { stoppedAt[Int(r.recipient)] = round }
                         }
                         serverSeconds += wallSeconds() - t0
                     case let .none(seconds: cpu):
@@ -341,7 +345,7 @@ public enum Simulator {
             verificationFailure: server.result != nil && !verified
                 ? "the aggregate differs from the plaintext sum of the included clients" : nil,
             maskBackend: MaskPrg.maskBackend, x25519Backend: X25519.batchBackend.rawValue)
-        return (report, server.result)
+        return (report, server.result, stoppedAt)
     }
 
     /// What a client did with one server message.

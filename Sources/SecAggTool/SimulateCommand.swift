@@ -10,12 +10,21 @@ struct SimulateCommand: ParsableCommand {
         commandName: "simulate",
         abstract: "Run one secure aggregation in process, with dropouts, and verify the aggregate.",
         discussion: """
-            Every message goes through the wire encoding. With no options: 100 clients × 100,000 values over \
-            Z_2^32, 10% of the clients dropping after share-keys. With --inputs DIR, each client's update file \
-            is clipped to ±c and quantized (stochastic rounding, largest safe scale for n, c and the ring), and \
-            the decoded mean of the included clients (weighted by weights.json) is checked against the planned \
-            worst-case error and written to --output. Exit code 0 only if the aggregate equals the plaintext \
-            sum of exactly the included clients (and, for files, the mean is within the planned error).
+            Every message goes through the wire encoding. With no options: 100 clients × 100,000 synthetic \
+            values over Z_2^32, 10% of the clients dropping after share-keys, complete graph, t = ⌈2(n−1)/3⌉ \
+            (the threshold `secagg plan` reports for the same flags).
+
+            With --inputs DIR, each client's update file is clipped to ±c and quantized (stochastic rounding, \
+            largest safe scale for n, c and the ring), and the decoded mean of the included clients (weighted \
+            by weights.json) is checked against the planned worst-case error and written to --output. No \
+            client drops out unless --drop is given, so by default the mean is over every file; the output \
+            names the files in the mean and those left out. c defaults to auto: the largest |value| over all \
+            files rounded up to two significant digits, so nothing is clipped. With a fixed --clip that clips \
+            values, a WARNING gives the fraction clipped and the resulting error of the mean against the \
+            unclipped Float64 mean.
+
+            Exit code 0 only if the aggregate equals the plaintext sum of exactly the included clients (and, \
+            for files, the mean is within the planned error of the clipped mean).
             """)
 
     @Option(help: "Number of clients n (default 100; with --inputs, the number of update files).")
@@ -58,7 +67,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(
         name: .customLong("drop"),
         help:
-            "FRACTION@ROUND: that fraction of the clients stops answering at ROUND (advertise-keys, seed-reveal (sparse graphs; a dropout there aborts for a restart), share-keys, masked-input, consistency-check, unmasking). Repeatable; default 0.1@share-keys."
+            "FRACTION@ROUND: that fraction of the clients stops answering at ROUND (advertise-keys, seed-reveal (sparse graphs; a dropout there aborts for a restart), share-keys, masked-input, consistency-check, unmasking). Repeatable; default 0.1@share-keys for synthetic inputs, none with --inputs."
     )
     var drops: [String] = []
 
@@ -68,8 +77,11 @@ struct SimulateCommand: ParsableCommand {
     )
     var inputs: String?
 
-    @Option(help: "Clip range c for file inputs (default 1).")
-    var clip: Double?
+    @Option(
+        help:
+            "Clip range c for file inputs: 'auto' (the default: the largest |value| over all files, rounded up to 2 significant digits, so nothing is clipped) or a number (values outside ±c are clipped, with a WARNING)."
+    )
+    var clip: String?
 
     @Option(help: "Write the decoded mean of the included clients (.npy for one tensor, or .safetensors).")
     var output: String?
@@ -95,11 +107,11 @@ struct SimulateCommand: ParsableCommand {
             if !drops.isEmpty {
                 options.drops = try drops.map { text throws(SimulationError) in try DropSpecification(parsing: text) }
             }
+            options.clip = try clip.map { text throws(SimulationError) in try ClipChoice(parsing: text) }
         } catch {
             throw ToolError(error.description)
         }
         options.inputsDirectory = inputs.map { URL(fileURLWithPath: $0) }
-        options.clip = clip
         options.output = output.map { URL(fileURLWithPath: $0) }
         options.seed = seed
         return options
