@@ -87,7 +87,7 @@ extension Simulator {
     /// inputs, float32 otherwise.
     static func runFiles(
         _ options: SimulationOptions, directory: URL, seed: UInt64, masterSeed: [UInt8],
-        progress: (@Sendable (String) -> Void)?
+        progress: (@Sendable (SimulationProgress) -> Void)?
     ) throws(SimulationError) -> SimulationReport {
         let start = wallSeconds()
         guard options.vectorLength == nil else {

@@ -24,7 +24,8 @@ struct SimulateCommand: ParsableCommand {
             unclipped Float64 mean.
 
             Exit code 0 only if the aggregate equals the plaintext sum of exactly the included clients (and, \
-            for files, the mean is within the planned error of the clipped mean).
+            for files, the mean is within the planned error of the clipped mean). On a terminal a progress bar \
+            shows each round's clients on standard error (not with --json, nor when standard error is a pipe).
             """)
 
     @Option(help: "Number of clients n (default 100; with --inputs, the number of update files).")
@@ -119,12 +120,13 @@ struct SimulateCommand: ParsableCommand {
 
     func run() throws {
         let options = try makeOptions()
-        let showProgress = !json && isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["CI"] == nil
-        let progress: (@Sendable (String) -> Void)? =
-            showProgress ? { @Sendable line in FileHandle.standardError.write(Data(("  … " + line + "\n").utf8)) } : nil
+        // A progress bar on a terminal only: not with --json, nor in CI or when standard error is redirected.
+        let reporter = ProgressReporter.standardError(
+            enabled: !json && ProcessInfo.processInfo.environment["CI"] == nil)
         let report: SimulationReport
         do {
-            report = try Simulator.run(options, progress: progress)
+            defer { reporter.finish() }
+            report = try Simulator.run(options, progress: reporter.isActive ? reporter.handle : nil)
         } catch {
             throw ToolError(error.description)
         }
