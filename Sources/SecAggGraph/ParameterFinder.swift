@@ -31,16 +31,35 @@ public enum ParameterFinder {
         let analysis = try Analysis(
             clientCount: clientCount, corruptFraction: corruptFraction, dropoutFraction: dropoutFraction,
             model: model, sigma: sigma, eta: eta, sessionAttempts: sessionAttempts)
-        let n = clientCount
         if let (degree, range) = analysis.smallestSparseDegree() {
             let threshold = analysis.balancedThreshold(degree: degree, range: range)
             return analysis.parameters(graph: .harary(degree: degree), degree: degree, threshold: threshold)
         }
-        if let range = analysis.thresholdRange(degree: n - 1) {
-            let threshold = analysis.balancedThreshold(degree: n - 1, range: range)
-            return analysis.parameters(graph: .complete, degree: n - 1, threshold: threshold)
-        }
-        throw .noFeasibleParameters(reason: analysis.infeasibilityReason())
+        return try analysis.completeGraph()
+    }
+
+    /// The threshold of step 2 of the search (SPEC.md §10.6) on the complete graph (k = n − 1), whatever a
+    /// sparse degree would achieve: among the t in 2...k meeting both bounds for at most ⌊γn⌋ corrupt clients and
+    /// ⌊δn⌋ dropouts, the one minimising max(log2 p_privacy + σ, log2 p_correctness + η), ties to the larger
+    /// t. On the complete graph both bounds are 0 or 1 (every client sees every other), so the feasible
+    /// interval is ⌊γn⌋ < t ≤ n − 1 − ⌊δn⌋ in the semi-honest model and (k + ⌊γn⌋)/2 < t ≤ n − 1 − ⌊δn⌋ in
+    /// the active one, and the balanced choice is its upper end, n − 1 − ⌊δn⌋: the largest threshold that
+    /// still survives ⌊δn⌋ dropouts.
+    ///
+    /// This is the threshold ``find(clientCount:corruptFraction:dropoutFraction:model:sigma:eta:sessionAttempts:)``
+    /// returns when it falls back to the complete graph.
+    ///
+    /// - Throws: ``GraphError/invalidParameter(name:value:allowed:)`` or
+    ///   ``GraphError/invalidClientCount(count:minimum:maximum:)`` for out-of-range inputs;
+    ///   ``GraphError/noFeasibleParameters(reason:)`` when no threshold meets both bounds.
+    public static func completeGraphThreshold(
+        clientCount: Int, corruptFraction: Double, dropoutFraction: Double, model: AdversaryModel,
+        sigma: Int = defaultSigma, eta: Int = defaultEta, sessionAttempts: Int = 1
+    ) throws(GraphError) -> SecAggPlusParameters {
+        let analysis = try Analysis(
+            clientCount: clientCount, corruptFraction: corruptFraction, dropoutFraction: dropoutFraction,
+            model: model, sigma: sigma, eta: eta, sessionAttempts: sessionAttempts)
+        return try analysis.completeGraph()
     }
 
     /// The failure bounds of a given (k, t): `degree` even in 2...n − 2 for a Harary graph, or ≥ n − 1 for the
@@ -280,6 +299,15 @@ struct Analysis {
             disconnectionFailure: Log2Probability(logDisconnection(degree: k) / LogMath.ln2),
             privacyFailure: Log2Probability(logPrivacyFailure(degree: k, threshold: t) / LogMath.ln2),
             correctnessFailure: Log2Probability(logCorrectnessFailure(degree: k, threshold: t) / LogMath.ln2))
+    }
+
+    /// The complete graph (k = n − 1) with the balanced threshold of its feasible interval (SPEC.md §10.6).
+    func completeGraph() throws(GraphError) -> SecAggPlusParameters {
+        guard let range = thresholdRange(degree: n - 1) else {
+            throw .noFeasibleParameters(reason: infeasibilityReason())
+        }
+        let threshold = balancedThreshold(degree: n - 1, range: range)
+        return parameters(graph: .complete, degree: n - 1, threshold: threshold)
     }
 
     /// Why not even the complete graph works (its counts are deterministic: §10.5).

@@ -1,4 +1,3 @@
-import Foundation
 public import SecAggGraph
 public import SecureAggregation
 
@@ -9,7 +8,8 @@ public struct GraphPlan: Sendable, Hashable {
     public enum ThresholdRule: String, Sendable, Hashable, Codable {
         /// The parameter finder's conditions (SPEC.md §10.3–§10.5) for the given γ and δ.
         case finder
-        /// ⌈2(n − 1)/3⌉ on the complete graph (no γ or δ given).
+        /// ⌈2(n − 1)/3⌉ on the complete graph (no γ or δ given):
+        /// `SessionConfiguration.defaultThreshold(clientCount:graph:)`.
         case twoThirds = "two-thirds"
         /// Given explicitly (`--threshold`).
         case explicit
@@ -43,10 +43,10 @@ public struct GraphPlan: Sendable, Hashable {
     ///
     /// - `.harary`: `ParameterFinder.find` with γ = `corruptFraction` and δ = `dropoutBound` (0.05 each when
     ///   nil); the finder may answer with the complete graph when no even degree ≤ n − 2 works.
-    /// - `.complete`: with γ and δ both nil, t = ⌈2(n − 1)/3⌉ (the historical default of the demo); when
-    ///   either is given, the threshold that balances the finder's privacy and correctness margins on
-    ///   k = n − 1 (the same rule the finder applies to sparse degrees), found by bisection over
-    ///   `ParameterFinder.evaluate`.
+    /// - `.complete`: with γ and δ both nil, `SessionConfiguration.defaultThreshold(clientCount:graph:)`,
+    ///   t = ⌈2(n − 1)/3⌉; when either is given, `ParameterFinder.completeGraphThreshold`, the threshold that
+    ///   balances the finder's privacy and correctness margins on k = n − 1 (the rule the finder applies to
+    ///   every degree, and the threshold it returns when `.harary` falls back to the complete graph).
     /// - `threshold` overrides t in every case (1 ≤ t ≤ k); the bounds are then evaluated for that t.
     ///
     /// `sessionAttempts` (≥ 1) is the number of sessions an adversary could make the cohort start, each with a
@@ -84,13 +84,19 @@ public struct GraphPlan: Sendable, Hashable {
                 degree: found.degree, threshold: found.threshold, rule: .finder, parameters: found)
         case .complete:
             if corruptFraction == nil && dropoutBound == nil {
-                let t = max(1, Int((2.0 * Double(n - 1) / 3.0).rounded(.up)))
+                let t = SessionConfiguration.defaultThreshold(clientCount: n, graph: .complete)
                 plan = GraphPlan(
                     kind: .complete, specification: .complete, degree: n - 1, threshold: t, rule: .twoThirds,
                     parameters: nil)
             } else {
-                let found = try completeGraphParameters(
-                    clientCount: n, gamma: gamma, delta: delta, model: adversary, sessionAttempts: sessionAttempts)
+                let found: SecAggPlusParameters
+                do {
+                    found = try ParameterFinder.completeGraphThreshold(
+                        clientCount: n, corruptFraction: gamma, dropoutFraction: delta, model: adversary,
+                        sessionAttempts: sessionAttempts)
+                } catch {
+                    throw graphError(error)
+                }
                 plan = GraphPlan(
                     kind: .complete, specification: .complete, degree: n - 1, threshold: found.threshold,
                     rule: .finder, parameters: found)
@@ -114,69 +120,6 @@ public struct GraphPlan: Sendable, Hashable {
             }
         }
         return plan
-    }
-
-    /// The balanced feasible threshold on the complete graph (k = n − 1): privacy failure falls and
-    /// correctness failure grows with t, so the feasible thresholds form an interval whose ends, and the
-    /// point where the two margins cross, are found by bisection.
-    static func completeGraphParameters(
-        clientCount n: Int, gamma: Double, delta: Double, model: AdversaryModel, sessionAttempts: Int = 1
-    ) throws(SimulationError) -> SecAggPlusParameters {
-        let k = n - 1
-        var cache: [Int: SecAggPlusParameters] = [:]
-        func at(_ t: Int) throws(SimulationError) -> SecAggPlusParameters {
-            if let hit = cache[t] { return hit }
-            do {
-                let value = try ParameterFinder.evaluate(
-                    clientCount: n, corruptFraction: gamma, dropoutFraction: delta, model: model, degree: k,
-                    threshold: t, sessionAttempts: sessionAttempts)
-                cache[t] = value
-                return value
-            } catch {
-                throw graphError(error)
-            }
-        }
-        // The margin in bits against the per-attempt target 2^−σ / attempts.
-        let attemptsBits = log2(Double(sessionAttempts))
-        func privacyMargin(_ p: SecAggPlusParameters) -> Double {
-            p.privacyFailure.value + Double(p.sigma) + attemptsBits
-        }
-        func correctnessMargin(_ p: SecAggPlusParameters) -> Double { p.correctnessFailure.value + Double(p.eta) }
-        /// The first t in `range` where `predicate` holds (it is monotone: false…false true…true).
-        func firstIndex(in range: ClosedRange<Int>, where predicate: (SecAggPlusParameters) -> Bool)
-            throws(SimulationError) -> Int?
-        {
-            var low = range.lowerBound
-            var high = range.upperBound + 1
-            while low < high {
-                let middle = low + (high - low) / 2
-                if predicate(try at(middle)) { high = middle } else { low = middle + 1 }
-            }
-            return low <= range.upperBound ? low : nil
-        }
-        let lowest = min(ParameterFinder.minimumThreshold, k)
-        guard let tMin = try firstIndex(in: lowest...k, where: { privacyMargin($0) <= 0 }) else {
-            throw .infeasiblePlan(
-                "the complete graph of \(n) clients cannot keep privacy failure below 2^-\(ParameterFinder.defaultSigma) "
-                    + "against a corrupt fraction of \(gamma) (\(model)); lower --corrupt")
-        }
-        let tMaxPlusOne = try firstIndex(in: lowest...k, where: { correctnessMargin($0) > 0 }) ?? (k + 1)
-        guard tMaxPlusOne - 1 >= tMin else {
-            throw .infeasiblePlan(
-                "on the complete graph of \(n) clients no threshold meets both bounds for γ = \(gamma), "
-                    + "δ = \(delta) (\(model)): privacy needs t ≥ \(tMin), recovery needs t ≤ \(tMaxPlusOne - 1)")
-        }
-        let range = tMin...(tMaxPlusOne - 1)
-        // correctnessMargin − privacyMargin is non-decreasing in t: take the better side of the crossing.
-        guard let crossing = try firstIndex(in: range, where: { correctnessMargin($0) > privacyMargin($0) }) else {
-            return try at(range.upperBound)
-        }
-        guard crossing > range.lowerBound else { return try at(crossing) }
-        let before = try at(crossing - 1)
-        let after = try at(crossing)
-        let worstBefore = max(privacyMargin(before), correctnessMargin(before))
-        let worstAfter = max(privacyMargin(after), correctnessMargin(after))
-        return worstAfter <= worstBefore ? after : before
     }
 
     static func graphError(_ error: GraphError) -> SimulationError {

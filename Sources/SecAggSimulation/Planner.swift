@@ -7,10 +7,12 @@ public import SecureAggregation
 public struct PlanOptions: Sendable, Hashable {
     /// n.
     public var clientCount = SimulationOptions.defaultClientCount
-    /// γ: the largest fraction of corrupt clients.
-    public var corruptFraction = SimulationOptions.defaultFraction
-    /// δ: the largest fraction of clients that drop out.
-    public var dropoutBound = SimulationOptions.defaultFraction
+    /// γ: the largest fraction of corrupt clients; nil means 0.05 for the failure bounds and, on the complete
+    /// graph with δ also nil, the default threshold ⌈2(n − 1)/3⌉ instead of the finder's (as in `secagg
+    /// simulate`).
+    public var corruptFraction: Double?
+    /// δ: the largest fraction of clients that drop out; nil as for `corruptFraction`.
+    public var dropoutBound: Double?
     /// Clip range c.
     public var clip = SimulationOptions.defaultClip
     /// The ring the quantized updates live in.
@@ -19,8 +21,9 @@ public struct PlanOptions: Sendable, Hashable {
     public var model: SecurityModel = .semiHonest
     /// Model coordinates per update m.
     public var vectorLength = SimulationOptions.defaultVectorLength
-    /// `.harary` asks the finder for the sparsest graph; `.complete` keeps every client connected.
-    public var graph: GraphChoice = .harary
+    /// `.complete` (the default, as in `secagg simulate`) keeps every client connected; `.harary` asks the
+    /// finder for the sparsest graph.
+    public var graph: GraphChoice = .complete
     /// Overrides the threshold (its failure bounds are then evaluated).
     public var threshold: Int?
     /// The largest FedAvg weight W, or nil for an unweighted mean.
@@ -28,7 +31,8 @@ public struct PlanOptions: Sendable, Hashable {
     /// Session attempts an adversary could force on the cohort (SPEC.md §10.2): privacy target 2^−σ / attempts.
     public var sessionAttempts = 1
 
-    /// n = 100, γ = δ = 0.05, c = 1, Z_2^32, semi-honest, m = 100,000, finder graph, unweighted.
+    /// n = 100, γ = δ = 0.05 (not given), c = 1, Z_2^32, semi-honest, m = 100,000, complete graph with
+    /// t = ⌈2(n − 1)/3⌉, unweighted.
     public init() {}
 }
 
@@ -75,7 +79,7 @@ public struct PlanReport: Sendable, Codable, CustomStringConvertible {
         public var k: Int
         /// Shamir threshold t.
         public var t: Int
-        /// "finder" or "explicit".
+        /// "two-thirds", "finder" or "explicit".
         public var thresholdRule: String
         /// ⌊γn⌋.
         public var corruptClients: Int
@@ -231,8 +235,9 @@ public struct PlanReport: Sendable, Codable, CustomStringConvertible {
 /// The logic behind `secagg plan`.
 public enum Planner {
     /// The quantization plan (largest safe scale for n, c, the ring and W; stochastic rounding), the graph and
-    /// threshold (``GraphPlan/choose(clientCount:graph:model:corruptFraction:dropoutBound:threshold:)`` with
-    /// γ and δ) and their expected costs (`SecAggPlusParameters.costEstimate`).
+    /// threshold (``GraphPlan/choose(clientCount:graph:model:corruptFraction:dropoutBound:threshold:sessionAttempts:)``
+    /// with the options' γ and δ, as `secagg simulate` chooses them), their failure bounds for γ and δ (0.05
+    /// each when not given) and their expected costs (`SecAggPlusParameters.costEstimate`).
     public static func plan(_ options: PlanOptions) throws(SimulationError) -> PlanReport {
         let n = options.clientCount
         guard n >= 2, n <= SessionConfiguration.maximumClientCount else {
@@ -264,8 +269,21 @@ public enum Planner {
         let graph = try GraphPlan.choose(
             clientCount: n, graph: options.graph, model: options.model, corruptFraction: options.corruptFraction,
             dropoutBound: options.dropoutBound, threshold: options.threshold, sessionAttempts: options.sessionAttempts)
-        guard let parameters = graph.parameters else {
-            throw .configuration("internal: the graph plan has no failure bounds")
+        let gamma = options.corruptFraction ?? SimulationOptions.defaultFraction
+        let delta = options.dropoutBound ?? SimulationOptions.defaultFraction
+        let parameters: SecAggPlusParameters
+        if let found = graph.parameters {
+            parameters = found
+        } else {
+            // The default threshold was chosen without a threat model: report its bounds under the default one.
+            do {
+                parameters = try ParameterFinder.evaluate(
+                    clientCount: n, corruptFraction: gamma, dropoutFraction: delta,
+                    model: options.model == .active ? .active : .semiHonest, degree: graph.degree,
+                    threshold: graph.threshold, sessionAttempts: options.sessionAttempts)
+            } catch {
+                throw GraphPlan.graphError(error)
+            }
         }
         let vectorLength = quantization.vectorLength(valueCount: options.vectorLength)
         let cost: CostEstimate
@@ -275,8 +293,8 @@ public enum Planner {
             throw .invalidArgument(error.description)
         }
         return PlanReport(
-            clients: n, model: options.model.description, corruptFraction: options.corruptFraction,
-            dropoutBound: options.dropoutBound, length: options.vectorLength,
+            clients: n, model: options.model.description, corruptFraction: gamma, dropoutBound: delta,
+            length: options.vectorLength,
             quantization: PlanReport.Quantization(
                 modulus: options.modulus.description, bits: options.modulus.elementBitWidth, clip: options.clip,
                 scale: quantization.scale, worstCaseMeanError: quantization.worstCaseMeanError,

@@ -41,6 +41,60 @@ public enum GraphChoice: String, Sendable, Hashable, Codable, CaseIterable {
     case harary
 }
 
+/// How file inputs are clipped before quantization: every coordinate to [−c, c].
+public enum ClipChoice: Sendable, Hashable, CustomStringConvertible {
+    /// c from the data: the largest |value| over every update file, rounded up to two significant digits
+    /// (``automaticClip(largestMagnitude:)``), so that nothing is clipped.
+    case automatic
+    /// A given c (finite and positive).
+    case fixed(Double)
+
+    /// Parses "auto" or a positive number.
+    public init(parsing text: String) throws(SimulationError) {
+        if text == "auto" {
+            self = .automatic
+            return
+        }
+        guard let value = Double(text), value.isFinite, value > 0 else {
+            throw .invalidArgument("--clip must be 'auto' or a finite positive number, got '\(text)'")
+        }
+        self = .fixed(value)
+    }
+
+    /// "auto" or the number.
+    public var description: String {
+        switch self {
+        case .automatic: "auto"
+        case let .fixed(value): "\(value)"
+        }
+    }
+
+    /// The clip of `--clip auto` for data whose largest |value| is `largestMagnitude`: that value rounded up
+    /// to two significant decimal digits (3.14159 → 3.2, 0.0123 → 0.013, 1 → 1, 100 → 100), never below it,
+    /// so no value is clipped and the scale gives up at most ~10% (1/10 of the leading digit) of its range
+    /// (rounding up to a power of two could give up half). All-zero data (or anything not finite and
+    /// positive) gives 1.
+    public static func automaticClip(largestMagnitude m: Double) -> Double {
+        guard m.isFinite, m > 0 else { return 1 }
+        let exponent = log10(m).rounded(.down)
+        var clip: Double
+        if exponent >= 1 {
+            // An integer unit 10^(e − 1): exact multiples.
+            let unit = pow(10, exponent - 1)
+            clip = (m / unit).rounded(.up) * unit
+            if clip < m { clip = ((m / unit).rounded(.up) + 1) * unit }
+        } else {
+            // Divide by an integer power of ten, so that 3 gives 3.0 and not 3.0000000000000004.
+            let scale = pow(10, 1 - exponent)
+            clip = (m * scale).rounded(.up) / scale
+            if clip < m { clip = ((m * scale).rounded(.up) + 1) / scale }
+        }
+        // Overflow or underflow at the ends of the Double range: fall back to m itself.
+        if !clip.isFinite || clip < m { clip = m }
+        return clip
+    }
+}
+
 /// Everything `secagg simulate` can be asked to do.
 public struct SimulationOptions: Sendable {
     /// The default cohort of the synthetic demo.
@@ -49,8 +103,12 @@ public struct SimulationOptions: Sendable {
     public static let defaultVectorLength = 100_000
     /// The default γ and δ handed to the parameter finder when only one of them is given.
     public static let defaultFraction = 0.05
-    /// The default clip range of file inputs.
+    /// The default clip range of `secagg plan` (it has no data to look at; `simulate --inputs` defaults to
+    /// ``ClipChoice/automatic``).
     public static let defaultClip = 1.0
+    /// The dropout schedule of synthetic runs when none is given: 10% of the clients drop after share-keys.
+    /// Runs over update files (`inputsDirectory`) default to no dropouts.
+    public static let defaultSyntheticDrops = [DropSpecification(fraction: 0.1, round: .shareKeys)]
 
     /// n; nil means 100 for synthetic inputs and the number of update files with `inputsDirectory` (when
     /// set together with a directory, it must equal the file count).
@@ -70,12 +128,14 @@ public struct SimulationOptions: Sendable {
     public var corruptFraction: Double?
     /// δ for the parameter finder; nil as for `corruptFraction` (see ``effectiveDropoutBound``).
     public var dropoutBound: Double?
-    /// Dropout schedule.
-    public var drops: [DropSpecification] = [DropSpecification(fraction: 0.1, round: .shareKeys)]
+    /// Dropout schedule; nil means ``defaultSyntheticDrops`` for synthetic inputs and none with
+    /// `inputsDirectory` (see ``effectiveDrops``).
+    public var drops: [DropSpecification]?
     /// A folder with one update file per client (`.npy` or `.safetensors`) and an optional weights.json.
     public var inputsDirectory: URL?
-    /// Clip range c for file inputs; nil means 1. Must stay nil without `inputsDirectory`.
-    public var clip: Double?
+    /// Clip range c for file inputs; nil means ``ClipChoice/automatic``. Must stay nil without
+    /// `inputsDirectory`.
+    public var clip: ClipChoice?
     /// Where to write the decoded mean (file inputs only): `.npy` (one tensor) or `.safetensors`.
     public var output: URL?
     /// Seed for everything random; nil draws one from the CSPRNG (and reports it).
@@ -86,13 +146,19 @@ public struct SimulationOptions: Sendable {
     /// Defaults: the demo (100 clients × 100,000 values, 10% dropping after share-keys).
     public init() {}
 
+    /// The schedule the run follows: `drops`, or its default (``defaultSyntheticDrops`` for synthetic inputs,
+    /// none for update files, so that every file is in the mean unless dropouts are asked for).
+    public var effectiveDrops: [DropSpecification] {
+        drops ?? (inputsDirectory == nil ? Self.defaultSyntheticDrops : [])
+    }
+
     /// The δ handed to the finder: `dropoutBound` when given; otherwise, when the finder is used at all
     /// (Harary graph, or γ given), the larger of 0.05 and the scheduled drop fraction (capped below 1), so
     /// that `--graph harary --drop 0.3@share-keys` plans for the dropouts it simulates; nil otherwise.
     public var effectiveDropoutBound: Double? {
         if let dropoutBound { return dropoutBound }
         guard graph == .harary || corruptFraction != nil else { return nil }
-        let scheduled = drops.reduce(0) { $0 + $1.fraction }
+        let scheduled = effectiveDrops.reduce(0) { $0 + $1.fraction }
         return min(max(Self.defaultFraction, scheduled), 0.99)
     }
 }

@@ -37,6 +37,21 @@ public struct RoundBytes: Sendable, Codable, Hashable {
     }
 }
 
+/// An update file whose values are not in the decoded mean, and why.
+public struct ExcludedFile: Sendable, Codable, Hashable {
+    /// The file name (no directory).
+    public var file: String
+    /// The round in which its client stopped answering (scheduled dropout, or a message the engine or the
+    /// server refused); nil when the server left it out for another reason.
+    public var round: String?
+
+    /// Creates an entry.
+    public init(file: String, round: String?) {
+        self.file = file
+        self.round = round
+    }
+}
+
 /// What `secagg simulate` prints (`--json`: exactly these keys).
 public struct SimulationReport: Sendable, Codable {
     /// True when the aggregate equals the plaintext sum of exactly the included clients.
@@ -92,6 +107,27 @@ public struct SimulationReport: Sendable, Codable {
     public var output: String?
     /// Why a completed run is not verified (the aggregate or the decoded mean is wrong).
     public var verificationFailure: String?
+    /// The clip range c the updates were clipped to, [−c, c] (file inputs only).
+    public var clip: Double?
+    /// How c was chosen: "auto" (from the data: the largest |value| rounded up to two significant digits)
+    /// or "fixed" (`--clip C`) (file inputs only).
+    public var clipRule: String?
+    /// The largest |value| over every update file (file inputs only).
+    public var largestMagnitude: Double?
+    /// `clippedValues` divided by the number of values in the mean (included clients × values per update).
+    public var clippedFraction: Double?
+    /// ‖decoded mean − Float64 mean‖₂ / ‖Float64 mean‖₂ over all coordinates, against the unclipped values
+    /// (file inputs only; nil when the Float64 mean is zero).
+    public var relativeL2Error: Double?
+    /// The names of the update files whose values are in the decoded mean, in client order (file inputs
+    /// only; nil when the session aborted).
+    public var includedFiles: [String]?
+    /// The update files left out of the mean, in client order, with the round their client stopped at
+    /// (file inputs only; nil when the session aborted).
+    public var excludedFiles: [ExcludedFile]?
+    /// Problems with a verified result that the user must see, e.g. clipped values that move the mean
+    /// away from the real one. Printed as "WARNING: …" lines under the status.
+    public var warnings: [String] = []
     /// How masks were expanded (``MaskPrg/maskBackend``, e.g. "avx512+openssl").
     public var maskBackend: String?
     /// How X25519 agreements were computed (``X25519/batchBackend``, "avx512ifma" or "libsodium").
@@ -114,7 +150,18 @@ public struct SimulationReport: Sendable, Codable {
         case verificationFailure = "verification_failure"
         case maskBackend = "mask_backend"
         case x25519Backend = "x25519_backend"
+        case clip
+        case clipRule = "clip_rule"
+        case largestMagnitude = "largest_magnitude"
+        case clippedFraction = "clipped_fraction"
+        case relativeL2Error = "relative_l2_error"
+        case includedFiles = "included_files"
+        case excludedFiles = "excluded_files"
+        case warnings
     }
+
+    /// The most file names the text summary lists per line (`--json` lists every one).
+    static let listedFileCount = 20
 
     /// A short human summary.
     public var summary: String {
@@ -124,6 +171,7 @@ public struct SimulationReport: Sendable, Codable {
             ? "VERIFIED"
             : (abortReason.map { "ABORTED: \($0)" } ?? "NOT VERIFIED" + (verificationFailure.map { ": \($0)" } ?? ""))
         lines.append("secure aggregation: \(status)")
+        for warning in warnings { lines.append("WARNING: \(warning)") }
         lines.append(
             "  clients \(clients), included \(included), threshold \(threshold), graph \(graphKind) (k = \(graph)), model \(model)"
         )
@@ -139,6 +187,21 @@ public struct SimulationReport: Sendable, Codable {
         let order = ProtocolRound.allCases.map(\.description)
         let droppedText = order.compactMap { name in dropped[name].flatMap { $0 > 0 ? "\($0) at \(name)" : nil } }
         lines.append("  dropped: \(droppedText.isEmpty ? "none" : droppedText.joined(separator: ", "))")
+        if let includedFiles, let excludedFiles {
+            let total = includedFiles.count + excludedFiles.count
+            lines.append(
+                "  files in the mean: \(includedFiles.count) of \(total)"
+                    + (includedFiles.isEmpty ? "" : " (\(Self.list(includedFiles)))"))
+            let excluded = excludedFiles.map { "\($0.file) (dropped at \($0.round ?? "?"))" }
+            lines.append("  files left out of the mean: \(excluded.isEmpty ? "none" : Self.list(excluded))")
+        }
+        if let clip, let clipRule {
+            let source =
+                clipRule == "auto"
+                ? "auto: the largest |value| \(largestMagnitude.map { "\($0)" } ?? "?") rounded up to 2 significant digits"
+                : "--clip"
+            lines.append("  clip ±\(clip) (\(source))")
+        }
         lines.append("  round               client s (per client)   server s   up bytes/client   down bytes/client")
         for name in order {
             guard let t = timings[name], let b = bytes[name] else { continue }
@@ -151,14 +214,33 @@ public struct SimulationReport: Sendable, Codable {
             var line = "  max |decoded mean − Float64 mean|: \(maxAbsError)"
             if let errorBound { line += " (planned worst case \(errorBound), scale \(scale ?? 0))" }
             lines.append(line)
-            if let clippedValues, clippedValues > 0 {
-                lines.append("  \(clippedValues) input values were clipped to ±c: the bound holds for the clipped mean")
+            lines.append(
+                "  relative L2 error of the mean: \(relativeL2Error.map { "\($0)" } ?? "n/a (the Float64 mean is 0)")")
+            if let clippedValues {
+                let fraction = clippedFraction.map { " (\(percent($0)))" } ?? ""
+                lines.append("  clipped values: \(clippedValues)\(fraction)")
             }
         }
         if let output { lines.append("  wrote the decoded mean to \(output)") }
         lines.append("  total \(format(totalSeconds, 2)) s")
         return lines.joined(separator: "\n")
     }
+}
+
+extension SimulationReport {
+    /// "a, b, c" or, past ``listedFileCount`` names, the first ones and "… and N more (--json lists all)".
+    static func list(_ names: [String]) -> String {
+        guard names.count > listedFileCount else { return names.joined(separator: ", ") }
+        let shown = names.prefix(listedFileCount / 2).joined(separator: ", ")
+        return "\(shown), … and \(names.count - listedFileCount / 2) more (--json lists all)"
+    }
+}
+
+/// "12.5%", with more digits for small fractions ("0.0042%").
+func percent(_ fraction: Double) -> String {
+    let value = fraction * 100
+    if value == 0 || value >= 1 { return format(value, 1) + "%" }
+    return String(format: "%.2g", value) + "%"
 }
 
 /// "≤ 2^-46.8", or "= 0" for probability zero.

@@ -75,23 +75,28 @@ extension Simulator {
         8 * Double(includedClientCount + 2) * Double.ulpOfOne * clip
     }
 
-    /// Simulates a session over the update files of `directory` (see ``UpdateFolder``): plans the
-    /// quantization for n = file count, clip c and the options' ring (stochastic rounding; weighted when
-    /// weights.json exists), runs the protocol, verifies the aggregate against the plaintext sum of the
-    /// included clients' quantized updates, decodes their (weighted) mean, measures it against the Float64
-    /// mean of their original values and checks it against the plan's worst case (a larger error than
-    /// the bound, measured against the clipped values, fails verification). Writes the mean to
-    /// `options.output` when verified: float64 tensors for F64, I32 and I64 inputs, float32 otherwise.
+    /// Simulates a session over the update files of `directory` (see ``UpdateFolder``): picks the clip c
+    /// (``ClipChoice/automatic`` unless given: the largest |value| of all files, rounded up), plans the
+    /// quantization for n = file count, c and the options' ring (stochastic rounding; weighted when
+    /// weights.json exists), runs the protocol (no dropouts unless `options.drops` asks for them), verifies
+    /// the aggregate against the plaintext sum of the included clients' quantized updates, decodes their
+    /// (weighted) mean, measures it against the Float64 mean of their original values and checks it against
+    /// the plan's worst case (a larger error than the bound, measured against the clipped values, fails
+    /// verification; clipped values add a warning with the error they cause). Names the files in and out
+    /// of the mean. Writes the mean to `options.output` when verified: float64 tensors for F64, I32 and I64
+    /// inputs, float32 otherwise.
     static func runFiles(
         _ options: SimulationOptions, directory: URL, seed: UInt64, masterSeed: [UInt8],
-        progress: (@Sendable (String) -> Void)?
+        progress: (@Sendable (SimulationProgress) -> Void)?
     ) throws(SimulationError) -> SimulationReport {
         let start = wallSeconds()
         guard options.vectorLength == nil else {
             throw .invalidArgument("--length is for synthetic inputs; with --inputs the update files set the length")
         }
-        let clip = options.clip ?? SimulationOptions.defaultClip
-        guard clip.isFinite, clip > 0 else { throw .invalidArgument("--clip must be finite and positive, got \(clip)") }
+        let clipChoice = options.clip ?? .automatic
+        if case let .fixed(value) = clipChoice, !(value.isFinite && value > 0) {
+            throw .invalidArgument("--clip must be 'auto' or finite and positive, got \(value)")
+        }
         let outputFormat = try options.output.map { (url) throws(SimulationError) in try OutputFormat(url: url) }
         let folder = try UpdateFolder(directory: directory)
         let n = folder.clientCount
@@ -107,6 +112,11 @@ extension Simulator {
                 "--output .npy holds one array but the updates have \(folder.layout.entries.count) tensors: "
                     + "write .safetensors instead")
         }
+        let clip: Double
+        switch clipChoice {
+        case .automatic: clip = ClipChoice.automaticClip(largestMagnitude: folder.largestMagnitude)
+        case let .fixed(value): clip = value
+        }
         let plan: QuantizationPlan
         do {
             plan = try QuantizationPlan.plan(
@@ -116,9 +126,20 @@ extension Simulator {
             throw .infeasiblePlan(error.description)
         }
         let source = FileInputs(folder: folder, plan: plan, seed: masterSeed)
-        var (report, result) = try run(
+        var (report, result, stoppedAt) = try run(
             options, clientCount: n, source: source, seed: seed, masterSeed: masterSeed, progress: progress)
         report.scale = plan.scale
+        report.clip = clip
+        report.clipRule = clipChoice == .automatic ? "auto" : "fixed"
+        report.largestMagnitude = folder.largestMagnitude
+        if let result {
+            let included = Set(result.includedClients.map { Int($0.rawValue) })
+            let names = folder.files.map(\.lastPathComponent)
+            report.includedFiles = names.indices.filter { included.contains($0 + 1) }.map { names[$0] }
+            report.excludedFiles = names.indices.filter { !included.contains($0 + 1) }.map {
+                ExcludedFile(file: names[$0], round: stoppedAt[$0 + 1]?.description)
+            }
+        }
         if let result, report.verified {
             try check(&report, result: result, folder: folder, plan: plan, clip: clip, output: options.output)
         }
@@ -171,14 +192,31 @@ extension Simulator {
         let divisor = Double(totalWeight)
         var maxError = 0.0
         var maxClippedError = 0.0
+        var squaredError = 0.0
+        var squaredMean = 0.0
         for i in 0..<count {
-            maxError = max(maxError, abs(decoded[i] - sum[i] / divisor))
+            let mean = sum[i] / divisor
+            maxError = max(maxError, abs(decoded[i] - mean))
             maxClippedError = max(maxClippedError, abs(decoded[i] - clippedSum[i] / divisor))
+            squaredError += (decoded[i] - mean) * (decoded[i] - mean)
+            squaredMean += mean * mean
         }
         let bound = plan.worstCaseMeanError(includedClientCount: included.count, totalWeight: totalWeight)
+        let relativeL2Error = squaredMean > 0 ? (squaredError / squaredMean).squareRoot() : nil
+        let valueCount = included.count * count
         report.maxAbsError = maxError
         report.errorBound = bound
         report.clippedValues = clippedValues
+        report.clippedFraction = valueCount > 0 ? Double(clippedValues) / Double(valueCount) : 0
+        report.relativeL2Error = relativeL2Error
+        if clippedValues > 0 {
+            let relative = relativeL2Error.map { "relative L2 error \(percent($0))" } ?? "relative L2 error n/a"
+            let suggestion = ClipChoice.automaticClip(largestMagnitude: folder.largestMagnitude)
+            report.warnings.append(
+                "\(clippedValues) of the \(valueCount) values in the mean (\(percent(Double(clippedValues) / Double(valueCount)))) "
+                    + "lay outside ±\(clip) and were clipped: the mean is off the unclipped Float64 mean by up to "
+                    + "\(maxError) (\(relative)); rerun with --clip auto (c = \(suggestion) for these files)")
+        }
         guard maxClippedError <= bound + floatingSlack(includedClientCount: included.count, clip: clip) else {
             report.verified = false
             report.verificationFailure =

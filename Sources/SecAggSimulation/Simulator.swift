@@ -143,7 +143,10 @@ public enum Simulator {
 
     /// Runs one session and verifies the aggregate against the plaintext sum of the included clients. With
     /// `inputsDirectory`, the clients' updates are quantized (``runFiles(_:directory:seed:masterSeed:progress:)``).
-    public static func run(_ options: SimulationOptions, progress: (@Sendable (String) -> Void)? = nil)
+    ///
+    /// `progress` hears when each round starts and ends and, from the worker threads, when each client has
+    /// handled its message (``ProgressReporter`` draws a bar from it).
+    public static func run(_ options: SimulationOptions, progress: (@Sendable (SimulationProgress) -> Void)? = nil)
         throws(SimulationError) -> SimulationReport
     {
         var systemRng = SystemRandomGenerator()
@@ -175,11 +178,13 @@ public enum Simulator {
             .report
     }
 
-    /// Runs one session over `source`; returns the report and the engine's result (nil after an abort).
+    /// Runs one session over `source`; returns the report, the engine's result (nil after an abort) and, per
+    /// client index (0 unused), the round in which the client stopped answering (scheduled dropout, failure
+    /// or a reply the server refused), nil for clients that answered every round they were sent.
     static func run(
         _ options: SimulationOptions, clientCount n: Int, source: any InputSource, seed: UInt64,
-        masterSeed: [UInt8], progress: (@Sendable (String) -> Void)?
-    ) throws(SimulationError) -> (report: SimulationReport, result: AggregationResult?) {
+        masterSeed: [UInt8], progress: (@Sendable (SimulationProgress) -> Void)?
+    ) throws(SimulationError) -> (report: SimulationReport, result: AggregationResult?, stoppedAt: [ProtocolRound?]) {
         let start = wallSeconds()
         guard let rngSeeded = try? DeterministicRandomGenerator(seed: masterSeed) else {
             throw .configuration("cannot seed the generator")
@@ -203,15 +208,18 @@ public enum Simulator {
         }
         let configuration = SessionConfiguration(
             clientCount: n, threshold: threshold, securityModel: options.model, inputs: source.specifications,
-            graph: graph, threat: graphPlan.threat, nonce: rng.bytes(count: 32), verificationKeys: verificationKeys)
+            graph: graph, threat: graphPlan.threat, nonce: SessionConfiguration.randomNonce(using: &rng),
+            verificationKeys: verificationKeys)
         var (server, clients) = try SimulatedClient.session(
             configuration: configuration, masterSeed: masterSeed, signingKeys: signingKeys,
             serverConcurrency: options.concurrency)
 
-        for drop in options.drops where drop.round == .consistencyCheck && options.model != .active {
+        let drops = options.effectiveDrops
+        for drop in drops where drop.round == .consistencyCheck && options.model != .active {
             throw .invalidArgument("--drop …@consistency-check needs --model active")
         }
-        let dropRound = dropSchedule(clientCount: n, drops: options.drops, using: &rng)
+        let dropRound = dropSchedule(clientCount: n, drops: drops, using: &rng)
+        var stoppedAt: [ProtocolRound?] = Array(repeating: nil, count: n + 1)
 
         var timings: [ProtocolRound: RoundTiming] = [:]
         var traffic: [ProtocolRound: RoundBytes] = [:]
@@ -234,6 +242,9 @@ public enum Simulator {
             // Clients answer the pending messages of `round`, in batches handed to the server.
             var index = 0
             var serverSeconds = 0.0
+            progress?(.roundStarted(round, clientCount: pending.count))
+            var clientFinished: (@Sendable () -> Void)?
+            if let progress { clientFinished = { progress(.clientFinished) } }
             while index < pending.count {
                 let batch = Array(pending[index..<min(index + batchSize, pending.count)])
                 index += batchSize
@@ -248,13 +259,12 @@ public enum Simulator {
                 }
                 let results = answer(
                     batch, round: round, clients: &clients, dropRound: dropRound, inputs: batchInputs,
-                    concurrency: concurrency, clock: .threadCpu, timesInput: true)
+                    concurrency: concurrency, clock: .threadCpu, timesInput: true, clientFinished: clientFinished)
                 for r in results {
                     switch r.outcome {
-                    case .dropped:
+                    case .dropped, .failed:
                         dropped[round, default: 0] += 1
-                    case .failed:
-                        dropped[round, default: 0] += 1
+                        if stoppedAt[Int(r.recipient)] == nil { stoppedAt[Int(r.recipient)] = round }
                     case let .reply(bytes, seconds: cpu):
                         timings[round, default: RoundTiming()].clientSecondsTotal += cpu
                         workers[round, default: 0] += 1
@@ -268,6 +278,7 @@ public enum Simulator {
                             }
                         } catch {
                             dropped[round, default: 0] += 1
+                            if stoppedAt[Int(r.recipient)] == nil { stoppedAt[Int(r.recipient)] = round }
                         }
                         serverSeconds += wallSeconds() - t0
                     case let .none(seconds: cpu):
@@ -275,6 +286,7 @@ public enum Simulator {
                     }
                 }
             }
+            progress?(.serverStarted)
             let t0 = wallSeconds()
             let outbox: EncodedOutbox
             do throws(SecAggError) {
@@ -284,12 +296,13 @@ public enum Simulator {
             } catch {
                 serverSeconds += wallSeconds() - t0
                 timings[round, default: RoundTiming()].serverSeconds += serverSeconds
+                progress?(.roundFinished(round, answered: workers[round] ?? 0, serverSeconds: serverSeconds))
                 abortReason = error.description
                 break
             }
             serverSeconds += wallSeconds() - t0
             timings[round, default: RoundTiming()].serverSeconds += serverSeconds
-            progress?("\(round): \(workers[round] ?? 0) clients answered, server \(format(serverSeconds, 3)) s")
+            progress?(.roundFinished(round, answered: workers[round] ?? 0, serverSeconds: serverSeconds))
             if case .completed = server.state { break }
             guard let position = roundOrder.firstIndex(of: round), position + 1 < roundOrder.count else { break }
             round = roundOrder[position + 1]
@@ -344,7 +357,7 @@ public enum Simulator {
             verificationFailure: server.result != nil && !verified
                 ? "the aggregate differs from the plaintext sum of the included clients" : nil,
             maskBackend: MaskPrg.maskBackend, x25519Backend: X25519.batchBackend.rawValue)
-        return (report, server.result)
+        return (report, server.result, stoppedAt)
     }
 
     /// What a client did with one server message.
@@ -364,10 +377,11 @@ public enum Simulator {
     ///
     /// Each client is timed by `clock`; with `timesInput`, handing `inputs` to the engine counts as client
     /// work too (the simulation's figures), without it only the protocol step is timed (the benchmark's).
+    /// `clientFinished` is called once per client of the batch when it is done, from the thread that ran it.
     static func answer(
         _ batch: [(recipient: UInt32, bytes: [UInt8])], round: ProtocolRound, clients: inout [SimulatedClient],
         dropRound: [ProtocolRound?], inputs: [UInt32: [[UInt64]]], concurrency: Int, clock: ClientClock,
-        timesInput: Bool
+        timesInput: Bool, clientFinished: (@Sendable () -> Void)? = nil
     ) -> [(recipient: UInt32, outcome: Outcome)] {
         let results = UnsafeMutableBufferPointer<Outcome>.allocate(capacity: batch.count)
         results.initialize(repeating: .dropped)
@@ -378,7 +392,7 @@ public enum Simulator {
         clients.withUnsafeMutableBufferPointer { all in
             nonisolated(unsafe) let all = all
             nonisolated(unsafe) let results = results
-            let work: @Sendable (Int) -> Void = { i in
+            let handle: @Sendable (Int) -> Void = { i in
                 let (recipient, bytes) = batch[i]
                 let slot = Int(recipient) - 1
                 if all[slot].gone || dropRound[Int(recipient)] == round {
@@ -404,6 +418,10 @@ public enum Simulator {
                     all[slot].gone = true
                     results[i] = .failed(error)
                 }
+            }
+            let work: @Sendable (Int) -> Void = { i in
+                handle(i)
+                clientFinished?()
             }
             if concurrency <= 1 || batch.count == 1 {
                 for i in 0..<batch.count { work(i) }

@@ -37,6 +37,8 @@ public struct UpdateFolder: Sendable {
     public let layout: TensorLayout
     /// Per client (aligned with `files`), from weights.json; nil without that file.
     public let weights: [Int]?
+    /// The largest |value| over every file (0 when all values are zero): what `--clip auto` starts from.
+    public let largestMagnitude: Double
 
     /// Lists the folder, reads weights.json and checks that every file parses, matches the first file's
     /// tensors and holds only finite values.
@@ -83,7 +85,13 @@ public struct UpdateFolder: Sendable {
             weights = nil
         }
         // Reject a bad file before any protocol work rather than midway through a session.
-        for index in files.indices { _ = try values(ofClientAt: index) }
+        var largest = 0.0
+        for file in files {
+            for value in try Self.readValues(file, format: format, layout: layout) {
+                largest = max(largest, abs(value))
+            }
+        }
+        largestMagnitude = largest
     }
 
     /// The number of clients (update files).
@@ -105,15 +113,23 @@ public struct UpdateFolder: Sendable {
 
     /// The flat values of `files[index]` in layout order, checked against the layout and for NaN/infinity.
     public func values(ofClientAt index: Int) throws(SimulationError) -> [Double] {
-        let tensors = try tensors(ofClientAt: index)
+        guard files.indices.contains(index) else {
+            throw .invalidArgument("client \(index + 1) outside 1...\(files.count)")
+        }
+        return try Self.readValues(files[index], format: format, layout: layout)
+    }
+
+    /// The flat values of `url` in `layout` order, checked against the layout and for NaN/infinity.
+    static func readValues(_ url: URL, format: Format, layout: TensorLayout) throws(SimulationError) -> [Double] {
+        let tensors = try readTensors(url, format: format)
         let flat: [Double]
         do {
             flat = try layout.flatten(tensors)
         } catch {
-            throw .file(path: files[index].path, reason: "\(error.description) (the first file defines the layout)")
+            throw .file(path: url.path, reason: "\(error.description) (the first file defines the layout)")
         }
         if let bad = flat.firstIndex(where: { !$0.isFinite }) {
-            throw .file(path: files[index].path, reason: "value \(bad) is NaN or infinite")
+            throw .file(path: url.path, reason: "value \(bad) is NaN or infinite")
         }
         return flat
     }

@@ -8,19 +8,26 @@ struct PlanCommand: ParsableCommand {
         commandName: "plan",
         abstract: "Plan a cohort: quantization (scale, worst-case error, bits), graph (k, t) and expected costs.",
         discussion: """
-            The quantization plan has the largest scale at which the sum of n clipped updates cannot wrap; \
-            the graph and threshold come from the SecAgg+ parameter finder (privacy failure ≤ 2^-40, \
-            correctness failure ≤ 2^-20 for at most ⌊γn⌋ corrupt clients and ⌊δn⌋ dropouts).
+            The quantization plan has the largest scale at which the sum of n clipped updates cannot wrap. \
+            The graph and threshold follow the same rule as `secagg simulate`, so both print the same t for \
+            the same flags: the complete graph by default, with t = ⌈2(n−1)/3⌉ unless --corrupt or \
+            --dropout-bound is given; otherwise (and with --graph harary, the sparsest SecAgg+ graph) the \
+            parameter finder's (privacy failure ≤ 2^-40, correctness failure ≤ 2^-20 for at most ⌊γn⌋ \
+            corrupt clients and ⌊δn⌋ dropouts). The failure bounds are reported for γ and δ, 0.05 each when \
+            not given.
             """)
 
     @Option(help: "Number of clients n.")
     var clients = SimulationOptions.defaultClientCount
 
-    @Option(help: "Maximum corrupt fraction γ.")
-    var corrupt = SimulationOptions.defaultFraction
+    @Option(
+        help:
+            "Maximum corrupt fraction γ (default 0.05; giving γ or δ on the complete graph picks t by the finder's bounds instead of ⌈2(n−1)/3⌉)."
+    )
+    var corrupt: Double?
 
-    @Option(name: .customLong("dropout-bound"), help: "Maximum dropout fraction δ.")
-    var dropoutBound = SimulationOptions.defaultFraction
+    @Option(name: .customLong("dropout-bound"), help: "Maximum dropout fraction δ (default 0.05; see --corrupt).")
+    var dropoutBound: Double?
 
     @Option(help: "Clip range c: coordinates are clipped to [−c, c].")
     var clip = SimulationOptions.defaultClip
@@ -37,8 +44,11 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "Model coordinates per update m.")
     var length = SimulationOptions.defaultVectorLength
 
-    @Option(help: "Communication graph: harary (the finder's sparsest, may fall back to complete) or complete.")
-    var graph = "harary"
+    @Option(
+        help:
+            "Communication graph: complete (the default, as in simulate) or harary (the finder's sparsest, may fall back to complete)."
+    )
+    var graph = "complete"
 
     @Option(help: "Shamir threshold t instead of the finder's (its failure bounds are evaluated).")
     var threshold: Int?

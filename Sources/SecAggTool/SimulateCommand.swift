@@ -10,12 +10,22 @@ struct SimulateCommand: ParsableCommand {
         commandName: "simulate",
         abstract: "Run one secure aggregation in process, with dropouts, and verify the aggregate.",
         discussion: """
-            Every message goes through the wire encoding. With no options: 100 clients × 100,000 values over \
-            Z_2^32, 10% of the clients dropping after share-keys. With --inputs DIR, each client's update file \
-            is clipped to ±c and quantized (stochastic rounding, largest safe scale for n, c and the ring), and \
-            the decoded mean of the included clients (weighted by weights.json) is checked against the planned \
-            worst-case error and written to --output. Exit code 0 only if the aggregate equals the plaintext \
-            sum of exactly the included clients (and, for files, the mean is within the planned error).
+            Every message goes through the wire encoding. With no options: 100 clients × 100,000 synthetic \
+            values over Z_2^32, 10% of the clients dropping after share-keys, complete graph, t = ⌈2(n−1)/3⌉ \
+            (the threshold `secagg plan` reports for the same flags).
+
+            With --inputs DIR, each client's update file is clipped to ±c and quantized (stochastic rounding, \
+            largest safe scale for n, c and the ring), and the decoded mean of the included clients (weighted \
+            by weights.json) is checked against the planned worst-case error and written to --output. No \
+            client drops out unless --drop is given, so by default the mean is over every file; the output \
+            names the files in the mean and those left out. c defaults to auto: the largest |value| over all \
+            files rounded up to two significant digits, so nothing is clipped. With a fixed --clip that clips \
+            values, a WARNING gives the fraction clipped and the resulting error of the mean against the \
+            unclipped Float64 mean.
+
+            Exit code 0 only if the aggregate equals the plaintext sum of exactly the included clients (and, \
+            for files, the mean is within the planned error of the clipped mean). On a terminal a progress bar \
+            shows each round's clients on standard error (not with --json, nor when standard error is a pipe).
             """)
 
     @Option(help: "Number of clients n (default 100; with --inputs, the number of update files).")
@@ -30,7 +40,10 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Integer modulus q (ring Z_q, 2...2^62) instead of --bits.")
     var modulus: UInt64?
 
-    @Option(help: "Shamir threshold t (default: from the graph choice).")
+    @Option(
+        help:
+            "Shamir threshold t (default: ⌈2(n−1)/3⌉ on the complete graph without --corrupt or --dropout-bound, else the parameter finder's; the same rule as secagg plan)."
+    )
     var threshold: Int?
 
     @Option(help: "Security model: semi-honest or active.")
@@ -41,19 +54,21 @@ struct SimulateCommand: ParsableCommand {
 
     @Option(
         help:
-            "Maximum corrupt fraction γ for the parameter finder (default 0.05; with --graph complete, giving γ or δ picks t by the finder's bounds instead of ⌈2(n−1)/3⌉)."
+            "Maximum corrupt fraction γ for the parameter finder (default 0.05; with --graph complete, giving γ or δ picks t by the finder's bounds, n−1−⌊δn⌋, instead of ⌈2(n−1)/3⌉)."
     )
     var corrupt: Double?
 
     @Option(
         name: .customLong("dropout-bound"),
-        help: "Maximum dropout fraction δ for the parameter finder (default: the larger of 0.05 and the --drop total).")
+        help:
+            "Maximum dropout fraction δ for the parameter finder (default: the larger of 0.05 and the total of the dropout schedule, so a run plans for the dropouts it simulates; secagg plan defaults to 0.05)."
+    )
     var dropoutBound: Double?
 
     @Option(
         name: .customLong("drop"),
         help:
-            "FRACTION@ROUND: that fraction of the clients stops answering at ROUND (advertise-keys, seed-reveal (sparse graphs; a dropout there aborts for a restart), share-keys, masked-input, consistency-check, unmasking). Repeatable; default 0.1@share-keys."
+            "FRACTION@ROUND: that fraction of the clients stops answering at ROUND (advertise-keys, seed-reveal (sparse graphs; a dropout there aborts for a restart), share-keys, masked-input, consistency-check, unmasking). Repeatable; default 0.1@share-keys for synthetic inputs, none with --inputs."
     )
     var drops: [String] = []
 
@@ -63,8 +78,11 @@ struct SimulateCommand: ParsableCommand {
     )
     var inputs: String?
 
-    @Option(help: "Clip range c for file inputs (default 1).")
-    var clip: Double?
+    @Option(
+        help:
+            "Clip range c for file inputs: 'auto' (the default: the largest |value| over all files, rounded up to 2 significant digits, so nothing is clipped) or a number (values outside ±c are clipped, with a WARNING)."
+    )
+    var clip: String?
 
     @Option(help: "Write the decoded mean of the included clients (.npy for one tensor, or .safetensors).")
     var output: String?
@@ -90,11 +108,11 @@ struct SimulateCommand: ParsableCommand {
             if !drops.isEmpty {
                 options.drops = try drops.map { text throws(SimulationError) in try DropSpecification(parsing: text) }
             }
+            options.clip = try clip.map { text throws(SimulationError) in try ClipChoice(parsing: text) }
         } catch {
             throw ToolError(error.description)
         }
         options.inputsDirectory = inputs.map { URL(fileURLWithPath: $0) }
-        options.clip = clip
         options.output = output.map { URL(fileURLWithPath: $0) }
         options.seed = seed
         return options
@@ -102,12 +120,13 @@ struct SimulateCommand: ParsableCommand {
 
     func run() throws {
         let options = try makeOptions()
-        let showProgress = !json && isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["CI"] == nil
-        let progress: (@Sendable (String) -> Void)? =
-            showProgress ? { @Sendable line in FileHandle.standardError.write(Data(("  … " + line + "\n").utf8)) } : nil
+        // A progress bar on a terminal only: not with --json, nor in CI or when standard error is redirected.
+        let reporter = ProgressReporter.standardError(
+            enabled: !json && ProcessInfo.processInfo.environment["CI"] == nil)
         let report: SimulationReport
         do {
-            report = try Simulator.run(options, progress: progress)
+            defer { reporter.finish() }
+            report = try Simulator.run(options, progress: reporter.isActive ? reporter.handle : nil)
         } catch {
             throw ToolError(error.description)
         }

@@ -211,3 +211,48 @@ func degreeIsMonotoneInClientCountOnAGeometricGrid(model: AdversaryModel) throws
     #expect(throws: GraphError.self) { try p.costEstimate(vectorLength: -1, bitWidth: 32) }
     #expect(throws: GraphError.self) { try p.costEstimate(vectorLength: 10, bitWidth: 65) }
 }
+
+@Test(arguments: AdversaryModel.allCases)
+func completeGraphThresholdIsTheLargestThatSurvivesTheDropouts(model: AdversaryModel) throws {
+    for (n, gamma, delta) in [(100, 0.05, 0.05), (100, 0.1, 0.2), (60, 0.2, 0.2), (1000, 0.3, 0.1), (3, 0.0, 0.0)] {
+        let p = try ParameterFinder.completeGraphThreshold(
+            clientCount: n, corruptFraction: gamma, dropoutFraction: delta, model: model)
+        #expect(p.usesCompleteGraph)
+        #expect(p.degree == n - 1)
+        #expect(p.meetsBounds)
+        // Both bounds are 0 on the feasible interval, so the balanced choice is its upper end (SPEC.md §10.6).
+        #expect(p.threshold == n - 1 - p.dropoutClientCount)
+        #expect(
+            p
+                == (try ParameterFinder.evaluate(
+                    clientCount: n, corruptFraction: gamma, dropoutFraction: delta, model: model, degree: n - 1,
+                    threshold: p.threshold)))
+    }
+    // `plan --clients 100 --graph complete --corrupt 0.05`: t = 99 − ⌊0.05 · 100⌋.
+    #expect(
+        try ParameterFinder.completeGraphThreshold(
+            clientCount: 100, corruptFraction: 0.05, dropoutFraction: 0.05, model: model
+        ).threshold == 94)
+}
+
+@Test func completeGraphThresholdIsTheFindersFallback() throws {
+    // Cohorts too small for a sparse degree: `find` answers with the complete graph and the same threshold.
+    var fallbacks = 0
+    for (n, gamma, delta, model) in [
+        (5, 0.2, 0.2, AdversaryModel.semiHonest), (3, 0.0, 0.0, .semiHonest), (50, 0.33, 0.33, .active),
+        (40, 0.2, 0.25, .active),
+    ] {
+        let found = try find(n, gamma, delta, model)
+        guard found.usesCompleteGraph else { continue }
+        fallbacks += 1
+        let complete = try ParameterFinder.completeGraphThreshold(
+            clientCount: n, corruptFraction: gamma, dropoutFraction: delta, model: model)
+        #expect(found == complete)
+    }
+    #expect(fallbacks >= 2)
+    // No feasible threshold: the typed error with the finder's reason.
+    #expect(throws: GraphError.self) {
+        try ParameterFinder.completeGraphThreshold(
+            clientCount: 100, corruptFraction: 0.5, dropoutFraction: 0.5, model: .semiHonest)
+    }
+}

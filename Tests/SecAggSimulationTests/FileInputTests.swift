@@ -117,7 +117,7 @@ func fileOptions(_ folder: URL, seed: UInt64 = 5) -> SimulationOptions {
     let output = folder.appendingPathComponent("mean.npy")
     var options = fileOptions(folder)
     options.drops = []
-    options.clip = 2
+    options.clip = .fixed(2)
     options.output = output
     let report = try Simulator.run(options)
     #expect(report.verified)
@@ -144,6 +144,7 @@ func fileOptions(_ folder: URL, seed: UInt64 = 5) -> SimulationOptions {
     try writeSafeTensorsFolder(folder, clientCount: 4, range: 3)
     var options = fileOptions(folder)
     options.drops = []
+    options.clip = .fixed(1)
     let report = try Simulator.run(options)
     #expect(report.verified)
     #expect((report.clippedValues ?? 0) > 0)
@@ -259,7 +260,7 @@ func expectFailure(_ options: SimulationOptions, containing fragment: String) {
     options.output = folder.appendingPathComponent("mean.txt")
     expectFailure(options, containing: "--output must end in .npy or .safetensors")
     options = fileOptions(folder)
-    options.clip = 0
+    options.clip = .fixed(0)
     expectFailure(options, containing: "--clip")
     options = fileOptions(folder)
     options.modulus = .powerOfTwo(bitWidth: 2)  // 3 clients cannot fit the centered range of Z_4
@@ -268,9 +269,25 @@ func expectFailure(_ options: SimulationOptions, containing fragment: String) {
     var synthetic = SimulationOptions()
     synthetic.clientCount = 4
     synthetic.vectorLength = 10
-    synthetic.clip = 1
+    synthetic.clip = .fixed(1)
     expectFailure(synthetic, containing: "--clip applies only")
     synthetic.clip = nil
     synthetic.output = folder.appendingPathComponent("mean.npy")
     expectFailure(synthetic, containing: "needs --inputs")
+}
+
+@Test func automaticClipRoundsUpToTwoSignificantDigits() {
+    let cases: [(Double, Double)] = [
+        (3.14159, 3.2), (0.0123, 0.013), (1, 1), (3, 3), (0.1, 0.1), (0.29, 0.29), (9.96, 10), (100, 100),
+        (123_456, 130_000), (2.5e-5, 2.5e-5), (0.99999, 1), (0, 1), (.nan, 1),
+    ]
+    for (largest, clip) in cases {
+        #expect(ClipChoice.automaticClip(largestMagnitude: largest) == clip, "\(largest)")
+    }
+    var rng = DeterministicRandomGenerator(testLabel: "auto-clip")
+    for _ in 0..<10_000 {
+        let m = pow(10, rng.nextUnitDouble() * 40 - 20)
+        let c = ClipChoice.automaticClip(largestMagnitude: m)
+        #expect(c >= m && c <= m * 1.1 + 1e-300, "\(m) → \(c)")
+    }
 }

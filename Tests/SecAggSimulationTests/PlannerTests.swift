@@ -9,6 +9,7 @@ import Testing
 @Test func planCombinesQuantizationGraphAndCost() throws {
     var options = PlanOptions()
     options.clientCount = 1000
+    options.graph = .harary
     options.corruptFraction = 0.1
     options.dropoutBound = 0.2
     options.clip = 0.5
@@ -76,6 +77,7 @@ import Testing
 @Test func sessionAttemptsAreChargedAgainstSigma() throws {
     var options = PlanOptions()
     options.clientCount = 10_000
+    options.graph = .harary
     let once = try Planner.plan(options)
     options.sessionAttempts = 1 << 20
     let often = try Planner.plan(options)

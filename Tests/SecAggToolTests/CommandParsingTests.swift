@@ -33,7 +33,7 @@ import Testing
         "--inputs", "/tmp/updates", "--clip", "0.5", "--output", "/tmp/mean.safetensors", "--modulus", "1000003",
     ]).makeOptions()
     #expect(files.inputsDirectory?.path == "/tmp/updates")
-    #expect(files.clip == 0.5)
+    #expect(files.clip == .fixed(0.5))
     #expect(files.output?.path == "/tmp/mean.safetensors")
     #expect(files.modulus == .integer(1_000_003))
 }
@@ -44,14 +44,29 @@ import Testing
     #expect(options.vectorLength == nil)
     #expect(options.modulus == .powerOfTwo(bitWidth: 32))
     #expect(options.graph == .complete)
-    #expect(options.drops == [DropSpecification(fraction: 0.1, round: .shareKeys)])
+    #expect(options.drops == nil)
+    #expect(options.effectiveDrops == [DropSpecification(fraction: 0.1, round: .shareKeys)])
     #expect(options.inputsDirectory == nil)
+    #expect(options.clip == nil)
+}
+
+@Test func simulateWithInputsDefaultsToNoDropoutsAndAutomaticClip() throws {
+    let options = try SimulateCommand.parse(["--inputs", "/tmp/updates"]).makeOptions()
+    #expect(options.drops == nil)
+    #expect(options.effectiveDrops.isEmpty)
+    #expect(options.clip == nil)
+    let explicit = try SimulateCommand.parse([
+        "--inputs", "/tmp/updates", "--drop", "0.2@masked-input", "--clip", "auto",
+    ]).makeOptions()
+    #expect(explicit.effectiveDrops == [DropSpecification(fraction: 0.2, round: .maskedInputCollection)])
+    #expect(explicit.clip == .automatic)
 }
 
 @Test(arguments: [
     ["--clients", "ten"], ["--bits", "32", "--modulus", "7"], ["--bits", "65"], ["--modulus", "1"],
     ["--model", "byzantine"], ["--graph", "ring"], ["--drop", "0.1"], ["--drop", "2@share-keys"],
-    ["--drop", "0.1@nowhere"], ["--seed", "-1"], ["--unknown"],
+    ["--drop", "0.1@nowhere"], ["--seed", "-1"], ["--unknown"], ["--clip", "big"], ["--clip", "-1"],
+    ["--clip", "0"], ["--clip", "inf"],
 ])
 func simulateRejectsBadArguments(_ arguments: [String]) {
     #expect(throws: (any Error).self) { try SimulateCommand.parse(arguments).makeOptions() }

@@ -17,7 +17,7 @@ struct Network {
 func embeddingExample() throws -> (sum: [UInt64], clients: [ClientID: ClientState]) {
     // 1. Check-in: the server assigns indices 1...n, builds the configuration and publishes its bytes.
     let configuration = SessionConfiguration(
-        clientCount: 5, threshold: 3,
+        clientCount: 5, threshold: SessionConfiguration.defaultThreshold(clientCount: 5),
         inputs: [InputSpecification(name: "update", length: 4, modulus: .powerOfTwo(bitWidth: 32))],
         nonce: SessionConfiguration.randomNonce())
     let published = configuration.encoded
