@@ -106,8 +106,12 @@ package struct SessionRunner {
         package var onMaskedInputAccepted: ((ClientID) throws -> Void)?
         /// After a round closed: the round, the server's seconds receiving it and closing it, and the step.
         package var onRoundClosed: ((ProtocolRound, Double, Double, ServerStep<EncodedOutbox>) -> Void)?
-        /// Clients done and to do in the current round (progress bars).
-        package var progress: ((ProtocolRound, Int, Int) -> Void)?
+        /// A round's messages are about to be handed out (to this many clients).
+        package var onRoundStarted: ((ProtocolRound, Int) -> Void)?
+        /// One client finished its step (called from the thread that ran it; progress bars).
+        package var onClientFinished: (@Sendable () -> Void)?
+        /// Every reply of the round is in; the server closes it now.
+        package var onServerStarted: (() -> Void)?
 
         package init() {}
     }
@@ -165,7 +169,9 @@ package struct SessionRunner {
         }
         var round = ProtocolRound.advertiseKeys
         while true {
+            hooks.onRoundStarted?(round, pending.count)
             let receiveSeconds = try play(pending, round: round, outcome: &outcome)
+            hooks.onServerStarted?()
             let t0 = wallSeconds()
             let step = try server.advanceEncoded()
             hooks.onRoundClosed?(round, receiveSeconds, wallSeconds() - t0, step)
@@ -228,10 +234,10 @@ package struct SessionRunner {
                 }
                 serverSeconds += wallSeconds() - t0
                 hooks.onMessage?(
-                    RunnerMessage(round: round, fromClient: true, client: recipient, bytes: bytes, rejection: rejection))
+                    RunnerMessage(round: round, fromClient: true, client: recipient, bytes: bytes, rejection: rejection)
+                )
                 if rejection == nil, round == .maskedInputCollection { try hooks.onMaskedInputAccepted?(recipient) }
             }
-            hooks.progress?(round, start, pending.count)
         }
         return serverSeconds
     }
@@ -257,11 +263,13 @@ package struct SessionRunner {
             results.deallocate()
         }
         let (answers, clock, timesInput) = (hooks.answers, hooks.clock, hooks.timesInput)
+        let finished = hooks.onClientFinished
         let concurrency = hooks.concurrency
         parties.withUnsafeMutableBufferPointer { all in
             nonisolated(unsafe) let all = all
             nonisolated(unsafe) let results = results
             let work: @Sendable (Int) -> Void = { i in
+                defer { finished?() }
                 let (recipient, bytes) = batch[i]
                 let slot = recipient.position
                 if all[slot].gone || !answers(recipient, round) {

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import SecAggCrypto
 import SecAggGraph
+import SecAggSessionRunner
 import SecureAggregation
 
 #if canImport(Glibc)
@@ -210,17 +211,22 @@ public enum Simulator {
             clientCount: n, threshold: threshold, securityModel: options.model, inputs: source.specifications,
             graph: graph, threat: graphPlan.threat, nonce: SessionConfiguration.randomNonce(using: &rng),
             verificationKeys: verificationKeys)
-        var (server, clients) = try SimulatedClient.session(
-            configuration: configuration, masterSeed: masterSeed, signingKeys: signingKeys,
-            serverConcurrency: options.concurrency)
-
         let drops = options.effectiveDrops
         for drop in drops where drop.round == .consistencyCheck && options.model != .active {
             throw .invalidArgument("--drop …@consistency-check needs --model active")
         }
         let dropRound = dropSchedule(clientCount: n, drops: drops, using: &rng)
-        var stoppedAt: [ProtocolRound?] = Array(repeating: nil, count: n + 1)
+        var runner: SessionRunner
+        do {
+            runner = try SessionRunner(
+                configuration: configuration,
+                generators: SessionRunner.generators(clientCount: n, masterSeed: masterSeed),
+                signingKeys: Array(signingKeys.dropFirst()), serverConcurrency: options.concurrency)
+        } catch {
+            throw .configuration("\(error)")
+        }
 
+        var stoppedAt: [ProtocolRound?] = Array(repeating: nil, count: n + 1)
         var timings: [ProtocolRound: RoundTiming] = [:]
         var traffic: [ProtocolRound: RoundBytes] = [:]
         var workers: [ProtocolRound: Int] = [:]
@@ -228,88 +234,54 @@ public enum Simulator {
         var dropped: [ProtocolRound: Int] = [:]
         var sentPerClient = [Int](repeating: 0, count: n + 1)
         var expected = source.specifications.map { [UInt64](repeating: 0, count: $0.length) }
-        var abortReason: String?
-
-        // Round 0.
-        var pending: [(recipient: UInt32, bytes: [UInt8])] = []
-        var round = ProtocolRound.advertiseKeys
-        let roundZero = (1...UInt32(n)).map { ($0, [UInt8]()) }
-        pending = roundZero
-        let concurrency = max(1, options.concurrency)
-        let roundOrder = configuration.rounds
-
-        while true {
-            // Clients answer the pending messages of `round`, in batches handed to the server.
-            var index = 0
-            var serverSeconds = 0.0
-            progress?(.roundStarted(round, clientCount: pending.count))
-            var clientFinished: (@Sendable () -> Void)?
-            if let progress { clientFinished = { progress(.clientFinished) } }
-            while index < pending.count {
-                let batch = Array(pending[index..<min(index + batchSize, pending.count)])
-                index += batchSize
-                var batchInputs: [UInt32: [[UInt64]]] = [:]
-                if round == .maskedInputCollection {
-                    for (recipient, _) in batch
-                    where !clients[Int(recipient) - 1].gone
-                        && dropRound[Int(recipient)] != round
-                    {
-                        batchInputs[recipient] = try source.input(for: recipient)
-                    }
-                }
-                let results = answer(
-                    batch, round: round, clients: &clients, dropRound: dropRound, inputs: batchInputs,
-                    concurrency: concurrency, clock: .threadCpu, timesInput: true, clientFinished: clientFinished)
-                for r in results {
-                    switch r.outcome {
-                    case .dropped, .failed:
-                        dropped[round, default: 0] += 1
-                        if stoppedAt[Int(r.recipient)] == nil { stoppedAt[Int(r.recipient)] = round }
-                    case let .reply(bytes, seconds: cpu):
-                        timings[round, default: RoundTiming()].clientSecondsTotal += cpu
-                        workers[round, default: 0] += 1
-                        traffic[round, default: RoundBytes()].clientToServer += bytes.count
-                        sentPerClient[Int(r.recipient)] += bytes.count
-                        let t0 = wallSeconds()
-                        do {
-                            try server.receive(encoded: bytes, from: ClientID(r.recipient))
-                            if round == .maskedInputCollection {
-                                try source.accumulate(r.recipient, into: &expected)
-                            }
-                        } catch {
-                            dropped[round, default: 0] += 1
-                            if stoppedAt[Int(r.recipient)] == nil { stoppedAt[Int(r.recipient)] = round }
-                        }
-                        serverSeconds += wallSeconds() - t0
-                    case let .none(seconds: cpu):
-                        timings[round, default: RoundTiming()].clientSecondsTotal += cpu
-                    }
-                }
+        func stop(_ client: ClientID, in round: ProtocolRound) {
+            dropped[round, default: 0] += 1
+            if stoppedAt[Int(client.rawValue)] == nil { stoppedAt[Int(client.rawValue)] = round }
+        }
+        runner.hooks.answers = { client, round in dropRound[Int(client.rawValue)] != round }
+        runner.hooks.input = { client in try source.input(for: client.rawValue) }
+        runner.hooks.concurrency = max(1, options.concurrency)
+        runner.hooks.onRoundStarted = { round, count in progress?(.roundStarted(round, clientCount: count)) }
+        if let progress { runner.hooks.onClientFinished = { progress(.clientFinished) } }
+        runner.hooks.onServerStarted = { progress?(.serverStarted) }
+        runner.hooks.onMessage = { message in
+            guard let round = message.round else { return }
+            if !message.fromClient {
+                traffic[round, default: RoundBytes()].serverToClient += message.bytes.count
+                receivers[round, default: 0] += 1
+            } else if message.rejection != nil {
+                stop(message.client, in: round)
             }
-            progress?(.serverStarted)
-            let t0 = wallSeconds()
-            let outbox: EncodedOutbox
-            do throws(SecAggError) {
-                let step = try server.advanceEncoded()
-                if case let .aborted(reason, _) = step { throw reason }
-                outbox = step.outbox
-            } catch {
-                serverSeconds += wallSeconds() - t0
-                timings[round, default: RoundTiming()].serverSeconds += serverSeconds
-                progress?(.roundFinished(round, answered: workers[round] ?? 0, serverSeconds: serverSeconds))
-                abortReason = error.description
-                break
+        }
+        runner.hooks.onClientStep = { client, round, outcome in
+            switch outcome {
+            case .dropped, .failed: stop(client, in: round)
+            case let .reply(bytes, seconds: cpu):
+                timings[round, default: RoundTiming()].clientSecondsTotal += cpu
+                workers[round, default: 0] += 1
+                traffic[round, default: RoundBytes()].clientToServer += bytes.count
+                sentPerClient[Int(client.rawValue)] += bytes.count
+            case let .none(seconds: cpu):
+                timings[round, default: RoundTiming()].clientSecondsTotal += cpu
             }
-            serverSeconds += wallSeconds() - t0
+        }
+        runner.hooks.onMaskedInputAccepted = { client in try source.accumulate(client.rawValue, into: &expected) }
+        runner.hooks.onRoundClosed = { round, receiveSeconds, closeSeconds, _ in
+            let serverSeconds = receiveSeconds + closeSeconds
             timings[round, default: RoundTiming()].serverSeconds += serverSeconds
             progress?(.roundFinished(round, answered: workers[round] ?? 0, serverSeconds: serverSeconds))
-            if case .completed = server.state { break }
-            guard let position = roundOrder.firstIndex(of: round), position + 1 < roundOrder.count else { break }
-            round = roundOrder[position + 1]
-            pending = outbox.allMessages.map { ($0.recipient.rawValue, $0.bytes) }.sorted { $0.0 < $1.0 }
-            for (_, bytes) in pending { traffic[round, default: RoundBytes()].serverToClient += bytes.count }
-            receivers[round] = pending.count
         }
+        let outcome: SessionRunner.Outcome
+        do {
+            outcome = try runner.run()
+        } catch let error as SimulationError {
+            throw error
+        } catch {
+            throw .configuration("\(error)")
+        }
+        let abortReason = outcome.abort?.description
+        let server = runner.server
+        let roundOrder = configuration.rounds
 
         // Verification against the plaintext sum of exactly the included clients.
         var verified = false

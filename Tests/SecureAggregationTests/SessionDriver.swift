@@ -1,4 +1,5 @@
 import SecAggCrypto
+import SecAggSessionRunner
 import SecureAggregation
 
 /// Drives one whole session in process, every message through encode → decode.
@@ -52,58 +53,28 @@ struct SessionDriver {
         return out
     }
 
+    /// Runs the session through the package's one session runner: client u's generator is keyed by `seedLabel`
+    /// and u; a message the server refuses fails the run.
     func run() throws -> Outcome {
-        var rng = DeterministicRandomGenerator(testLabel: seedLabel)
-        var server = try SecAggServer(configuration: configuration, limits: serverLimits)
-        server.unmaskingConcurrency = serverUnmaskingConcurrency
-        var clients: [UInt32: SecAggClient] = [:]
-        var outcome = Outcome(server: server)
-        for u in 1...UInt32(configuration.clientCount) {
-            clients[u] = try SecAggClient(
-                configuration: configuration, index: ClientID(u), input: inputs[u] ?? [], signingKey: signingKeys[u])
-            clients[u]!.maskingConcurrency = clientMaskingConcurrency
+        let n = configuration.clientCount
+        let generators = try SessionRunner.generators(
+            clientCount: n, masterSeed: Hkdf.sha256(Array("driver/\(seedLabel)".utf8)))
+        var runner = try SessionRunner(
+            configuration: configuration, inputs: (1...UInt32(n)).map { inputs[$0] ?? [] }, generators: generators,
+            signingKeys: (1...UInt32(n)).map { signingKeys[$0] }, serverLimits: serverLimits,
+            serverConcurrency: serverUnmaskingConcurrency, clientMaskingConcurrency: clientMaskingConcurrency)
+        let dropAt = dropAt
+        runner.hooks.answers = { client, round in dropAt[client.rawValue] != round }
+        var rejections: [String] = []
+        runner.hooks.onMessage = { message in
+            if let error = message.rejection { rejections.append("\(message.client): \(error)") }
         }
-        var gone = Set<UInt32>()
-        for u in clients.keys.sorted() {
-            if dropAt[u] == .advertiseKeys {
-                gone.insert(u)
-                continue
-            }
-            let bytes = try clients[u]!.startEncoded(using: &rng)
-            try server.receive(encoded: bytes, from: ClientID(u))
-        }
-        var round = ProtocolRound.advertiseKeys
-        while true {
-            let outbox: EncodedOutbox
-            switch try server.advanceEncoded() {
-            case let .nextRound(_, next): outbox = next
-            case let .aborted(reason, _):
-                outcome.serverError = reason
-                outcome.server = server
-                return outcome
-            case let .completed(result, _):
-                outcome.result = result
-                outcome.server = server
-                return outcome
-            }
-            round = configuration.round(after: round) ?? .unmasking
-            for (id, bytes) in outbox.allMessages.sorted(by: { $0.recipient < $1.recipient }) {
-                let recipient = id.rawValue
-                guard !gone.contains(recipient) else { continue }
-                if dropAt[recipient] == round {
-                    gone.insert(recipient)
-                    continue
-                }
-                do {
-                    if let reply = try clients[recipient]!.handle(encoded: bytes, using: &rng) {
-                        try server.receive(encoded: reply, from: id)
-                    }
-                } catch {
-                    outcome.clientErrors[recipient] = error
-                    gone.insert(recipient)
-                }
-            }
-        }
+        let outcome = try runner.run()
+        if let first = rejections.first { throw SecAggError.invalidConfiguration(reason: "server refused \(first)") }
+        var clientErrors: [UInt32: SecAggError] = [:]
+        for (client, error) in outcome.clientErrors { clientErrors[client.rawValue] = error }
+        return Outcome(
+            result: outcome.result, serverError: outcome.abort, clientErrors: clientErrors, server: runner.server)
     }
 
     /// Σ inputs of `included` per vector, in each ring.

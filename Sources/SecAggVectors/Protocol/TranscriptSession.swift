@@ -1,4 +1,5 @@
 import SecAggCrypto
+import SecAggSessionRunner
 import SecureAggregation
 
 /// What a client of a recorded session does.
@@ -73,48 +74,33 @@ enum TranscriptSession {
         else {
             throw VectorError.malformedFile(file: "transcript", reason: "need inputs, seeds and behaviours for \(n)")
         }
-        var server = try SecAggServer(configuration: configuration)
-        server.unmaskingConcurrency = 1
-        var clients: [SecAggClient] = []
         var generators: [DeterministicRandomGenerator] = []
-        for u in 1...n {
-            let key = setup.signingKeys.isEmpty ? nil : setup.signingKeys[u - 1]
-            clients.append(
-                try SecAggClient(
-                    configuration: configuration, index: ClientID(UInt32(u)), input: setup.inputs[u - 1],
-                    signingKey: key))
-            clients[u - 1].maskingConcurrency = 1
-            generators.append(try clientGenerator(seed: setup.clientSeeds[u - 1], index: UInt32(u)))
-        }
+        for u in 1...n { generators.append(try clientGenerator(seed: setup.clientSeeds[u - 1], index: UInt32(u))) }
+        var runner = try SessionRunner(
+            configuration: configuration, inputs: setup.inputs, generators: generators,
+            signingKeys: setup.signingKeys.map { $0 })
+        let behaviours = setup.behaviours
+        runner.hooks.answers = { client, round in behaviours[client.position].answers(round) }
+        runner.hooks.batchSize = n
         var messages: [RecordedMessage] = []
-        for u in 1...n {
-            let bytes = try clients[u - 1].startEncoded(using: &generators[u - 1])
-            messages.append(RecordedMessage(round: .advertiseKeys, fromClient: true, client: UInt32(u), bytes: bytes))
-            try server.receive(encoded: bytes, from: ClientID(UInt32(u)))
+        var rejection: String?
+        runner.hooks.onMessage = { message in
+            // A transcript ends with the last UnmaskingResponse (SPEC.md §13.2).
+            guard let round = message.round else { return }
+            if let error = message.rejection { rejection = rejection ?? "client \(message.client.rawValue): \(error)" }
+            messages.append(
+                RecordedMessage(
+                    round: round, fromClient: message.fromClient, client: message.client.rawValue, bytes: message.bytes)
+            )
         }
-        while true {
-            let step = try server.advanceEncoded()
-            if case .completed = step { break }
-            guard case let .collecting(round) = server.state else {
-                throw VectorError.malformedFile(file: "transcript", reason: "server stopped: \(server.state)")
-            }
-            var replies: [(UInt32, [UInt8])] = []
-            for (id, bytes) in step.outbox.allMessages.sorted(by: { $0.recipient < $1.recipient }) {
-                let recipient = id.rawValue
-                messages.append(RecordedMessage(round: round, fromClient: false, client: recipient, bytes: bytes))
-                let position = Int(recipient) - 1
-                guard clients.indices.contains(position), setup.behaviours[position].answers(round) else { continue }
-                if let reply = try clients[position].handle(encoded: bytes, using: &generators[position]) {
-                    replies.append((recipient, reply))
-                }
-            }
-            for (sender, bytes) in replies {
-                messages.append(RecordedMessage(round: round, fromClient: true, client: sender, bytes: bytes))
-                try server.receive(encoded: bytes, from: ClientID(sender))
-            }
+        let outcome = try runner.run()
+        if let rejection { throw VectorError.malformedFile(file: "transcript", reason: "server refused \(rejection)") }
+        if let error = outcome.clientErrors.first {
+            throw VectorError.malformedFile(file: "transcript", reason: "\(error.key) stopped: \(error.value)")
         }
-        guard let result = server.result else {
-            throw VectorError.malformedFile(file: "transcript", reason: "the session produced no result")
+        guard let result = outcome.result else {
+            throw VectorError.malformedFile(
+                file: "transcript", reason: "the session produced no result: \(outcome.abort.map { "\($0)" } ?? "")")
         }
         return RecordedSession(messages: messages, result: result)
     }
