@@ -88,7 +88,8 @@ struct EmbedderAPITests {
     @Test func removingOneClientLetsTheSessionGoOnWithoutIt() throws {
         var h = try Harness(n: 5, t: 3, label: "api abort client")
         try h.run(until: .maskedInputCollection)
-        let notice = try h.server.abortClient(4)
+        let encodedNotice = try h.server.abortClientEncoded(4)
+        let notice = try h.wire.decodeServerMessage(encodedNotice)
         guard case let .abort(_, code) = notice else {
             Issue.record("not an abort notice")
             return
@@ -112,7 +113,7 @@ struct EmbedderAPITests {
     @Test func abortingTheSessionTellsEveryClient() throws {
         var h = try Harness(n: 5, t: 3, label: "api abort")
         try h.run(until: .maskedInputCollection)
-        let step = try h.server.abort()
+        let step = try h.server.abortEncoded()
         guard case let .aborted(reason, outbox) = step else {
             Issue.record("expected an abort")
             return
@@ -120,8 +121,8 @@ struct EmbedderAPITests {
         #expect(reason == .abortedByCaller)
         #expect(h.server.state == .aborted(.abortedByCaller))
         #expect(outbox.broadcast?.recipients == [1, 2, 3, 4, 5])
-        for (recipient, message) in outbox.allMessages {
-            _ = try h.clients[recipient.rawValue]!.handle(encoded: h.wire.encode(message))
+        for (recipient, bytes) in outbox.allMessages {
+            _ = try h.clients[recipient.rawValue]!.handle(encoded: bytes)
             #expect(h.clients[recipient.rawValue]!.state == .aborted(.serverAborted(code: .other)))
         }
         #expect(throws: SecAggError.alreadyAborted(reason: SecAggError.abortedByCaller.description)) {

@@ -63,6 +63,16 @@ extension SecAggServer {
         return .abort(binding: sessionBytes ?? context.configurationDigest, code: .clientExcluded)
     }
 
+    /// ``abort()`` with the notices encoded.
+    public mutating func abortEncoded() throws(SecAggError) -> ServerStep<EncodedOutbox> {
+        encoded(try abort())
+    }
+
+    /// ``abortClient(_:)`` with the notice encoded.
+    public mutating func abortClientEncoded(_ client: ClientID) throws(SecAggError) -> [UInt8] {
+        wire.encode(try abortClient(client))
+    }
+
     /// Encodes an outbox (each broadcast once), counting the bytes in `round`.
     public mutating func encode(_ outbox: ServerOutbox, countingIn round: ProtocolRound) -> EncodedOutbox {
         var encoded = EncodedOutbox()
