@@ -62,6 +62,11 @@ let package = Package(
             name: "SecAggVectors",
             dependencies: ["SecAggCrypto", "SecAggQuantization", "SecureAggregation", "SecAggGraph"],
             swiftSettings: librarySettings),
+        // Layer 5: `secagg bench` (mask PRG, protocol sessions, Shamir, wire, mask application); in no product.
+        .target(
+            name: "SecAggBenchmarks",
+            dependencies: ["SecAggSimulation", "SecureAggregation", "SecAggGraph", "SecAggCrypto"],
+            swiftSettings: librarySettings),
         // Executable: argument parsing only.
         .executableTarget(
             name: "SecAggTool",
@@ -69,6 +74,7 @@ let package = Package(
                 "SecAggCrypto",
                 "SecAggVectors",
                 "SecAggSimulation",
+                "SecAggBenchmarks",
                 "SecureAggregation",
                 "SecAggGraph",
                 "SecAggQuantization",
@@ -96,6 +102,10 @@ let package = Package(
             dependencies: ["SecAggSimulation", "SecureAggregation", "SecAggCrypto", "SecAggGraph", "SecAggQuantization"],
             swiftSettings: executableSettings),
         .testTarget(
+            name: "SecAggBenchmarksTests",
+            dependencies: ["SecAggBenchmarks", "SecAggSimulation", "SecureAggregation", "SecAggCrypto"],
+            swiftSettings: executableSettings),
+        .testTarget(
             name: "SecAggToolTests",
             dependencies: [
                 "SecAggTool", "SecAggSimulation", "SecureAggregation", "SecAggCrypto",
@@ -121,7 +131,7 @@ if Context.environment["SECAGG_ENABLE_BENCHMARKING"] == "1" {
             name: "ProtocolBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "package-benchmark"),
-                "SecAggSimulation", "SecureAggregation", "SecAggCrypto",
+                "SecAggBenchmarks", "SecAggSimulation", "SecureAggregation", "SecAggCrypto",
             ],
             path: "Benchmarks/ProtocolBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]))

@@ -1,8 +1,8 @@
 import Dispatch
 import Foundation
-import SecAggCrypto
+package import SecAggCrypto
 import SecAggGraph
-import SecureAggregation
+package import SecureAggregation
 
 #if canImport(Glibc)
     import Glibc
@@ -54,14 +54,14 @@ struct SyntheticInputs: InputSource {
 }
 
 /// CPU time of the calling thread, in seconds.
-func threadCpuSeconds() -> Double {
+package func threadCpuSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
 /// Wall-clock seconds since an arbitrary origin.
-func wallSeconds() -> Double {
+package func wallSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
@@ -70,7 +70,7 @@ func wallSeconds() -> Double {
 /// The clock that times a client's handling of one message: its thread's CPU time (the client's cost on
 /// one core, while other clients run side by side), or the wall clock when the client itself uses several
 /// threads.
-enum ClientClock: Sendable {
+package enum ClientClock: Sendable {
     case threadCpu
     case wall
 
@@ -80,7 +80,7 @@ enum ClientClock: Sendable {
 
 /// The dropout schedule (SPEC.md §14): a seeded Fisher–Yates shuffle of 1...n, after which each drop, in
 /// order, assigns the next round(fraction · n) clients to stop answering at its round. Indexed by client.
-func dropSchedule(clientCount n: Int, drops: [DropSpecification], using rng: inout some RandomByteGenerator)
+package func dropSchedule(clientCount n: Int, drops: [DropSpecification], using rng: inout some RandomByteGenerator)
     -> [ProtocolRound?]
 {
     var order = (1...UInt32(n)).map { $0 }
@@ -100,14 +100,14 @@ func dropSchedule(clientCount n: Int, drops: [DropSpecification], using rng: ino
 
 /// One client of a simulation or benchmark with its own random stream, so that running clients in parallel
 /// stays reproducible.
-struct SimulatedClient: @unchecked Sendable {
+package struct SimulatedClient: @unchecked Sendable {
     var engine: SecAggClient
     var rng: DeterministicRandomGenerator
     var gone = false
 
     /// A session's server and its clients 1…n: client u's generator is keyed by SHA-256(masterSeed ||
     /// LE32(u)), its signing key is `signingKeys[u]` (active model; nil otherwise).
-    static func session(
+    package static func session(
         configuration: SessionConfiguration, masterSeed: [UInt8], signingKeys: [Ed25519.PrivateKey?],
         serverConcurrency: Int, clientMaskingConcurrency: Int = 1
     ) throws(SimulationError) -> (server: SecAggServer, clients: [SimulatedClient]) {
@@ -344,7 +344,7 @@ public enum Simulator {
     }
 
     /// What a client did with one server message.
-    enum Outcome {
+    package enum Outcome {
         /// Scheduled to drop in this round, or gone since an earlier drop or failure: not run.
         case dropped
         /// The engine refused the message (or the input); the client is gone from now on.
@@ -360,7 +360,7 @@ public enum Simulator {
     ///
     /// Each client is timed by `clock`; with `timesInput`, handing `inputs` to the engine counts as client
     /// work too (the simulation's figures), without it only the protocol step is timed (the benchmark's).
-    static func answer(
+    package static func answer(
         _ batch: [(recipient: UInt32, bytes: [UInt8])], round: ProtocolRound, clients: inout [SimulatedClient],
         dropRound: [ProtocolRound?], inputs: [UInt32: [[UInt64]]], concurrency: Int, clock: ClientClock,
         timesInput: Bool

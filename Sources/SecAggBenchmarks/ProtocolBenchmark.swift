@@ -1,6 +1,7 @@
 import Foundation
 public import SecAggCrypto
 import SecAggGraph
+public import SecAggSimulation
 import SecureAggregation
 
 #if canImport(Glibc)
@@ -184,7 +185,7 @@ public struct ProtocolBenchmarkResult: Sendable, Codable, Hashable {
 /// A figure for the text report: 4 decimals below 1, 3 below 100, else 1; no exponent.
 private func fmt(_ value: Double) -> String {
     guard value.isFinite else { return "0" }
-    return format(value, value >= 100 ? 1 : value >= 1 ? 3 : 4)
+    return String(format: "%.\(value >= 100 ? 1 : value >= 1 ? 3 : 4)f", value)
 }
 
 /// Runs whole sessions and reports each side's compute next to the keystream floor of its mask bytes.
