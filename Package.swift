@@ -37,7 +37,7 @@ let package = Package(
             name: "SecAggCrypto",
             dependencies: ["CSodium", "CSodiumShims"],
             swiftSettings: librarySettings),
-        // Layer 2: quantization, planning, bit-packing and model-update files.
+        // Layer 2: quantization, planning and model-update files.
         .target(
             name: "SecAggQuantization",
             dependencies: ["SecAggCrypto"],
@@ -50,7 +50,7 @@ let package = Package(
         // Layer 3: the protocol engine (pure state machines, wire format).
         .target(
             name: "SecureAggregation",
-            dependencies: ["SecAggCrypto", "SecAggQuantization", "SecAggGraph"],
+            dependencies: ["SecAggCrypto", "SecAggGraph"],
             swiftSettings: librarySettings),
         // Layer 4: in-process simulation of whole sessions.
         .target(

@@ -1,6 +1,5 @@
 public import SecAggCrypto
 public import SecAggGraph
-import SecAggQuantization
 
 /// The threat model a session is run under (SPEC.md §11.1).
 public enum SecurityModel: UInt8, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
