@@ -368,19 +368,19 @@ public struct SessionConfiguration: Hashable, Sendable {
         inputs.reduce(0) { $0 + BitPacking.packedByteCount(count: $1.length, modulus: $1.modulus) }
     }
 
-    /// The neighbourhood graph of a session. `graphSeed` (32 bytes) is the hash of the revealed contributions
-    /// (``SeedReveals/graphSeed(sessionId:)``, SPEC.md §11.2); the complete graph ignores it.
-    public func makeGraph(graphSeed: [UInt8]) throws(SecAggError) -> any CommunicationGraph {
+    /// The neighbourhood graph of a session (``GraphKind/makeGraph(clientCount:seed:)``). `graphSeed` (32 bytes)
+    /// is the hash of the revealed contributions (``SeedReveals/graphSeed(sessionId:)``, SPEC.md §11.2); the
+    /// complete graph ignores it, and so does a Harary graph of degree k ≥ n − 1 (which is complete).
+    public func makeGraph(graphSeed: [UInt8]) throws(SecAggError) -> SessionGraph {
+        let kind: GraphKind
         switch graph {
-        case .complete:
-            return CompleteGraph(clientCount: clientCount)
-        case let .harary(k):
-            if k >= clientCount - 1 { return CompleteGraph(clientCount: clientCount) }
-            do {
-                return try HararyGraph(clientCount: clientCount, degree: k, seed: graphSeed)
-            } catch {
-                throw .invalidConfiguration(reason: "graph: \(error)")
-            }
+        case .complete: kind = .complete
+        case let .harary(k): kind = .harary(degree: k)
+        }
+        do {
+            return try kind.makeGraph(clientCount: clientCount, seed: graphSeed)
+        } catch {
+            throw .invalidConfiguration(reason: "graph: \(error)")
         }
     }
 }
