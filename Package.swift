@@ -14,6 +14,9 @@ let executableSettings = featureSettings + [
 
 let package = Package(
     name: "swift-secure-aggregation",
+    // The engine's worker threads use Synchronization's Mutex and Atomic (in the Linux toolchain; these releases
+    // on Apple platforms).
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
     products: [
         .library(name: "SecAggCrypto", targets: ["SecAggCrypto"]),
         .library(name: "SecAggQuantization", targets: ["SecAggQuantization"]),
