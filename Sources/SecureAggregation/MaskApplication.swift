@@ -1,15 +1,15 @@
-public import SecAggCrypto
+package import SecAggCrypto
 import Synchronization
 
 /// One mask to add to (or subtract from) every input vector: PRG(seed) on stream i for vector i.
-public struct MaskJob: Sendable {
+package struct MaskJob: Sendable {
     /// The PRG seed (self-mask seed or pairwise seed).
-    public var seed: SecretBytes
+    package var seed: SecretBytes
     /// Subtract instead of add.
-    public var negate: Bool
+    package var negate: Bool
 
     /// Creates a job.
-    public init(seed: SecretBytes, negate: Bool) {
+    package init(seed: SecretBytes, negate: Bool) {
         self.seed = seed
         self.negate = negate
     }
@@ -25,15 +25,15 @@ public struct MaskJob: Sendable {
 /// accumulator of its own, merged at the end. Memory is therefore (workers − 1) × vector length, whatever
 /// the number of masks. Rejection-sampled rings have no random access: their tile is the whole vector and
 /// an item is one group of masks.
-public enum MaskApplication {
+package enum MaskApplication {
     /// Elements per tile: 32 KiB of UInt64 target plus one 16 KiB keystream chunk (32-bit words) stay in L1/L2;
     /// measured a little faster than 8,192 at n = 500, m = 100K on the reference machine.
-    public static let tileElementCount = 4096
+    package static let tileElementCount = 4096
     /// Items per worker the grid aims for: enough for the shared counter to balance uneven cores.
     static let itemsPerWorker = 24
 
     /// vectors[i] ±= PRG(job.seed, stream i) for every job, in each vector's ring.
-    public static func apply(
+    package static func apply(
         _ jobs: [MaskJob], to vectors: inout [[UInt64]], inputs: [InputSpecification], concurrency: Int = 1
     ) throws(SecAggCryptoError) {
         guard !jobs.isEmpty else { return }
