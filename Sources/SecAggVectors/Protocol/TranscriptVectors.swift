@@ -197,7 +197,7 @@ public enum TranscriptVectors {
             entries: entries, signed: configuration.securityModel == .active, committed: configuration.isSparse)
         let sessionId = broadcast.sessionId(configurationDigest: configuration.digest)
         let seed = SeedContribution.graphSeed(sessionId: sessionId, contributions: contributions)
-        guard case let .harary(harary) = try configuration.makeGraph(graphSeed: seed),
+        guard let harary = try configuration.makeGraph(graphSeed: seed) as? HararyGraph,
             let position = harary.position(of: client),
             let target = (1...UInt32(n)).first(where: { harary.position(of: $0) == (position + n / 2) % n })
         else { throw VectorError.malformedFile(file: "transcript", reason: "no Harary ring to place the dropout on") }
