@@ -14,6 +14,9 @@ let executableSettings = featureSettings + [
 
 let package = Package(
     name: "swift-secure-aggregation",
+    // The engine's worker threads use Synchronization's Mutex and Atomic (in the Linux toolchain; these releases
+    // on Apple platforms).
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
     products: [
         .library(name: "SecAggCrypto", targets: ["SecAggCrypto"]),
         .library(name: "SecAggQuantization", targets: ["SecAggQuantization"]),
@@ -37,7 +40,7 @@ let package = Package(
             name: "SecAggCrypto",
             dependencies: ["CSodium", "CSodiumShims"],
             swiftSettings: librarySettings),
-        // Layer 2: quantization, planning, bit-packing and model-update files.
+        // Layer 2: quantization, planning and model-update files.
         .target(
             name: "SecAggQuantization",
             dependencies: ["SecAggCrypto"],
@@ -50,7 +53,7 @@ let package = Package(
         // Layer 3: the protocol engine (pure state machines, wire format).
         .target(
             name: "SecureAggregation",
-            dependencies: ["SecAggCrypto", "SecAggQuantization", "SecAggGraph"],
+            dependencies: ["SecAggCrypto", "SecAggGraph"],
             swiftSettings: librarySettings),
         // Layer 4: the one in-process session driver (package access only) of the simulator, the benchmarks, the
         // transcript generator and the tests.
@@ -68,6 +71,11 @@ let package = Package(
             name: "SecAggVectors",
             dependencies: ["SecAggCrypto", "SecAggQuantization", "SecureAggregation", "SecAggGraph", "SecAggSessionRunner"],
             swiftSettings: librarySettings),
+        // Layer 5: `secagg bench` (mask PRG, protocol sessions, Shamir, wire, mask application); in no product.
+        .target(
+            name: "SecAggBenchmarks",
+            dependencies: ["SecAggSimulation", "SecureAggregation", "SecAggGraph", "SecAggCrypto"],
+            swiftSettings: librarySettings),
         // Executable: argument parsing only.
         .executableTarget(
             name: "SecAggTool",
@@ -75,6 +83,7 @@ let package = Package(
                 "SecAggCrypto",
                 "SecAggVectors",
                 "SecAggSimulation",
+                "SecAggBenchmarks",
                 "SecureAggregation",
                 "SecAggGraph",
                 "SecAggQuantization",
@@ -102,6 +111,10 @@ let package = Package(
             dependencies: ["SecAggSimulation", "SecureAggregation", "SecAggCrypto", "SecAggGraph", "SecAggQuantization"],
             swiftSettings: executableSettings),
         .testTarget(
+            name: "SecAggBenchmarksTests",
+            dependencies: ["SecAggBenchmarks", "SecAggSimulation", "SecureAggregation", "SecAggCrypto"],
+            swiftSettings: executableSettings),
+        .testTarget(
             name: "SecAggToolTests",
             dependencies: [
                 "SecAggTool", "SecAggSimulation", "SecureAggregation", "SecAggCrypto",
@@ -127,7 +140,7 @@ if Context.environment["SECAGG_ENABLE_BENCHMARKING"] == "1" {
             name: "ProtocolBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "package-benchmark"),
-                "SecAggSimulation", "SecureAggregation", "SecAggCrypto",
+                "SecAggBenchmarks", "SecAggSimulation", "SecureAggregation", "SecAggCrypto",
             ],
             path: "Benchmarks/ProtocolBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]))

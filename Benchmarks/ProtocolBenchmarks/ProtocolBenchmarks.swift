@@ -1,4 +1,5 @@
 import Benchmark
+import SecAggBenchmarks
 import SecAggCrypto
 import SecAggSimulation
 import SecureAggregation

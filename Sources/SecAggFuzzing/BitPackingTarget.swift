@@ -1,5 +1,5 @@
 import SecAggCrypto
-import SecAggQuantization
+import SecureAggregation
 
 /// `bitpacking`: SPEC.md §8 on arbitrary input.
 ///
@@ -60,7 +60,7 @@ enum BitPackingTarget {
     // MARK: Unpacking
 
     private static func checkUnpack(_ payload: [UInt8], count: Int, modulus: RingModulus, valid: Bool) {
-        let result = Result { () throws(QuantizationError) in
+        let result = Result { () throws(BitPackingError) in
             try BitPacking.unpack(payload, count: count, modulus: modulus)
         }
         let expected = expectedUnpack(payload, count: count, modulus: modulus, valid: valid)
@@ -72,10 +72,10 @@ enum BitPackingTarget {
         }
         // Other collection types decode the same: a slice not starting at 0, and a non-contiguous view.
         let prefixed = [0xA5] + payload
-        let slice = Result { () throws(QuantizationError) in
+        let slice = Result { () throws(BitPackingError) in
             try BitPacking.unpack(prefixed[1...], count: count, modulus: modulus)
         }
-        let lazy = Result { () throws(QuantizationError) in
+        let lazy = Result { () throws(BitPackingError) in
             try BitPacking.unpack(payload.lazy.map { $0 }, count: count, modulus: modulus)
         }
         guard same(slice, result), same(lazy, result) else {
@@ -98,7 +98,7 @@ enum BitPackingTarget {
 
     /// What SPEC.md §8 prescribes, computed bit by bit.
     private static func expectedUnpack(_ payload: [UInt8], count: Int, modulus: RingModulus, valid: Bool)
-        -> Result<[UInt64], QuantizationError>
+        -> Result<[UInt64], BitPackingError>
     {
         guard valid else {
             // The exact description text is the crypto module's; only the case is prescribed.
@@ -133,8 +133,7 @@ enum BitPackingTarget {
         return .success(elements)
     }
 
-    private static func same(_ a: Result<[UInt64], QuantizationError>, _ b: Result<[UInt64], QuantizationError>) -> Bool
-    {
+    private static func same(_ a: Result<[UInt64], BitPackingError>, _ b: Result<[UInt64], BitPackingError>) -> Bool {
         switch (a, b) {
         case let (.success(x), .success(y)): return x == y
         case (.failure(.invalidModulus), .failure(.invalidModulus)): return true
@@ -143,7 +142,7 @@ enum BitPackingTarget {
         }
     }
 
-    private static func summary(_ r: Result<[UInt64], QuantizationError>) -> String {
+    private static func summary(_ r: Result<[UInt64], BitPackingError>) -> String {
         switch r {
         case let .success(elements): "\(elements.count) elements \(elements.prefix(8))"
         case let .failure(error): "error \(error)"
@@ -186,12 +185,12 @@ enum BitPackingTarget {
         }
         // Unreduced words: the first element ≥ R is reported and an `into:` buffer is left unchanged.
         let firstBad = modulus.modulusValue.flatMap { r in words.firstIndex { $0 >= r } }
-        let direct = Result { () throws(QuantizationError) in try BitPacking.pack(words, modulus: modulus) }
+        let direct = Result { () throws(BitPackingError) in try BitPacking.pack(words, modulus: modulus) }
         var buffer: [UInt8] = [0x5A, 0xC3]
-        let into = Result { () throws(QuantizationError) in try BitPacking.pack(words, modulus: modulus, into: &buffer)
+        let into = Result { () throws(BitPackingError) in try BitPacking.pack(words, modulus: modulus, into: &buffer)
         }
         if let firstBad {
-            let error = QuantizationError.elementOutOfRange(index: firstBad, modulus: modulus)
+            let error = BitPackingError.elementOutOfRange(index: firstBad, modulus: modulus)
             guard case .failure(error) = direct, case .failure(error) = into, buffer == [0x5A, 0xC3] else {
                 violation(
                     "bitpacking",

@@ -1,18 +1,12 @@
 public import SecAggCrypto
 
-/// Errors of the quantization module: packing, planning, quantizing, decoding, tensor layouts and
+/// Errors of the quantization module: rings, planning, quantizing, decoding, tensor layouts and
 /// model-update files. Payloads carry sizes, indices and names, never vector contents.
 public enum QuantizationError: Error, Hashable, Sendable {
-    // MARK: Packing
+    // MARK: Rings
 
     /// An element is not a canonical ring element (≥ R).
     case elementOutOfRange(index: Int, modulus: RingModulus)
-    /// A packed vector has the wrong number of bytes (short input or trailing bytes).
-    case packedByteCountMismatch(actual: Int, expected: Int)
-    /// The padding bits after the last element of a packed vector are not zero.
-    case nonzeroPadding
-    /// An element count is negative or too large to address.
-    case invalidElementCount(count: Int)
     /// The modulus is outside the supported range.
     case invalidModulus(description: String)
 
@@ -89,12 +83,6 @@ extension QuantizationError: CustomStringConvertible {
         switch self {
         case let .elementOutOfRange(index, modulus):
             "element \(index) is not below the modulus \(modulus)"
-        case let .packedByteCountMismatch(actual, expected):
-            "packed vector has \(actual) bytes, expected exactly \(expected)"
-        case .nonzeroPadding:
-            "packed vector has non-zero padding bits"
-        case let .invalidElementCount(count):
-            "invalid element count \(count)"
         case let .invalidModulus(description):
             "invalid modulus: \(description)"
         case let .invalidPlanParameter(name, reason):

@@ -1,4 +1,5 @@
 import Foundation
+import SecAggSessionRunner
 public import SecureAggregation
 import Synchronization
 

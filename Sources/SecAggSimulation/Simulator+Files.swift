@@ -1,6 +1,7 @@
 public import Foundation
 import SecAggCrypto
 import SecAggQuantization
+import SecAggSessionRunner
 import SecureAggregation
 
 /// Model updates from files, quantized on demand: client u's update is read, flattened by the folder's

@@ -1,9 +1,9 @@
 import Dispatch
 import Foundation
-import SecAggCrypto
+package import SecAggCrypto
 import SecAggGraph
-import SecAggSessionRunner
-import SecureAggregation
+package import SecAggSessionRunner
+package import SecureAggregation
 
 #if canImport(Glibc)
     import Glibc
@@ -54,34 +54,9 @@ struct SyntheticInputs: InputSource {
     }
 }
 
-/// CPU time of the calling thread, in seconds.
-func threadCpuSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}
-
-/// Wall-clock seconds since an arbitrary origin.
-func wallSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}
-
-/// The clock that times a client's handling of one message: its thread's CPU time (the client's cost on
-/// one core, while other clients run side by side), or the wall clock when the client itself uses several
-/// threads.
-enum ClientClock: Sendable {
-    case threadCpu
-    case wall
-
-    /// Seconds since an arbitrary origin.
-    func now() -> Double { self == .wall ? wallSeconds() : threadCpuSeconds() }
-}
-
 /// The dropout schedule (SPEC.md §14): a seeded Fisher–Yates shuffle of 1...n, after which each drop, in
 /// order, assigns the next round(fraction · n) clients to stop answering at its round. Indexed by client.
-func dropSchedule(clientCount n: Int, drops: [DropSpecification], using rng: inout some RandomByteGenerator)
+package func dropSchedule(clientCount n: Int, drops: [DropSpecification], using rng: inout some RandomByteGenerator)
     -> [ProtocolRound?]
 {
     var order = (1...UInt32(n)).map { $0 }
@@ -97,44 +72,6 @@ func dropSchedule(clientCount n: Int, drops: [DropSpecification], using rng: ino
         }
     }
     return dropRound
-}
-
-/// One client of a simulation or benchmark with its own random stream, so that running clients in parallel
-/// stays reproducible.
-struct SimulatedClient: @unchecked Sendable {
-    var engine: SecAggClient
-    var rng: DeterministicRandomGenerator
-    var gone = false
-
-    /// A session's server and its clients 1…n: client u's generator is keyed by SHA-256(masterSeed ||
-    /// LE32(u)), its signing key is `signingKeys[u]` (active model; nil otherwise).
-    static func session(
-        configuration: SessionConfiguration, masterSeed: [UInt8], signingKeys: [Ed25519.PrivateKey?],
-        serverConcurrency: Int, clientMaskingConcurrency: Int = 1
-    ) throws(SimulationError) -> (server: SecAggServer, clients: [SimulatedClient]) {
-        let n = configuration.clientCount
-        do {
-            var server = try SecAggServer(configuration: configuration)
-            server.unmaskingConcurrency = max(1, serverConcurrency)
-            var clients: [SimulatedClient] = []
-            clients.reserveCapacity(n)
-            for u in 1...n {
-                var clientSeed = masterSeed
-                appendLittleEndian(UInt32(u), to: &clientSeed)
-                var engine = try SecAggClient(
-                    configuration: configuration, index: ClientID(UInt32(u)),
-                    signingKey: u < signingKeys.count ? signingKeys[u] : nil)
-                engine.maskingConcurrency = max(1, clientMaskingConcurrency)
-                let clientRng = try DeterministicRandomGenerator(seed: Hkdf.sha256(clientSeed))
-                clients.append(SimulatedClient(engine: engine, rng: clientRng))
-            }
-            return (server, clients)
-        } catch let error as SecAggError {
-            throw .configuration(error.description)
-        } catch {
-            throw .configuration("\(error)")
-        }
-    }
 }
 
 /// Runs whole secure aggregations in process, every message through the wire encoding.
@@ -330,77 +267,5 @@ public enum Simulator {
                 ? "the aggregate differs from the plaintext sum of the included clients" : nil,
             maskBackend: MaskPrg.maskBackend, x25519Backend: X25519.batchBackend.rawValue)
         return (report, server.result, stoppedAt)
-    }
-
-    /// What a client did with one server message.
-    enum Outcome {
-        /// Scheduled to drop in this round, or gone since an earlier drop or failure: not run.
-        case dropped
-        /// The engine refused the message (or the input); the client is gone from now on.
-        case failed(SecAggError)
-        /// The encoded reply and the seconds the client spent on it.
-        case reply([UInt8], seconds: Double)
-        /// Handled without a reply (the last round), in that many seconds.
-        case none(seconds: Double)
-    }
-
-    /// Lets each client of the batch handle its message (side by side when `concurrency` > 1); returns the
-    /// outcomes in batch order.
-    ///
-    /// Each client is timed by `clock`; with `timesInput`, handing `inputs` to the engine counts as client
-    /// work too (the simulation's figures), without it only the protocol step is timed (the benchmark's).
-    /// `clientFinished` is called once per client of the batch when it is done, from the thread that ran it.
-    static func answer(
-        _ batch: [(recipient: UInt32, bytes: [UInt8])], round: ProtocolRound, clients: inout [SimulatedClient],
-        dropRound: [ProtocolRound?], inputs: [UInt32: [[UInt64]]], concurrency: Int, clock: ClientClock,
-        timesInput: Bool, clientFinished: (@Sendable () -> Void)? = nil
-    ) -> [(recipient: UInt32, outcome: Outcome)] {
-        let results = UnsafeMutableBufferPointer<Outcome>.allocate(capacity: batch.count)
-        results.initialize(repeating: .dropped)
-        defer {
-            results.deinitialize()
-            results.deallocate()
-        }
-        clients.withUnsafeMutableBufferPointer { all in
-            nonisolated(unsafe) let all = all
-            nonisolated(unsafe) let results = results
-            let handle: @Sendable (Int) -> Void = { i in
-                let (recipient, bytes) = batch[i]
-                let slot = Int(recipient) - 1
-                if all[slot].gone || dropRound[Int(recipient)] == round {
-                    all[slot].gone = true
-                    results[i] = .dropped
-                    return
-                }
-                var t0 = clock.now()
-                do throws(SecAggError) {
-                    if let input = inputs[recipient] { try all[slot].engine.provideInput(input) }
-                    if !timesInput { t0 = clock.now() }
-                    let reply: [UInt8]?
-                    var clientRng = all[slot].rng
-                    if round == .advertiseKeys {
-                        reply = try all[slot].engine.startEncoded(using: &clientRng)
-                    } else {
-                        reply = try all[slot].engine.handle(encoded: bytes, using: &clientRng)
-                    }
-                    let seconds = clock.now() - t0
-                    all[slot].rng = clientRng
-                    results[i] = reply.map { .reply($0, seconds: seconds) } ?? .none(seconds: seconds)
-                } catch {
-                    all[slot].gone = true
-                    results[i] = .failed(error)
-                }
-            }
-            let work: @Sendable (Int) -> Void = { i in
-                handle(i)
-                clientFinished?()
-            }
-            if concurrency <= 1 || batch.count == 1 {
-                for i in 0..<batch.count { work(i) }
-            } else {
-                DispatchQueue.concurrentPerform(iterations: batch.count, execute: work)
-            }
-        }
-        return (0..<batch.count).map { (batch[$0].recipient, results[$0]) }
     }
 }

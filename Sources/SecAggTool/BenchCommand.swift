@@ -1,4 +1,5 @@
 import ArgumentParser
+import SecAggBenchmarks
 import SecAggCrypto
 import SecAggSimulation
 import SecureAggregation

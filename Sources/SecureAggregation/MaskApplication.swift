@@ -1,21 +1,15 @@
-import Dispatch
-public import SecAggCrypto
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+package import SecAggCrypto
+import Synchronization
 
 /// One mask to add to (or subtract from) every input vector: PRG(seed) on stream i for vector i.
-public struct MaskJob: Sendable {
+package struct MaskJob: Sendable {
     /// The PRG seed (self-mask seed or pairwise seed).
-    public var seed: SecretBytes
+    package var seed: SecretBytes
     /// Subtract instead of add.
-    public var negate: Bool
+    package var negate: Bool
 
     /// Creates a job.
-    public init(seed: SecretBytes, negate: Bool) {
+    package init(seed: SecretBytes, negate: Bool) {
         self.seed = seed
         self.negate = negate
     }
@@ -25,20 +19,21 @@ public struct MaskJob: Sendable {
 ///
 /// The work is a grid of (tile, group of masks) items. For Z_{2^b} (and power-of-two q) a tile is a
 /// cache-sized slice of the vector and every mask of the group is generated for that slice only, through
-/// the PRG's random access, so the slice stays in cache while the keystream streams past it. Workers take
-/// items from a shared counter (so a core slowed by other load simply takes fewer); worker 0 adds straight
-/// into the vector and every other worker into one accumulator of its own, merged at the end. Memory is
-/// therefore (workers − 1) × vector length, whatever the number of masks. Rejection-sampled rings have
-/// no random access: their tile is the whole vector and an item is one group of masks.
-public enum MaskApplication {
+/// the PRG's random access, so the slice stays in cache while the keystream streams past it. Workers (threads
+/// of their own, not Swift's cooperative pool) claim items from a shared atomic counter (so a core slowed by
+/// other load simply takes fewer); worker 0 adds straight into the vector and every other worker into one
+/// accumulator of its own, merged at the end. Memory is therefore (workers − 1) × vector length, whatever
+/// the number of masks. Rejection-sampled rings have no random access: their tile is the whole vector and
+/// an item is one group of masks.
+package enum MaskApplication {
     /// Elements per tile: 32 KiB of UInt64 target plus one 16 KiB keystream chunk (32-bit words) stay in L1/L2;
     /// measured a little faster than 8,192 at n = 500, m = 100K on the reference machine.
-    public static let tileElementCount = 4096
+    package static let tileElementCount = 4096
     /// Items per worker the grid aims for: enough for the shared counter to balance uneven cores.
     static let itemsPerWorker = 24
 
     /// vectors[i] ±= PRG(job.seed, stream i) for every job, in each vector's ring.
-    public static func apply(
+    package static func apply(
         _ jobs: [MaskJob], to vectors: inout [[UInt64]], inputs: [InputSpecification], concurrency: Int = 1
     ) throws(SecAggCryptoError) {
         guard !jobs.isEmpty else { return }
@@ -87,13 +82,15 @@ public enum MaskApplication {
         defer { accumulators.deallocate() }
         nonisolated(unsafe) let target = buffer
         nonisolated(unsafe) let acc = accumulators
-        let counter = WorkCounter(limit: items)
-        let errors = ErrorBox()
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+        let nextItem = Atomic<Int>(0)
+        let failure = Mutex<SecAggCryptoError?>(nil)
+        ParallelWork.onThreads(workers) { w in
             let mine =
                 w == 0 ? target : UnsafeMutableBufferPointer(rebasing: acc[((w - 1) * length)..<(w * length)])
             let scratch = MaskScratch()
-            while let item = counter.next() {
+            while true {
+                let item = nextItem.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard item < items else { break }
                 let tile = item / groups
                 let group = item % groups
                 let start = tile * tileLength
@@ -105,17 +102,17 @@ public enum MaskApplication {
                         try prgs[j].apply(
                             to: slice, elementOffset: start, modulus: modulus, subtract: negate[j], scratch: scratch)
                     } catch {
-                        errors.set(error)
-                        counter.stop()
+                        failure.withLock { if $0 == nil { $0 = error } }
+                        nextItem.store(items, ordering: .relaxed)  // no further items
                     }
                     j += 1
                 }
             }
         }
-        if let error = errors.error { throw error }
+        if let error = failure.withLock({ $0 }) { throw error }
         // Merge the accumulators, in parallel over disjoint ranges of the vector.
         let mergeTiles = (length + tileElementCount - 1) / tileElementCount
-        DispatchQueue.concurrentPerform(iterations: min(workers, mergeTiles)) { part in
+        ParallelWork.onThreads(min(workers, mergeTiles)) { part in
             let parts = min(workers, mergeTiles)
             let lower = length * part / parts
             let upper = length * (part + 1) / parts
@@ -129,96 +126,6 @@ public enum MaskApplication {
                 }
             }
         }
-    }
-}
-
-/// Runs independent work items on several threads.
-enum ParallelWork {
-    /// Calls `body(i)` for every i in 0..<count on up to `concurrency` threads, items taken in batches of
-    /// `batch` from a shared counter.
-    static func forEach(count: Int, concurrency: Int, batch: Int = 16, _ body: @Sendable (Int) -> Void) {
-        guard count > 0 else { return }
-        let workers = max(1, min(concurrency, (count + batch - 1) / batch))
-        if workers == 1 {
-            for i in 0..<count { body(i) }
-            return
-        }
-        let batches = (count + batch - 1) / batch
-        let counter = WorkCounter(limit: batches)
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while let b = counter.next() {
-                for i in (b * batch)..<min((b + 1) * batch, count) { body(i) }
-            }
-        }
-    }
-
-    /// `transform(i)` for every i in 0..<count, computed on up to `concurrency` threads, in order.
-    static func map<T: Sendable>(count: Int, concurrency: Int, batch: Int = 16, _ transform: @Sendable (Int) -> T)
-        -> [T]
-    {
-        let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: max(count, 1))
-        results.initialize(repeating: nil)
-        defer {
-            results.deinitialize()
-            results.deallocate()
-        }
-        nonisolated(unsafe) let slots = results
-        forEach(count: count, concurrency: concurrency, batch: batch) { i in slots[i] = transform(i) }
-        return (0..<count).compactMap { results[$0] }
-    }
-}
-
-/// A shared counter handing out item numbers 0..<limit.
-final class WorkCounter: @unchecked Sendable {
-    private let lock = NSLockLike()
-    private var nextItem = 0
-    private var limit: Int
-
-    init(limit: Int) { self.limit = limit }
-
-    /// The next item, or nil when all were handed out (or the work was stopped).
-    func next() -> Int? {
-        lock.withLock {
-            guard nextItem < limit else { return nil }
-            defer { nextItem += 1 }
-            return nextItem
-        }
-    }
-
-    /// Hands out no further items.
-    func stop() { lock.withLock { limit = 0 } }
-}
-
-/// Collects the first error thrown by a worker.
-final class ErrorBox: @unchecked Sendable {
-    private let lock = NSLockLike()
-    private var stored: SecAggCryptoError?
-
-    var error: SecAggCryptoError? { lock.withLock { stored } }
-
-    func set(_ error: SecAggCryptoError) {
-        lock.withLock { if stored == nil { stored = error } }
-    }
-}
-
-/// A minimal mutex over a pthread mutex (Foundation-free).
-final class NSLockLike: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-
-    init() {
-        mutex = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    func withLock<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return body()
     }
 }
 

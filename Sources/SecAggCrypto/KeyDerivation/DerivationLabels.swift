@@ -40,7 +40,7 @@ public enum KeyDerivation {
 
 /// Appends the little-endian bytes of `value`.
 @inlinable
-public func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
+package func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
     var v = value.littleEndian
     withUnsafeBytes(of: &v) { bytes.append(contentsOf: $0) }
 }

@@ -197,13 +197,13 @@ public struct MaskPrg: Sendable {
 
     /// Turns the faster backend off (or back on, if it is available) for the whole process: for tests and
     /// benchmarks that compare the two. Outputs never depend on it.
-    public static func setFastKeystreamBackend(enabled: Bool) {
+    package static func setFastKeystreamBackend(enabled: Bool) {
         CSodiumShims_fast_chacha20_set_disabled(enabled ? 0 : 1)
     }
 
     /// Benchmark: fills `buffer` with keystream through the backend masks use (see ``keystreamBackend``),
     /// all-zero key and nonce; the counterpart of ``rawKeystreamBenchmark(into:)``.
-    public static func rawBackendKeystreamBenchmark(into buffer: UnsafeMutableRawBufferPointer, scratch: MaskScratch)
+    package static func rawBackendKeystreamBenchmark(into buffer: UnsafeMutableRawBufferPointer, scratch: MaskScratch)
         throws(SecAggCryptoError)
     {
         try Sodium.ensureInitialized()
@@ -214,13 +214,13 @@ public struct MaskPrg: Sendable {
 
     /// Raw keystream bytes (for tests and vectors): `byteCount` bytes from block 0.
     /// Throws for a negative count or one beyond the 2^38-byte counter space.
-    public func keystreamBytes(count byteCount: Int) throws(SecAggCryptoError) -> [UInt8] {
+    package func keystreamBytes(count byteCount: Int) throws(SecAggCryptoError) -> [UInt8] {
         try ChaCha20.keystream(key: seed, nonce: nonce, initialCounter: 0, byteCount: byteCount)
     }
 
     /// Benchmark baseline: fills `buffer` with libsodium's `crypto_stream_chacha20_ietf` (fixed all-zero
     /// key and nonce), the fastest way libsodium produces the same number of keystream bytes.
-    public static func rawKeystreamBenchmark(into buffer: UnsafeMutableRawBufferPointer) throws(SecAggCryptoError) {
+    package static func rawKeystreamBenchmark(into buffer: UnsafeMutableRawBufferPointer) throws(SecAggCryptoError) {
         try Sodium.ensureInitialized()
         guard let base = buffer.baseAddress, buffer.count > 0 else { return }
         let status = CSodiumShims_chacha20_ietf_stream(base, buffer.count)

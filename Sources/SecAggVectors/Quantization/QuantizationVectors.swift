@@ -1,8 +1,9 @@
 import Foundation
 import SecAggCrypto
 import SecAggQuantization
+import SecureAggregation
 
-/// Known-answer vectors for the quantization module: bit packing, planning, quantization
+/// Known-answer vectors for quantization: bit packing (the engine's wire layer), planning, quantization
 /// (Vectors/quantization/*.json) and the numpy/safetensors fixtures (Vectors/files/fixtures.json).
 public enum QuantizationVectors {
     /// Checkers for every quantization vector file.
@@ -108,7 +109,7 @@ struct PackingSuite: VectorSuite {
                 guard let packed = bytesFromHex(test.packedHex) else {
                     throw VectorError.malformedFile(file: fileName, reason: "hex in case \(test.tcId)")
                 }
-                let outcome = Result { () throws(QuantizationError) in
+                let outcome = Result { () throws(BitPackingError) in
                     try BitPacking.unpack(packed, count: test.count, modulus: modulus)
                 }
                 var passed: Bool

@@ -1,6 +1,5 @@
 public import SecAggCrypto
 public import SecAggGraph
-import SecAggQuantization
 
 /// The threat model a session is run under (SPEC.md §11.1).
 public enum SecurityModel: UInt8, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
@@ -369,19 +368,27 @@ public struct SessionConfiguration: Hashable, Sendable {
         inputs.reduce(0) { $0 + BitPacking.packedByteCount(count: $1.length, modulus: $1.modulus) }
     }
 
-    /// The neighbourhood graph of a session. `graphSeed` (32 bytes) is the hash of the revealed contributions
-    /// (``SeedReveals/graphSeed(sessionId:)``, SPEC.md §11.2); the complete graph ignores it.
+    /// The neighbourhood graph of a session (``GraphKind/makeGraph(clientCount:seed:)``): a ``CompleteGraph`` or a
+    /// ``HararyGraph``. `graphSeed` (32 bytes) is the hash of the revealed contributions
+    /// (``SeedReveals/graphSeed(sessionId:)``, SPEC.md §11.2); the complete graph ignores it, and so does a Harary
+    /// graph of degree k ≥ n − 1 (which is complete).
     public func makeGraph(graphSeed: [UInt8]) throws(SecAggError) -> any CommunicationGraph {
+        let kind: GraphKind
         switch graph {
-        case .complete:
-            return CompleteGraph(clientCount: clientCount)
-        case let .harary(k):
-            if k >= clientCount - 1 { return CompleteGraph(clientCount: clientCount) }
-            do {
-                return try HararyGraph(clientCount: clientCount, degree: k, seed: graphSeed)
-            } catch {
-                throw .invalidConfiguration(reason: "graph: \(error)")
-            }
+        case .complete: kind = .complete
+        case let .harary(k): kind = .harary(degree: k)
+        }
+        let session: SessionGraph
+        do {
+            session = try kind.makeGraph(clientCount: clientCount, seed: graphSeed)
+        } catch {
+            throw .invalidConfiguration(reason: "graph: \(error)")
+        }
+        // The graph itself rather than the enum, which keeps its case in the spare bits of a Harary graph's
+        // last array pointer: held for a whole session, that array would look leaked to LeakSanitizer.
+        switch session {
+        case let .complete(graph): return graph
+        case let .harary(graph): return graph
         }
     }
 }

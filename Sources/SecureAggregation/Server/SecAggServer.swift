@@ -1,5 +1,6 @@
 import Dispatch
 import SecAggCrypto
+import SecAggGraph
 
 /// Where the server is in the protocol.
 public enum ServerState: Sendable, Equatable, CustomStringConvertible {
@@ -93,8 +94,10 @@ public struct SecAggServer: Sendable {
     var liveSets: [ProtocolRound: ClientSet] = [:]
     /// The clients the current round expects (nil: every client, in round 0).
     var participants: ClientSet?
-    /// The session id once round 0 closed (kept here so that it is known while a round's state is moved out).
+    /// The session id once round 0 closed, and the graph once it is fixed (kept here so that both are known while
+    /// a round's state is moved out, and after the session ended).
     var fixedSessionId: [UInt8]?
+    var fixedGraph: (any CommunicationGraph)?
 
     /// A server for `configuration`, which is validated here (``SessionConfiguration/validate()`` refuses a
     /// threshold that does not protect privacy) and whose memory estimate with one unmasking worker must fit
@@ -148,7 +151,7 @@ public struct SecAggServer: Sendable {
 
     /// N(client) in the session's graph, ascending; empty before the graph is fixed.
     public func neighbours(of client: ClientID) -> [ClientID] {
-        (session?.neighbours(of: client.rawValue) ?? []).map { ClientID($0) }
+        (fixedGraph?.neighbours(of: client.rawValue) ?? []).map { ClientID($0) }
     }
 
     /// The live set after `round` closed (U1 after advertise-keys, …); empty before.
@@ -186,6 +189,7 @@ public struct SecAggServer: Sendable {
         phase = next
         if let eligible = next.eligible { participants = eligible }
         if fixedSessionId == nil { fixedSessionId = phaseSessionId }
+        if fixedGraph == nil { fixedGraph = session?.graph }
         let new = state
         if old != new { observer?(StateTransition(party: 0, from: old.description, to: new.description)) }
     }

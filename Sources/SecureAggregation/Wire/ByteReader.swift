@@ -1,47 +1,47 @@
 /// Appends fixed-width little-endian integers and byte strings (SPEC.md §12.1).
-public struct ByteWriter: Sendable {
+package struct ByteWriter: Sendable {
     /// The bytes written so far.
-    public private(set) var bytes: [UInt8] = []
+    package private(set) var bytes: [UInt8] = []
 
     /// An empty writer with room for `capacity` bytes.
-    public init(capacity: Int = 0) {
+    package init(capacity: Int = 0) {
         bytes.reserveCapacity(capacity)
     }
 
     /// Appends one byte.
-    public mutating func write(_ value: UInt8) { bytes.append(value) }
+    package mutating func write(_ value: UInt8) { bytes.append(value) }
 
     /// Appends a little-endian integer.
-    public mutating func write<T: FixedWidthInteger>(_ value: T) {
+    package mutating func write<T: FixedWidthInteger>(_ value: T) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
     /// Appends raw bytes (no length prefix).
-    public mutating func write(raw: some Sequence<UInt8>) { bytes.append(contentsOf: raw) }
+    package mutating func write(raw: some Sequence<UInt8>) { bytes.append(contentsOf: raw) }
 
     /// Appends bytes to the buffer through a closure (used by the bit packer to append in place).
-    public mutating func append<E: Error>(_ body: (inout [UInt8]) throws(E) -> Void) throws(E) {
+    package mutating func append<E: Error>(_ body: (inout [UInt8]) throws(E) -> Void) throws(E) {
         try body(&bytes)
     }
 }
 
 /// Reads a message with a bounds check before every read; every failure is a ``WireFormatError``.
-public struct ByteReader: Sendable {
+package struct ByteReader: Sendable {
     private let bytes: [UInt8]
     /// The read position.
-    public private(set) var offset: Int
+    package private(set) var offset: Int
 
     /// A reader over `bytes` from the start.
-    public init(_ bytes: [UInt8]) {
+    package init(_ bytes: [UInt8]) {
         self.bytes = bytes
         offset = 0
     }
 
     /// Bytes not yet read.
-    public var remaining: Int { bytes.count - offset }
+    package var remaining: Int { bytes.count - offset }
 
     /// Reads a little-endian integer.
-    public mutating func read<T: FixedWidthInteger>(_: T.Type, field: String) throws(WireFormatError) -> T {
+    package mutating func read<T: FixedWidthInteger>(_: T.Type, field: String) throws(WireFormatError) -> T {
         let size = MemoryLayout<T>.size
         guard remaining >= size else { throw .truncated(field: field, needed: size, available: remaining) }
         var value: T = 0
@@ -51,7 +51,7 @@ public struct ByteReader: Sendable {
     }
 
     /// Reads `count` raw bytes.
-    public mutating func read(count: Int, field: String) throws(WireFormatError) -> [UInt8] {
+    package mutating func read(count: Int, field: String) throws(WireFormatError) -> [UInt8] {
         guard count >= 0, remaining >= count else {
             throw .truncated(field: field, needed: count, available: remaining)
         }
@@ -61,7 +61,7 @@ public struct ByteReader: Sendable {
     }
 
     /// Reads `count` bytes as a slice without copying.
-    public mutating func readSlice(count: Int, field: String) throws(WireFormatError) -> ArraySlice<UInt8> {
+    package mutating func readSlice(count: Int, field: String) throws(WireFormatError) -> ArraySlice<UInt8> {
         guard count >= 0, remaining >= count else {
             throw .truncated(field: field, needed: count, available: remaining)
         }
@@ -71,14 +71,14 @@ public struct ByteReader: Sendable {
     }
 
     /// Reads a LE32 count and checks it against `maximum` before anything is allocated.
-    public mutating func readCount(field: String, maximum: Int) throws(WireFormatError) -> Int {
+    package mutating func readCount(field: String, maximum: Int) throws(WireFormatError) -> Int {
         let count = Int(try read(UInt32.self, field: field))
         guard count <= maximum else { throw .countOutOfRange(field: field, count: count, maximum: maximum) }
         return count
     }
 
     /// Reads a client index and checks 1 ≤ index ≤ n.
-    public mutating func readIndex(field: String, clientCount: Int) throws(WireFormatError) -> UInt32 {
+    package mutating func readIndex(field: String, clientCount: Int) throws(WireFormatError) -> UInt32 {
         let index = try read(UInt32.self, field: field)
         guard index >= 1, Int(index) <= clientCount else {
             throw .indexOutOfRange(field: field, index: index, clientCount: clientCount)
@@ -87,7 +87,7 @@ public struct ByteReader: Sendable {
     }
 
     /// Throws unless every byte was consumed.
-    public func finish() throws(WireFormatError) {
+    package func finish() throws(WireFormatError) {
         guard remaining == 0 else { throw .trailingBytes(count: remaining) }
     }
 }

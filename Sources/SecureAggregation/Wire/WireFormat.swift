@@ -1,5 +1,4 @@
 import SecAggCrypto
-import SecAggQuantization
 
 /// Message tags (SPEC.md §12.3). Client messages have the high bit clear, server messages set.
 public enum MessageTag: UInt8, Sendable, CaseIterable {
@@ -94,7 +93,7 @@ public struct WireFormat: Sendable {
                     throw .invalidInput(reason: "\(spec.name): \(vector.count) elements, expected \(spec.length)")
                 }
                 do {
-                    try w.append { (bytes: inout [UInt8]) throws(QuantizationError) in
+                    try w.append { (bytes: inout [UInt8]) throws(BitPackingError) in
                         try BitPacking.pack(vector, modulus: spec.modulus, into: &bytes)
                     }
                 } catch {

@@ -1,6 +1,8 @@
 import Foundation
 public import SecAggCrypto
 import SecAggGraph
+import SecAggSessionRunner
+public import SecAggSimulation
 import SecureAggregation
 
 #if canImport(Glibc)
@@ -184,7 +186,7 @@ public struct ProtocolBenchmarkResult: Sendable, Codable, Hashable {
 /// A figure for the text report: 4 decimals below 1, 3 below 100, else 1; no exponent.
 private func fmt(_ value: Double) -> String {
     guard value.isFinite else { return "0" }
-    return format(value, value >= 100 ? 1 : value >= 1 ? 3 : 4)
+    return String(format: "%.\(value >= 100 ? 1 : value >= 1 ? 3 : 4)f", value)
 }
 
 /// Runs whole sessions and reports each side's compute next to the keystream floor of its mask bytes.
@@ -230,15 +232,21 @@ public enum ProtocolBenchmark {
         let configuration = SessionConfiguration(
             clientCount: n, threshold: threshold, securityModel: .semiHonest, inputs: [spec], graph: graph,
             threat: threat, nonce: rng.bytes(count: 32), verificationKeys: [])
-        var (server, clients) = try SimulatedClient.session(
-            configuration: configuration, masterSeed: masterSeed, signingKeys: [],
-            serverConcurrency: options.serverConcurrency, clientMaskingConcurrency: options.clientMaskingConcurrency)
-
         for drop in options.drops where drop.round == .consistencyCheck {
             throw .invalidArgument(
                 "--drop …@consistency-check needs the active model, which the benchmark does not run")
         }
         let dropRound = dropSchedule(clientCount: n, drops: options.drops, using: &rng)
+        var runner: SessionRunner
+        do {
+            runner = try SessionRunner(
+                configuration: configuration,
+                generators: SessionRunner.generators(clientCount: n, masterSeed: masterSeed),
+                serverConcurrency: options.serverConcurrency, clientMaskingConcurrency: options.clientMaskingConcurrency
+            )
+        } catch {
+            throw .configuration("\(error)")
+        }
 
         var cpu = [Double](repeating: 0, count: n + 1)
         let rounds = configuration.rounds
@@ -246,59 +254,39 @@ public enum ProtocolBenchmark {
         var serverSeconds = 0.0
         var unmaskingSeconds = 0.0
         let parallelClients = options.clientMaskingConcurrency <= 1
-        let threads = parallelClients ? max(1, options.clientsSideBySide) : 1
-        var round = ProtocolRound.advertiseKeys
-        var pending: [(recipient: UInt32, bytes: [UInt8])] = (1...UInt32(n)).map { ($0, []) }
-        while true {
-            let roundPosition = rounds.firstIndex(of: round) ?? 0
-            var index = 0
-            while index < pending.count {
-                let batch = Array(pending[index..<min(index + batchSize, pending.count)])
-                index += batchSize
-                var batchInputs: [UInt32: [[UInt64]]] = [:]
-                if round == .maskedInputCollection {
-                    for (recipient, _) in batch where dropRound[Int(recipient)] != round {
-                        var vector = [UInt64](repeating: 0, count: spec.length)
-                        try addInput(of: recipient, seed: masterSeed, spec: spec, into: &vector)
-                        batchInputs[recipient] = [vector]
-                    }
-                }
-                let results = Simulator.answer(
-                    batch, round: round, clients: &clients, dropRound: dropRound, inputs: batchInputs,
-                    concurrency: threads, clock: parallelClients ? .threadCpu : .wall, timesInput: false)
-                for r in results {
-                    switch r.outcome {
-                    case .dropped, .failed: break
-                    case let .reply(bytes, seconds):
-                        cpu[Int(r.recipient)] += seconds
-                        roundCpu[roundPosition][Int(r.recipient)] += seconds
-                        let t0 = wallSeconds()
-                        try? server.receive(encoded: bytes, from: ClientID(r.recipient))
-                        serverSeconds += wallSeconds() - t0
-                    case let .none(seconds):
-                        cpu[Int(r.recipient)] += seconds
-                        roundCpu[roundPosition][Int(r.recipient)] += seconds
-                    }
-                }
-            }
-            let t0 = wallSeconds()
-            let outbox: EncodedOutbox
-            do {
-                let step = try server.advanceEncoded()
-                if case let .aborted(reason, _) = step { throw reason }
-                outbox = step.outbox
-            } catch {
-                throw .configuration("the session aborted in \(round): \(error)")
-            }
-            let elapsed = wallSeconds() - t0
-            serverSeconds += elapsed
-            if round == .unmasking { unmaskingSeconds = elapsed }
-            progress?("\(round): server \(fmt(elapsed)) s")
-            if case .completed = server.state { break }
-            guard let position = rounds.firstIndex(of: round), position + 1 < rounds.count else { break }
-            round = rounds[position + 1]
-            pending = outbox.allMessages.map { ($0.recipient.rawValue, $0.bytes) }.sorted { $0.0 < $1.0 }
+        runner.hooks.answers = { client, round in dropRound[Int(client.rawValue)] != round }
+        runner.hooks.input = { client in
+            var vector = [UInt64](repeating: 0, count: spec.length)
+            try addInput(of: client.rawValue, seed: masterSeed, spec: spec, into: &vector)
+            return [vector]
         }
+        runner.hooks.concurrency = parallelClients ? max(1, options.clientsSideBySide) : 1
+        runner.hooks.clock = parallelClients ? .threadCpu : .wall
+        runner.hooks.timesInput = false
+        runner.hooks.onClientStep = { client, round, outcome in
+            let seconds: Double
+            switch outcome {
+            case .dropped, .failed: return
+            case let .reply(_, s), let .none(s): seconds = s
+            }
+            cpu[Int(client.rawValue)] += seconds
+            roundCpu[rounds.firstIndex(of: round) ?? 0][Int(client.rawValue)] += seconds
+        }
+        runner.hooks.onRoundClosed = { round, receiveSeconds, closeSeconds, _ in
+            serverSeconds += receiveSeconds + closeSeconds
+            if round == .unmasking { unmaskingSeconds = closeSeconds }
+            progress?("\(round): server \(fmt(closeSeconds)) s")
+        }
+        let outcome: SessionRunner.Outcome
+        do {
+            outcome = try runner.run()
+        } catch let error as SimulationError {
+            throw error
+        } catch {
+            throw .configuration("\(error)")
+        }
+        if let abort = outcome.abort { throw .configuration("the session aborted: \(abort)") }
+        let server = runner.server
         guard let result = server.result else { throw .configuration("the session did not complete") }
 
         // Mask bytes: each included client expands 1 + |N(u) ∩ U2| masks; the server one self mask per

@@ -1,4 +1,4 @@
-import SecAggSimulation
+import SecAggBenchmarks
 import Testing
 
 @Suite struct MaskBenchmarkTests {

@@ -1,5 +1,6 @@
 import Foundation
 public import SecAggCrypto
+public import SecAggSimulation
 import SecureAggregation
 
 /// Best-of-N wall-clock seconds of `body` after one warm-up run.

@@ -1,4 +1,4 @@
-public import SecAggCrypto
+package import SecAggCrypto
 
 /// Bit-packed wire encoding of ring vectors (SPEC.md §8).
 ///
@@ -6,10 +6,12 @@ public import SecAggCrypto
 /// integer Σ v_i · 2^(i·w): bit j of element i is bit (i·w + j) mod 8 of byte ⌊(i·w + j) / 8⌋, and the
 /// unused high bits of the last byte are zero. Byte-aligned widths (8, 16, 32, 64) are therefore plain
 /// little-endian arrays.
-public enum BitPacking {
+///
+/// The wire format's packing layer: ``WireFormat`` maps its ``BitPackingError``s to ``WireFormatError``.
+package enum BitPacking {
     /// Bytes for `count` elements at `modulus.elementBitWidth` bits each (last byte zero-padded):
     /// ⌈count · w / 8⌉. Returns 0 for a non-positive count and `Int.max` when the size overflows.
-    public static func packedByteCount(count: Int, modulus: RingModulus) -> Int {
+    package static func packedByteCount(count: Int, modulus: RingModulus) -> Int {
         guard count > 0 else { return 0 }
         let width = modulus.elementBitWidth
         // count/8 whole groups of 8 elements take `width` bytes each; the remainder rounds up.
@@ -20,7 +22,7 @@ public enum BitPacking {
     }
 
     /// Packs canonical elements (each < R) into ⌈count · w / 8⌉ bytes.
-    public static func pack(_ values: [UInt64], modulus: RingModulus) throws(QuantizationError) -> [UInt8] {
+    package static func pack(_ values: [UInt64], modulus: RingModulus) throws(BitPackingError) -> [UInt8] {
         try validate(modulus)
         let byteCount = packedByteCount(count: values.count, modulus: modulus)
         // 8 bytes of slack let the general path store whole 64-bit words.
@@ -39,8 +41,8 @@ public enum BitPacking {
     }
 
     /// Appends the packed encoding of `values` to `out`; on error `out` is left unchanged.
-    public static func pack(_ values: [UInt64], modulus: RingModulus, into out: inout [UInt8])
-        throws(QuantizationError)
+    package static func pack(_ values: [UInt64], modulus: RingModulus, into out: inout [UInt8])
+        throws(BitPackingError)
     {
         try validate(modulus)
         let byteCount = packedByteCount(count: values.count, modulus: modulus)
@@ -61,8 +63,8 @@ public enum BitPacking {
 
     /// Unpacks exactly `count` elements. Strict: the input must be exactly `packedByteCount` bytes, the
     /// padding bits zero and every element < R.
-    public static func unpack(_ bytes: some Collection<UInt8>, count: Int, modulus: RingModulus)
-        throws(QuantizationError) -> [UInt64]
+    package static func unpack(_ bytes: some Collection<UInt8>, count: Int, modulus: RingModulus)
+        throws(BitPackingError) -> [UInt64]
     {
         try validate(modulus)
         guard count >= 0 else { throw .invalidElementCount(count: count) }
@@ -132,7 +134,7 @@ public enum BitPacking {
         }
     }
 
-    private static func validate(_ modulus: RingModulus) throws(QuantizationError) {
+    private static func validate(_ modulus: RingModulus) throws(BitPackingError) {
         do {
             try modulus.validate()
         } catch {
@@ -248,6 +250,36 @@ public enum BitPacking {
                 (base + i).initialize(to: value & mask)
                 bitPosition += width
             }
+        }
+    }
+}
+
+/// Why ``BitPacking`` refused a vector or its encoding. Payloads carry sizes and indices, never elements.
+package enum BitPackingError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// An element is not a canonical ring element (≥ R).
+    case elementOutOfRange(index: Int, modulus: RingModulus)
+    /// A packed vector has the wrong number of bytes (short input or trailing bytes).
+    case packedByteCountMismatch(actual: Int, expected: Int)
+    /// The padding bits after the last element of a packed vector are not zero.
+    case nonzeroPadding
+    /// An element count is negative or too large to address.
+    case invalidElementCount(count: Int)
+    /// The modulus is outside the supported range.
+    case invalidModulus(description: String)
+
+    /// One line, no vector contents.
+    package var description: String {
+        switch self {
+        case let .elementOutOfRange(index, modulus):
+            "element \(index) is not below the modulus \(modulus)"
+        case let .packedByteCountMismatch(actual, expected):
+            "packed vector has \(actual) bytes, expected exactly \(expected)"
+        case .nonzeroPadding:
+            "packed vector has non-zero padding bits"
+        case let .invalidElementCount(count):
+            "invalid element count \(count)"
+        case let .invalidModulus(description):
+            "invalid modulus: \(description)"
         }
     }
 }

@@ -1,5 +1,5 @@
 import SecAggCrypto
-import SecAggQuantization
+import SecureAggregation
 import Testing
 
 /// Reference packer: the little-endian integer Σ v_i · 2^(i·w), built one bit at a time.
@@ -49,7 +49,7 @@ private let testModuli: [RingModulus] =
     #expect(out == [1, 2, 3] + referencePack([1, 8191, 4096], width: 13))
     // A failing append leaves the buffer unchanged.
     let before = out
-    #expect(throws: QuantizationError.elementOutOfRange(index: 1, modulus: modulus)) {
+    #expect(throws: BitPackingError.elementOutOfRange(index: 1, modulus: modulus)) {
         try BitPacking.pack([0, 8192], modulus: modulus, into: &out)
     }
     #expect(out == before)
@@ -58,38 +58,38 @@ private let testModuli: [RingModulus] =
 @Test func packRejectsNonCanonicalElements() {
     for modulus in [RingModulus.powerOfTwo(bitWidth: 8), .powerOfTwo(bitWidth: 20), .integer(1_000_003)] {
         let r = modulus.modulusValue ?? 0
-        #expect(throws: QuantizationError.elementOutOfRange(index: 2, modulus: modulus)) {
+        #expect(throws: BitPackingError.elementOutOfRange(index: 2, modulus: modulus)) {
             try BitPacking.pack([0, r - 1, r, 0], modulus: modulus)
         }
     }
-    #expect(throws: QuantizationError.self) { try BitPacking.pack([1], modulus: .powerOfTwo(bitWidth: 65)) }
+    #expect(throws: BitPackingError.self) { try BitPacking.pack([1], modulus: .powerOfTwo(bitWidth: 65)) }
 }
 
 @Test func unpackIsStrict() throws {
     let m13 = RingModulus.powerOfTwo(bitWidth: 13)
     let packed = try BitPacking.pack([1, 2, 3], modulus: m13)  // 39 bits → 5 bytes, 1 padding bit
     #expect(packed.count == 5)
-    #expect(throws: QuantizationError.packedByteCountMismatch(actual: 6, expected: 5)) {
+    #expect(throws: BitPackingError.packedByteCountMismatch(actual: 6, expected: 5)) {
         try BitPacking.unpack(packed + [0], count: 3, modulus: m13)
     }
-    #expect(throws: QuantizationError.packedByteCountMismatch(actual: 4, expected: 5)) {
+    #expect(throws: BitPackingError.packedByteCountMismatch(actual: 4, expected: 5)) {
         try BitPacking.unpack(packed.dropLast(), count: 3, modulus: m13)
     }
     var padded = packed
     padded[4] |= 0x80
-    #expect(throws: QuantizationError.nonzeroPadding) { try BitPacking.unpack(padded, count: 3, modulus: m13) }
-    #expect(throws: QuantizationError.invalidElementCount(count: -1)) {
+    #expect(throws: BitPackingError.nonzeroPadding) { try BitPacking.unpack(padded, count: 3, modulus: m13) }
+    #expect(throws: BitPackingError.invalidElementCount(count: -1)) {
         try BitPacking.unpack([], count: -1, modulus: m13)
     }
     // Z_q: 20-bit slots can hold values ≥ q, which must be rejected.
     let q = RingModulus.integer(1_000_003)
     let bad = referencePack([5, 1_000_003, 7], width: 20)
-    #expect(throws: QuantizationError.elementOutOfRange(index: 1, modulus: q)) {
+    #expect(throws: BitPackingError.elementOutOfRange(index: 1, modulus: q)) {
         try BitPacking.unpack(bad, count: 3, modulus: q)
     }
     let bad32 = referencePack([UInt64((1 << 32) - 1)], width: 32)
     let q32 = RingModulus.integer((1 << 32) - 5)
-    #expect(throws: QuantizationError.elementOutOfRange(index: 0, modulus: q32)) {
+    #expect(throws: BitPackingError.elementOutOfRange(index: 0, modulus: q32)) {
         try BitPacking.unpack(bad32, count: 1, modulus: q32)
     }
 }
