@@ -277,14 +277,7 @@ public enum ProtocolBenchmark {
             if round == .unmasking { unmaskingSeconds = closeSeconds }
             progress?("\(round): server \(fmt(closeSeconds)) s")
         }
-        let outcome: SessionRunner.Outcome
-        do {
-            outcome = try runner.run()
-        } catch let error as SimulationError {
-            throw error
-        } catch {
-            throw .configuration("\(error)")
-        }
+        let outcome = try runner.runSimulation()
         if let abort = outcome.abort { throw .configuration("the session aborted: \(abort)") }
         let server = runner.server
         guard let result = server.result else { throw .configuration("the session did not complete") }

@@ -208,14 +208,7 @@ public enum Simulator {
             timings[round, default: RoundTiming()].serverSeconds += serverSeconds
             progress?(.roundFinished(round, answered: workers[round] ?? 0, serverSeconds: serverSeconds))
         }
-        let outcome: SessionRunner.Outcome
-        do {
-            outcome = try runner.run()
-        } catch let error as SimulationError {
-            throw error
-        } catch {
-            throw .configuration("\(error)")
-        }
+        let outcome = try runner.runSimulation()
         let abortReason = outcome.abort?.description
         let server = runner.server
         let roundOrder = configuration.rounds
@@ -267,5 +260,19 @@ public enum Simulator {
                 ? "the aggregate differs from the plaintext sum of the included clients" : nil,
             maskBackend: MaskPrg.maskBackend, x25519Backend: X25519.batchBackend.rawValue)
         return (report, server.result, stoppedAt)
+    }
+}
+
+extension SessionRunner {
+    /// ``run()`` with its errors as ``SimulationError`` (an input hook's own, or any other as a configuration
+    /// error).
+    package mutating func runSimulation() throws(SimulationError) -> Outcome {
+        do {
+            return try run()
+        } catch let error as SimulationError {
+            throw error
+        } catch {
+            throw .configuration("\(error)")
+        }
     }
 }
