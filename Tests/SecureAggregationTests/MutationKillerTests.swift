@@ -359,6 +359,28 @@ struct MutationKillerTests {
         }
     }
 
+    /// c-unmask-once (unmasking rule 4 across requests): a client answers one unmasking request. A second one that
+    /// lists a peer as dropped after the first listed it as a survivor would reveal that peer's masking-key share
+    /// next to its self-mask share (both of its secrets); it is rejected, nothing is revealed, and the session
+    /// completes exactly.
+    @Test func clientAnswersOneUnmaskingRequestOnly() throws {
+        var h = try Harness(n: 6, t: 3, label: "mk one unmasking request")
+        try h.run(until: .unmasking)
+        guard case let .unmaskingRequest(sid, _, dropped, survivors, _) = try Self.pending(h, to: 1) else { return }
+        #expect(dropped.isEmpty && survivors == [2, 3, 4, 5, 6])
+        try h.deliver()
+        #expect(h.clients[1]!.state == .awaitingOutcome)
+        var second: ClientMessage?
+        #expect(throws: SecAggError.unexpectedMessage(expected: "awaitingOutcome", received: "unmasking")) {
+            second = try h.clients[1]!.handle(
+                .unmaskingRequest(sessionId: sid, recipient: 1, dropped: [2], survivors: [3, 4, 5, 6], signatures: []))
+        }
+        #expect(second == nil)
+        #expect(h.clients[1]!.state == .awaitingOutcome)
+        let result = try #require(try h.finish())
+        #expect(result.vectors == h.expectedSum(of: Array(1...6)))
+    }
+
     /// c-abort-binding: an Abort for another session is only rejected; one bound to the session stops the client.
     @Test func clientHonoursOnlyAnAbortForItsSession() throws {
         var h = try Harness(n: 5, t: 3, label: "mk abort")
