@@ -410,8 +410,10 @@ struct MutationKillerTests {
         _ = try SecAggClient(configuration: h.configuration, index: 1, signingKey: keys[1])
     }
 
-    /// c-sparse-no-second-broadcast: on a sparse graph round 1 starts only with the seed reveals; a key broadcast
-    /// replayed after the reveal round (which would give a ring nobody contributed to) is only rejected.
+    /// On a sparse graph round 1 starts only with the seed reveals; a key broadcast replayed after the reveal round
+    /// (which would give a ring nobody contributed to) is only rejected. (Written for the flat client's
+    /// c-sparse-no-second-broadcast; the client that has revealed is now in a state that takes no key broadcast at
+    /// all, which no one-line mutant can undo, so the test stays as a regression test without a mutant.)
     @Test func sparseClientTakesOneKeyBroadcastOnly() throws {
         var h = try Harness(n: 12, t: 3, label: "mk second broadcast", graph: .harary(degree: 4))
         try h.run(until: .seedReveal)
