@@ -359,6 +359,28 @@ struct MutationKillerTests {
         }
     }
 
+    /// c-unmask-once (unmasking rule 4 across requests): a client answers one unmasking request. A second one that
+    /// lists a peer as dropped after the first listed it as a survivor would reveal that peer's masking-key share
+    /// next to its self-mask share (both of its secrets); it is rejected, nothing is revealed, and the session
+    /// completes exactly.
+    @Test func clientAnswersOneUnmaskingRequestOnly() throws {
+        var h = try Harness(n: 6, t: 3, label: "mk one unmasking request")
+        try h.run(until: .unmasking)
+        guard case let .unmaskingRequest(sid, _, dropped, survivors, _) = try Self.pending(h, to: 1) else { return }
+        #expect(dropped.isEmpty && survivors == [2, 3, 4, 5, 6])
+        try h.deliver()
+        #expect(h.clients[1]!.state == .awaitingOutcome)
+        var second: ClientMessage?
+        #expect(throws: SecAggError.unexpectedMessage(expected: "awaitingOutcome", received: "unmasking")) {
+            second = try h.clients[1]!.handle(
+                .unmaskingRequest(sessionId: sid, recipient: 1, dropped: [2], survivors: [3, 4, 5, 6], signatures: []))
+        }
+        #expect(second == nil)
+        #expect(h.clients[1]!.state == .awaitingOutcome)
+        let result = try #require(try h.finish())
+        #expect(result.vectors == h.expectedSum(of: Array(1...6)))
+    }
+
     /// c-abort-binding: an Abort for another session is only rejected; one bound to the session stops the client.
     @Test func clientHonoursOnlyAnAbortForItsSession() throws {
         var h = try Harness(n: 5, t: 3, label: "mk abort")
@@ -388,8 +410,10 @@ struct MutationKillerTests {
         _ = try SecAggClient(configuration: h.configuration, index: 1, signingKey: keys[1])
     }
 
-    /// c-sparse-no-second-broadcast: on a sparse graph round 1 starts only with the seed reveals; a key broadcast
-    /// replayed after the reveal round (which would give a ring nobody contributed to) is only rejected.
+    /// On a sparse graph round 1 starts only with the seed reveals; a key broadcast replayed after the reveal round
+    /// (which would give a ring nobody contributed to) is only rejected. (Written for the flat client's
+    /// c-sparse-no-second-broadcast; the client that has revealed is now in a state that takes no key broadcast at
+    /// all, which no one-line mutant can undo, so the test stays as a regression test without a mutant.)
     @Test func sparseClientTakesOneKeyBroadcastOnly() throws {
         var h = try Harness(n: 12, t: 3, label: "mk second broadcast", graph: .harary(degree: 4))
         try h.run(until: .seedReveal)
