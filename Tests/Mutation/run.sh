@@ -113,6 +113,11 @@ while IFS= read -r -d '' f; do
         cp -- "$f" "$src/$f"
     fi
 done < <(git ls-files -z)
+# Sources and tests that moved or were deleted since the last run must not linger in the copy.
+while IFS= read -r -d '' f; do
+    rel="${f#"$src"/}"
+    [[ -f "$root/$rel" ]] || rm -f -- "$f"
+done < <(find "$src/Sources" "$src/Tests" "$src/Package.swift" -type f -print0 2>/dev/null)
 
 restore() { cp -- "$root/$1" "$src/$1"; }
 
