@@ -43,6 +43,8 @@ struct EmbedderAPITests {
             #expect(try h.clients[recipient.rawValue]!.handle(encoded: bytes) == nil)
         }
         for u in UInt32(1)...4 { #expect(h.clients[u]!.state == .completed(inputIncluded: true)) }
+        // The session id stays known after the end.
+        #expect(h.clients[1]!.sessionID == h.server.sessionID)
         #expect(h.clients[5]!.state == .completed(inputIncluded: false))
         #expect(throws: SecAggError.alreadyCompleted) { _ = try h.server.advance() }
     }

@@ -28,6 +28,8 @@ public struct SecAggClient: Sendable {
     var input: [[UInt64]]?
     /// Active model: signs round 0 and round 3.
     var signingKey: Ed25519.PrivateKey?
+    /// The session id once the key broadcast arrived, kept after the session ended.
+    var knownSessionId: [UInt8]?
 
     /// A client, optionally with its input: one vector per configured input, elements canonical in their
     /// ring. The input may also be given later with ``provideInput(_:)``, any time before the masked-input
@@ -81,11 +83,12 @@ public struct SecAggClient: Sendable {
     public var state: ClientState { phase.state(sparse: configuration.isSparse) }
 
     /// The session id, once the key broadcast arrived (public).
-    public var sessionID: SessionID? { phase.sessionId.map(SessionID.init) }
+    public var sessionID: SessionID? { knownSessionId.map(SessionID.init) }
 
     mutating func enter(_ next: ClientPhase) {
         let old = state
         phase = next
+        if knownSessionId == nil { knownSessionId = next.sessionId }
         switch next {
         case .completed, .aborted, .awaitingOutcome:
             // Every secret goes with the state that held it; SecretBytes zeroise their memory when released.
