@@ -54,7 +54,7 @@ func temporaryDirectory() throws -> URL {
         // The families of issue 16: every section of SPEC.md that no vector covered before.
         for algorithm in [
             "secagg-mask-limits", "secagg-ed25519-strict", "secagg-aggregate-decoding", "secagg-tensor-layout",
-            "secagg-parameter-finder", "secagg-configuration",
+            "secagg-parameter-finder", "secagg-configuration", "secagg-shamir-rejections",
         ] {
             #expect((counts[algorithm] ?? 0) >= 20, "\(algorithm)")
         }

@@ -4,6 +4,7 @@ crosscheck_protocol.py do not cover, checked against every case of the files bel
 
   - §2.5 Ed25519 verification with libsodium's strictness rules, in pure Python (RFC 8032 point arithmetic):
     primitives/ed25519_strict.json, including which rule rejects each invalid case;
+  - §6.3–§6.4 the Shamir rejections in their order: primitives/shamir_rejections.json;
   - §4.5 mask PRG limits (random access into the last ChaCha20 block, rejections): primitives/mask_limits.json;
   - §7.2 quantization, §7.3 planning (typed errors), §7.4 decoding, §7.6 tensor layouts and §8 bit packing:
     quantization/*.json;
@@ -136,6 +137,72 @@ def check_ed25519():
         rule = ed25519_verify(bytes.fromhex(t["publicKey"]), bytes.fromhex(t["message"]), bytes.fromhex(t["signature"]))
         check((rule is None) == (t["result"] == "valid") and rule == t.get("rejectedBy"),
               f"ed25519 {t['tcId']}: {rule} vs {t.get('rejectedBy')}")
+
+
+# ---------------------------------------------------------------- §6.3, §6.4 Shamir rejections, in order
+def share_decode(encoding, L):
+    chunks = -(-L // 7)
+    if len(encoding) != 4 + 8 * chunks:
+        return "incorrectByteCount"
+    x = int.from_bytes(encoding[:4], "little")
+    values = [int.from_bytes(encoding[4 + 8 * j:12 + 8 * j], "little") for j in range(chunks)]
+    if x == 0:
+        return "zeroShareIndex"
+    if any(v >= prim.P for v in values):
+        return "invalidShareValue"
+    return encoding.hex()
+
+
+def share_reconstruct(shares, t, L):
+    if t < 1:
+        return "invalidThreshold"
+    if len(shares) < t:
+        return "notEnoughShares"
+    seen = set()
+    for x, _ in shares:
+        if x == 0:
+            return "zeroShareIndex"
+        if x in seen:
+            return "duplicateShareIndex"
+        seen.add(x)
+    chunks = -(-L // 7)
+    if any(len(values) != chunks for _, values in shares):
+        return "inconsistentShares"
+    P = prim.P
+    basis = shares[:t]
+    def at(z, j):
+        total = 0
+        for i, (xi, yi) in enumerate(basis):
+            num = den = 1
+            for m, (xm, _) in enumerate(basis):
+                if m != i:
+                    num = num * (z - xm) % P
+                    den = den * (xi - xm) % P
+            total = (total + yi[j] * num * pow(den, P - 2, P)) % P
+        return total
+    out = b""
+    for j in range(chunks):
+        if any(at(x, j) != values[j] for x, values in shares[t:]):
+            return "inconsistentShares"
+        width = min(7, L - 7 * j)
+        v = at(0, j)
+        if v >> (8 * width):
+            return "inconsistentShares"
+        out += v.to_bytes(width, "little")
+    return out.hex()
+
+
+def check_shamir_rejections():
+    doc = load("primitives/shamir_rejections.json")
+    for t in doc["testGroups"][0]["tests"]:
+        if t["operation"] == "decode":
+            out = share_decode(bytes.fromhex(t["encoding"]), t["secretByteCount"])
+            expected = t["encoding"] if t["result"] == "valid" else t["error"]
+        else:
+            shares = [(p["x"], [int(v) for v in p["values"]]) for p in t["shares"]]
+            out = share_reconstruct(shares, t["threshold"], t["secretByteCount"])
+            expected = t.get("secret") if t["result"] == "valid" else t["error"]
+        check(out == expected, f"shamir rejections {t['tcId']}: {out}")
 
 
 # ---------------------------------------------------------------- §4.5 mask limits
@@ -879,6 +946,7 @@ def check_wire(path):
 
 
 check_ed25519()
+check_shamir_rejections()
 check_mask_limits()
 check_planning()
 check_quantization()
@@ -890,5 +958,5 @@ check_finder("graph/parameter_table.json")
 check_configurations()
 check_wire("protocol/wire_v2.json")
 check_wire("protocol/wire_v2_checks.json")
-print(f"{checked} checks passed: Python re-implementation of SPEC.md §2.5, §4.5, §7, §8, §10.3–§10.8, §11.1 and §12 "
+print(f"{checked} checks passed: Python re-implementation of SPEC.md §2.5, §4.5, §6.3–§6.4, §7, §8, §10.3–§10.8, §11.1 and §12 "
       "agrees with the new vector families")

@@ -8,6 +8,7 @@ public enum PrimitiveVectors {
         [
             MaskPrgVectors.Suite(), KeyDerivationVectors.Suite(), ShamirVectors.Suite(), ShareAeadVectors.Suite(),
             DeterministicRngVectors.Suite(), MaskLimitVectors.Suite(), Ed25519StrictVectors.Suite(),
+            ShamirRejectionVectors.Suite(),
         ]
     }
 
@@ -16,7 +17,7 @@ public enum PrimitiveVectors {
         [
             MaskPrgVectors.Generator(), KeyDerivationVectors.Generator(), ShamirVectors.Generator(),
             ShareAeadVectors.Generator(), DeterministicRngVectors.Generator(), MaskLimitVectors.Generator(),
-            Ed25519StrictVectors.Generator(),
+            Ed25519StrictVectors.Generator(), ShamirRejectionVectors.Generator(),
         ]
     }
 
