@@ -71,7 +71,11 @@ let package = Package(
         // Layer 4: known-answer vectors: loads, checks and regenerates every file under Vectors/.
         .target(
             name: "SecAggVectors",
-            dependencies: ["SecAggCrypto", "SecAggQuantization", "SecureAggregation", "SecAggGraph", "SecAggSessionRunner"],
+            // CSodium: Ed25519 scalar arithmetic for the forged signatures of primitives/ed25519_strict.json.
+            dependencies: [
+                "SecAggCrypto", "SecAggQuantization", "SecureAggregation", "SecAggGraph", "SecAggSessionRunner",
+                "CSodium",
+            ],
             swiftSettings: librarySettings),
         // Layer 5: `secagg bench` (mask PRG, protocol sessions, Shamir, wire, mask application); in no product.
         .target(

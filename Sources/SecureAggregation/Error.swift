@@ -104,6 +104,9 @@ public enum SecAggError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Too few live clients remain at some round: the server needs t + 1 (every client needs t live neighbours),
     /// a client t live neighbours (t + 1 advertisers before round 0′).
     case insufficientClients(round: ProtocolRound, count: Int, required: Int)
+    /// Active model, round 4 (SPEC.md §11.3 rule 3): fewer than t distinct neighbours in the signed survivor set
+    /// signed it. Live survivors are not enough: only signers count.
+    case insufficientSignatures(count: Int, required: Int)
     /// A secret needed for unmasking has fewer than t shares.
     case insufficientShares(owner: UInt32, kind: ShareKind, available: Int, threshold: Int)
     /// A message from a client that is not (or no longer) a participant of this round.
@@ -152,6 +155,8 @@ public enum SecAggError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .invalidClientMessage(sender, reason): "invalid message from client \(sender): \(reason)"
         case let .insufficientClients(round, count, required):
             "only \(count) live clients at \(round), \(required) required"
+        case let .insufficientSignatures(count, required):
+            "only \(count) neighbours signed the survivor set at unmasking, \(required) signatures required"
         case let .insufficientShares(owner, kind, available, threshold):
             "only \(available) \(kind) shares of client \(owner), threshold is \(threshold)"
         case let .notParticipating(sender, round): "client \(sender) is not a participant of \(round)"

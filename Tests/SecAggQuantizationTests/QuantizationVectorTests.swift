@@ -47,6 +47,11 @@ private let vectorsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathC
         } else if var elements = test["elements"] as? [String], let first = elements.first, let v = UInt64(first) {
             elements[0] = String(v == 0 ? 1 : v - 1)
             test["elements"] = elements
+        } else if var output = test["output"] as? [String], let first = output.first, let v = Int64(first) {
+            output[0] = String(v == 0 ? 1 : v - 1)
+            test["output"] = output
+        } else if let count = test["elementCount"] as? Int {
+            test["elementCount"] = count + 1
         } else {
             Issue.record("nothing to tamper in \(generator.relativePath)")
         }

@@ -57,7 +57,7 @@ struct DefenceTests {
         var h = try Self.activeAtUnmasking(label: "defence signature count")
         let r = try Self.request(h, to: 1)
         #expect(r.signatures.count == 4)
-        #expect(throws: SecAggError.insufficientClients(round: .unmasking, count: 3, required: 4)) {
+        #expect(throws: SecAggError.insufficientSignatures(count: 3, required: 4)) {
             _ = try h.clients[1]!.handle(
                 .unmaskingRequest(
                     sessionId: r.sid, recipient: 1, dropped: r.dropped, survivors: r.survivors,

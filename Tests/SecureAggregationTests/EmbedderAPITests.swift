@@ -49,6 +49,33 @@ struct EmbedderAPITests {
         #expect(throws: SecAggError.alreadyCompleted) { _ = try h.server.advance() }
     }
 
+    /// SPEC.md §11.5: an Abort that arrives after the client answered the unmasking request aborts it (it does not
+    /// know the outcome yet); one that arrives after SessionComplete is refused with `alreadyCompleted`, and the
+    /// client stays completed (its reported outcome does not change).
+    @Test func anAbortAfterTheLastRoundAbortsButOneAfterCompletionIsRefused() throws {
+        var h = try Harness(n: 5, t: 3, label: "api abort after completion")
+        try h.run(until: .unmasking)
+        try h.deliver()
+        try h.flushReplies()
+        let sid = try #require(h.server.sessionID).bytes
+        let abort = h.wire.encode(ServerMessage.abort(binding: sid, code: .other))
+        #expect(h.clients[5]!.state == .awaitingOutcome)
+        _ = try h.clients[5]!.handle(encoded: abort)
+        #expect(h.clients[5]!.state == .aborted(.serverAborted(code: .other)))
+
+        guard case let .completed(_, outbox) = try h.server.advance() else {
+            Issue.record("expected completion")
+            return
+        }
+        for (recipient, message) in outbox.allMessages where recipient.rawValue != 5 {
+            #expect(try h.clients[recipient.rawValue]!.handle(encoded: h.wire.encode(message)) == nil)
+        }
+        for u in UInt32(1)...4 {
+            #expect(throws: SecAggError.alreadyCompleted) { _ = try h.clients[u]!.handle(encoded: abort) }
+            #expect(h.clients[u]!.state == .completed(inputIncluded: true))
+        }
+    }
+
     @Test func theEndOfSessionMessageIsChecked() throws {
         var h = try Harness(n: 5, t: 3, label: "api complete checks")
         try h.run(until: .maskedInputCollection)

@@ -7,7 +7,8 @@ public enum PrimitiveVectors {
     public static var suites: [any VectorSuite] {
         [
             MaskPrgVectors.Suite(), KeyDerivationVectors.Suite(), ShamirVectors.Suite(), ShareAeadVectors.Suite(),
-            DeterministicRngVectors.Suite(),
+            DeterministicRngVectors.Suite(), MaskLimitVectors.Suite(), Ed25519StrictVectors.Suite(),
+            ShamirRejectionVectors.Suite(),
         ]
     }
 
@@ -15,7 +16,8 @@ public enum PrimitiveVectors {
     public static var generators: [any VectorGenerator] {
         [
             MaskPrgVectors.Generator(), KeyDerivationVectors.Generator(), ShamirVectors.Generator(),
-            ShareAeadVectors.Generator(), DeterministicRngVectors.Generator(),
+            ShareAeadVectors.Generator(), DeterministicRngVectors.Generator(), MaskLimitVectors.Generator(),
+            Ed25519StrictVectors.Generator(), ShamirRejectionVectors.Generator(),
         ]
     }
 

@@ -6,13 +6,21 @@ import SecAggCrypto
 public enum ProtocolVectors {
     /// Suites checking the files.
     public static var suites: [any VectorSuite] {
-        [TranscriptVectors.Suite(), WireVectors.Suite(), HararyPermutationVectors.Suite()]
+        [
+            TranscriptVectors.Suite(), WireVectors.Suite(), HararyPermutationVectors.Suite(),
+            ParameterFinderVectors.Suite(), ConfigurationVectors.Suite(),
+        ]
     }
 
     /// Generators writing the files.
     public static var generators: [any VectorGenerator] {
         TranscriptVectors.scenarios.map { TranscriptVectors.Generator(scenario: $0) }
-            + [WireVectors.Generator(), HararyPermutationVectors.Generator()]
+            + [
+                WireVectors.Generator(), WireCheckVectors.Generator(), ConfigurationVectors.Generator(),
+                HararyPermutationVectors.Generator(),
+                ParameterFinderVectors.Generator(relativePath: "graph/parameter_finder.json", table: false),
+                ParameterFinderVectors.Generator(relativePath: "graph/parameter_table.json", table: true),
+            ]
     }
 
     /// The test generator (SPEC.md §2.6) seeded with SHA-256 of `label`.

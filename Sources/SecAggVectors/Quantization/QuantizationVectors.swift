@@ -8,12 +8,45 @@ import SecureAggregation
 public enum QuantizationVectors {
     /// Checkers for every quantization vector file.
     public static let suites: [any VectorSuite] = [
-        PackingSuite(), PlanningSuite(), QuantizingSuite(), ModelFileSuite(),
+        PackingSuite(), PlanningSuite(), QuantizingSuite(), ModelFileSuite(), DecodingVectors.Suite(),
+        TensorLayoutVectors.Suite(),
     ]
     /// Producers of the self-generated files (the fixtures come from Vectors/files/make_fixtures.py).
     public static let generators: [any VectorGenerator] = [
-        PackingGenerator(), PlanningGenerator(), QuantizingGenerator(),
+        PackingGenerator(), PlanningGenerator(), QuantizingGenerator(), DecodingVectors.Generator(),
+        TensorLayoutVectors.Generator(),
     ]
+
+    /// The case name of a quantization error, as vector files store it (SPEC.md §7, §15).
+    static func name(of error: QuantizationError) -> String {
+        switch error {
+        case .elementOutOfRange: "elementOutOfRange"
+        case .invalidModulus: "invalidModulus"
+        case .invalidPlanParameter: "invalidPlanParameter"
+        case .wrapUnavoidable: "wrapUnavoidable"
+        case .precisionUnattainable: "precisionUnattainable"
+        case .nonFiniteValue: "nonFiniteValue"
+        case .weightOutOfRange: "weightOutOfRange"
+        case .vectorLengthMismatch: "vectorLengthMismatch"
+        case .includedClientCountOutOfRange: "includedClientCountOutOfRange"
+        case .aggregateOutOfRange: "aggregateOutOfRange"
+        case .zeroTotalWeight: "zeroTotalWeight"
+        case .invalidLayout: "invalidLayout"
+        case .missingTensor: "missingTensor"
+        case .unexpectedTensor: "unexpectedTensor"
+        case .tensorShapeMismatch: "tensorShapeMismatch"
+        case .tensorDTypeMismatch: "tensorDTypeMismatch"
+        case .tensorValueCountMismatch: "tensorValueCountMismatch"
+        case .truncatedFile: "truncatedFile"
+        case .malformedHeader: "malformedHeader"
+        case .headerTooLarge: "headerTooLarge"
+        case .unsupportedVersion: "unsupportedVersion"
+        case .unsupportedDType: "unsupportedDType"
+        case .dataByteCountMismatch: "dataByteCountMismatch"
+        case .invalidDataOffsets: "invalidDataOffsets"
+        case .fileAccessFailed: "fileAccessFailed"
+        }
+    }
 }
 
 // MARK: Shared encoding
@@ -230,9 +263,26 @@ struct PlanningGroup: Codable {
         var elementBound: String?
         var worstCaseMeanError: Double?
         var result: String
+        /// Invalid cases: the ``QuantizationError`` case name.
         var error: String?
+        /// `invalidPlanParameter`: which parameter.
+        var parameter: String?
+        /// `wrapUnavoidable`: the least bit width that would work (absent when more than 64) and the largest
+        /// client count for this ring and weight.
+        var minimumBitWidth: Int?
+        var maximumClientCount: Int?
     }
     var tests: [Test]
+}
+
+/// The typed fields of a planning error as the file stores them.
+private func planningErrorFields(_ error: QuantizationError) -> (String, String?, Int?, Int?) {
+    switch error {
+    case let .invalidPlanParameter(name, _): ("invalidPlanParameter", name, nil, nil)
+    case let .wrapUnavoidable(_, _, _, minimumBitWidth, maximumClientCount):
+        ("wrapUnavoidable", nil, minimumBitWidth, maximumClientCount)
+    default: (QuantizationVectors.name(of: error), nil, nil, nil)
+    }
 }
 
 private func planFor(_ test: PlanningGroup.Test) -> Result<QuantizationPlan, QuantizationError>? {
@@ -265,8 +315,14 @@ struct PlanningSuite: VectorSuite {
                 return VectorCaseResult(
                     file: fileName, caseId: test.tcId, passed: passed,
                     message: passed ? "" : "planned scale \(plan.scale) differs")
-            case (.failure, "invalid"):
-                return VectorCaseResult(file: fileName, caseId: test.tcId, passed: true)
+            case let (.failure(error), "invalid"):
+                let (name, parameter, minimumBitWidth, maximumClientCount) = planningErrorFields(error)
+                let passed =
+                    name == test.error && parameter == test.parameter && minimumBitWidth == test.minimumBitWidth
+                    && maximumClientCount == test.maximumClientCount
+                return VectorCaseResult(
+                    file: fileName, caseId: test.tcId, passed: passed,
+                    message: passed ? "" : "rejected with \(error), expected \(test.error ?? "?")")
             case let (.failure(error), _):
                 return VectorCaseResult(file: fileName, caseId: test.tcId, passed: false, message: error.description)
             default:
@@ -302,6 +358,13 @@ struct PlanningGenerator: VectorGenerator {
             (1, 1, .integer(2), nil, "stochastic", "q = 2: H = 0"),
             (0, 1, .powerOfTwo(bitWidth: 32), nil, "stochastic", "zero clients"),
             (10, 0, .powerOfTwo(bitWidth: 32), nil, "stochastic", "zero clip range"),
+            (10, 1, .powerOfTwo(bitWidth: 32), 0, "stochastic", "maximum weight 0"),
+            (10, 1, .powerOfTwo(bitWidth: 64), 1 << 53 + 1, "stochastic", "maximum weight above 2^53"),
+            (1 << 62, 1, .powerOfTwo(bitWidth: 64), 4, "stochastic", "n · W above 2^63: no ring up to 64 bits works"),
+            (10, 1, .powerOfTwo(bitWidth: 65), nil, "stochastic", "bit width 65"),
+            (10, 1, .integer(1), nil, "stochastic", "q = 1"),
+            (0, 0, .powerOfTwo(bitWidth: 0), nil, "stochastic", "three bad parameters: the modulus is checked first"),
+            (0, -1, .powerOfTwo(bitWidth: 32), nil, "stochastic", "two bad parameters: clientCount before clipRange"),
         ]
         var tests: [PlanningGroup.Test] = []
         for (i, c) in cases.enumerated() {
@@ -315,7 +378,8 @@ struct PlanningGenerator: VectorGenerator {
                 test.worstCaseMeanError = plan.worstCaseMeanError
             case let .failure(error)?:
                 test.result = "invalid"
-                test.error = error.description
+                (test.error, test.parameter, test.minimumBitWidth, test.maximumClientCount) = planningErrorFields(
+                    error)
             case nil:
                 throw VectorError.malformedFile(file: relativePath, reason: "generator case \(i + 1)")
             }
@@ -325,7 +389,10 @@ struct PlanningGenerator: VectorGenerator {
             Envelope(
                 algorithm: "secagg-quantization-plan", generator: "SecAggVectors PlanningGenerator",
                 header: "Largest safe scale s = M / fl(c·W), M = floor(H/n), lowered by ulps until fl(fl(c·W)·s) <= M "
-                    + "(SPEC.md section 7.3); invalid cases can wrap at every positive scale or have bad parameters.",
+                    + "(SPEC.md section 7.3); invalid cases can wrap at every positive scale or have bad parameters: "
+                    + "error is the QuantizationError case (invalidModulus, invalidPlanParameter with parameter, "
+                    + "wrapUnavoidable with minimumBitWidth (absent above 64) and maximumClientCount), the first "
+                    + "check of section 7.3 that fails.",
                 numberOfTests: tests.count, testGroups: [PlanningGroup(tests: tests)]))
     }
 }
@@ -381,7 +448,7 @@ struct QuantizingSuite: VectorSuite {
                 case let (.success(update), "valid"):
                     passed =
                         update.elements.map(String.init) == test.elements && update.clippedCount == test.clippedCount
-                case (.failure, "invalid"): passed = true
+                case let (.failure(error), "invalid"): passed = QuantizationVectors.name(of: error) == test.error
                 default: passed = false
                 }
                 results.append(

@@ -60,7 +60,7 @@ extension InputSent {
             }
         }
         guard signers.count >= context.threshold else {
-            throw .insufficientClients(round: .unmasking, count: signers.count, required: context.threshold)
+            throw .insufficientSignatures(count: signers.count, required: context.threshold)
         }
     }
 }
