@@ -53,6 +53,7 @@ struct CError: Error {
         case .invalidClientMessage: (status, kind) = (protocolError, "invalidClientMessage")
         case .insufficientClients: (status, kind) = (protocolError, "insufficientClients")
         case .insufficientShares: (status, kind) = (protocolError, "insufficientShares")
+        case .insufficientSignatures: (status, kind) = (protocolError, "insufficientSignatures")
         case .notParticipating: (status, kind) = (protocolError, "notParticipating")
         case .duplicateMessage: (status, kind) = (protocolError, "duplicateMessage")
         case .wrongSession: (status, kind) = (protocolError, "wrongSession")
