@@ -31,6 +31,7 @@ from flwr.client import ClientApp, NumPyClient
 from flwr.client.mod import secaggplus_mod
 from flwr.common import Context, ndarrays_to_parameters, parameters_to_ndarrays
 from flwr.common.logger import log
+from flwr.common.secure_aggregation.secaggplus_constants import RECORD_KEY_CONFIGS, Key
 from flwr.server import LegacyContext, ServerApp, ServerConfig
 from flwr.server.strategy import FedAvg
 from flwr.server.workflow import DefaultWorkflow, SecAggPlusWorkflow
@@ -63,8 +64,8 @@ def _round_of(msg) -> str | None:
     records = msg.content.config_records
     if RECORD in records:
         return str(records[RECORD].get("round"))
-    if "secaggplus" in records and "stage" in records["secaggplus"]:
-        return FLOWER_STAGES.get(str(records["secaggplus"]["stage"]))
+    if RECORD_KEY_CONFIGS in records and Key.STAGE in records[RECORD_KEY_CONFIGS]:
+        return FLOWER_STAGES.get(str(records[RECORD_KEY_CONFIGS][Key.STAGE]))
     return None
 
 
@@ -264,6 +265,7 @@ def make_server_app(settings: dict | None = None) -> ServerApp:
                 report["sessions"] = [
                     {"round": r.fl_round, "clients": r.clients, "degree": r.degree, "threshold": r.threshold,
                      "completed": r.completed, "abort_reason": r.abort_reason, "included": len(r.included),
+                     "seconds": r.seconds, "server_seconds": r.server_seconds,
                      "dropped": {str(k): v for k, v in r.dropped.items()},
                      "worst_case_mean_error": r.worst_case_mean_error, "scale": r.scale,
                      "rounds": [{"name": x.name, "answered": x.answered, "sent_to": x.sent_to,
