@@ -24,6 +24,8 @@ let package = Package(
         .library(name: "SecureAggregation", targets: ["SecureAggregation"]),
         .library(name: "SecAggSimulation", targets: ["SecAggSimulation"]),
         .executable(name: "secagg", targets: ["SecAggTool"]),
+        // The C ABI (Sources/CSecAgg/include/secagg.h) as a shared library, libSecAggC; the Python package loads it.
+        .library(name: "SecAggC", type: .dynamic, targets: ["SecAggC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -76,6 +78,13 @@ let package = Package(
             name: "SecAggBenchmarks",
             dependencies: ["SecAggSimulation", "SecureAggregation", "SecAggGraph", "SecAggCrypto"],
             swiftSettings: librarySettings),
+        // Layer 5: the C ABI. CSecAgg is its public header (secagg.h), SecAggC its implementation in Swift
+        // (@_cdecl functions over the engine and the quantization plan), shipped as the `SecAggC` dynamic library.
+        .target(name: "CSecAgg"),
+        .target(
+            name: "SecAggC",
+            dependencies: ["CSecAgg", "CSodiumShims", "SecureAggregation", "SecAggQuantization", "SecAggCrypto"],
+            swiftSettings: librarySettings),
         // Executable: argument parsing only.
         .executableTarget(
             name: "SecAggTool",
@@ -120,6 +129,11 @@ let package = Package(
                 "SecAggTool", "SecAggSimulation", "SecureAggregation", "SecAggCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: executableSettings),
+        // Calls the C ABI through its header (the declarations a C caller sees), linked with its implementation.
+        .testTarget(
+            name: "SecAggCTests",
+            dependencies: ["CSecAgg", "SecAggC"],
             swiftSettings: executableSettings),
         .testTarget(
             name: "SecAggVectorsTests",
