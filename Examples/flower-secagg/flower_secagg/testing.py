@@ -37,7 +37,7 @@ from flwr.server.strategy import FedAvg
 from flwr.server.workflow import DefaultWorkflow, SecAggPlusWorkflow
 
 from secagg.flower import SecAggWorkflow, secagg_mod
-from secagg.flower._common import RECORD, payload_bytes
+from secagg.flower import RECORD, payload_bytes
 
 from flower_secagg import task
 
