@@ -49,7 +49,7 @@ def run(impl: str, clients: int, length: int, drop: float, shares: float, thresh
             "fail": f"*%{every}={every - 1}:masked-input:raise" if every else "", "report-path": str(report),
         }
         (Path(tmp) / "settings.json").write_text(json.dumps(settings))
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(EXAMPLE), os.environ.get("PYTHONPATH", "")]))
+        env = dict(os.environ, FLWR_TELEMETRY_ENABLED="0", RAY_USAGE_STATS_ENABLED="0", PYTHONPATH=os.pathsep.join([str(EXAMPLE), os.environ.get("PYTHONPATH", "")]))
         started = time.time()
         proc = subprocess.run([sys.executable, "-m", "flower_secagg.testing", str(Path(tmp) / "settings.json"),
                                str(clients)], cwd=tmp, env=env, capture_output=True, text=True)

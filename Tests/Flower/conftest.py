@@ -18,6 +18,10 @@ EXAMPLE = ROOT / "Examples" / "flower-secagg"
 
 sys.path.insert(0, str(EXAMPLE))
 
+# No telemetry, update checks or usage statistics from Flower and Ray: these tests talk to loopback only. Set
+# here, so that every process the tests start (simulations, SuperLink, SuperNodes, `flwr run`) inherits it.
+os.environ.update(FLWR_TELEMETRY_ENABLED="0", FLWR_DISABLE_UPDATE_CHECK="1", RAY_USAGE_STATS_ENABLED="0")
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
