@@ -46,9 +46,11 @@ def _write_app(app: Path) -> None:
     (app / "pyproject.toml").write_text(text)
 
 
-def _wait_port(port: int, deadline: float) -> None:
+def _wait_port(port: int, deadline: float, proc) -> None:
     import socket
     while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the SuperLink exited with {proc.returncode} before listening on {port}")
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -60,16 +62,20 @@ def test_deployment_survives_two_killed_supernodes(tmp_path, processes):
     deadline = time.time() + BUDGET
     home = tmp_path / "flwr-home"
     home.mkdir()
-    env = dict(os.environ, FLWR_HOME=str(home), FLWR_DISABLE_UPDATE_CHECK="1", PYTHONUNBUFFERED="1")
+    # The SuperLink and SuperNodes start their helpers (flower-superexec, flwr-serverapp, flwr-clientapp) by
+    # name: this interpreter's scripts must come first on PATH.
+    env = dict(os.environ, FLWR_HOME=str(home), PYTHONUNBUFFERED="1",
+               PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]))
     app = tmp_path / "app"
     _write_app(app)
 
     port = free_port()
     (home / "config.toml").write_text(
         f'[superlink]\ndefault = "test"\n\n[superlink.test]\naddress = "127.0.0.1:{port}"\ninsecure = true\n')
-    processes.start([str(BIN / "flower-superlink"), "--insecure", "--port", str(port),
-                     "--disable-runtime-dependency-installation"], tmp_path / "superlink.log", env=env, cwd=tmp_path)
-    _wait_port(port, deadline)
+    superlink = processes.start([str(BIN / "flower-superlink"), "--insecure", "--port", str(port),
+                                 "--disable-runtime-dependency-installation"], tmp_path / "superlink.log", env=env,
+                                cwd=tmp_path)
+    _wait_port(port, time.time() + 60, superlink)
     nodes = []
     for pid in range(SUPERNODES):
         nodes.append(processes.start(
