@@ -54,10 +54,15 @@ def run(impl: str, clients: int, length: int, drop: float, shares: float, thresh
         proc = subprocess.run([sys.executable, "-m", "flower_secagg.testing", str(Path(tmp) / "settings.json"),
                                str(clients)], cwd=tmp, env=env, capture_output=True, text=True)
         wall = time.time() - started
-        if not report.exists():
-            return {"impl": impl, "clients": clients, "drop": drop, "error": (proc.stdout + proc.stderr)[-3000:]}
+        output = proc.stdout + proc.stderr
+        refused = [line for line in output.splitlines() if "Error: " in line and "RayTaskError" not in line]
+        if not report.exists() or (refused and "ConfigurationError" in refused[-1]):
+            return {"impl": impl, "clients": clients, "drop": drop, "error": output[-3000:],
+                    "reason": refused[-1].split("Error: ", 1)[1][:300] if refused else "see the output"}
         data = json.loads(report.read_text())
-    row = data["rows"][0] if data["rows"] else {}
+    if not data["rows"]:
+        return {"impl": impl, "clients": clients, "drop": drop, "error": output[-3000:], "reason": "see the output"}
+    row = data["rows"][0]
     out = {"impl": impl, "clients": clients, "length": length, "drop": drop, "run_seconds": wall, **row}
     if impl == "secagg" and data.get("sessions"):
         session = data["sessions"][0]
@@ -85,7 +90,7 @@ def run(impl: str, clients: int, length: int, drop: float, shares: float, thresh
 
 def fmt(row: dict) -> str:
     if "error" in row:
-        return f"| {row['impl']} | {row['clients']} | {row['drop']:.0%} | failed: see JSON | | | | |"
+        return f"| {row['impl']} | {row['clients']} | {row['drop']:.0%} | did not run: {row['reason']} | | | | |"
     client = row.get("mean_client_seconds")
     client = "n/a" if client is None else f"{client:.3f}"
     match = ("yes" if row["match"] else "NO") if row["match"] is not None else "round aborted"

@@ -234,6 +234,9 @@ def make_server_app(settings: dict | None = None) -> ServerApp:
         legacy = LegacyContext(context=context, config=ServerConfig(num_rounds=int(s["num-server-rounds"])),
                                strategy=strategy)
         num_shares, threshold = float(s["num-shares"]), float(s["reconstruction-threshold"])
+        # Flower's forms: a float ≤ 1 is a fraction, a larger number a count.
+        num_shares = num_shares if num_shares <= 1 else int(num_shares)
+        threshold = threshold if threshold <= 1 else int(threshold)
         ours = s["impl"] == "secagg"
         if ours:
             def on_round(report):
@@ -251,8 +254,7 @@ def make_server_app(settings: dict | None = None) -> ServerApp:
             )
         else:
             fit = SecAggPlusWorkflow(
-                num_shares if num_shares != int(num_shares) or num_shares <= 1 else int(num_shares),
-                threshold if threshold <= 1 else int(threshold),
+                num_shares, threshold,
                 max_weight=float(s["max-weight"]), clipping_range=float(s["clipping-range"]),
                 timeout=float(s["timeout"]),
             )
