@@ -379,6 +379,9 @@ class Client:
     key the configuration lists at this index. The client refuses (ConfigurationError) a configuration whose
     threshold does not protect privacy before it sends anything.
 
+    ``_generator_seed`` is for tests only: 32 bytes that seed the deterministic generator of SPEC.md §2.6 for every
+    random draw (to replay the transcripts of Vectors/protocol/); never pass it in a deployment.
+
     A rejected message (:class:`WireFormatError`, or :class:`ProtocolError` for another session or round) leaves
     the client unchanged. :meth:`close` (or leaving a ``with`` block) releases every secret at once; otherwise
     they are released when the object is collected.

@@ -305,8 +305,8 @@ secagg_status secagg_client_state(const secagg_client *client, uint32_t *state, 
 /** Why the client aborted (one line, to `reason`); SECAGG_INVALID_STATE unless it aborted. */
 secagg_status secagg_client_abort_reason(const secagg_client *client, secagg_buffer *reason);
 
-/** The session id (32 bytes to `out`, `out_length` 32) once the key broadcast arrived; SECAGG_INVALID_STATE
- *  before. */
+/** The session id (32 bytes to `out`, `out_length` 32) from the key broadcast until the client completes or
+ *  aborts; SECAGG_INVALID_STATE otherwise. */
 secagg_status secagg_client_session_id(const secagg_client *client, uint8_t *out, size_t out_length);
 
 /** Releases the client and every secret it still holds. */
