@@ -40,7 +40,8 @@ def _write_app(app: Path) -> None:
             "impl": "secagg", "num-server-rounds": 1, "min-clients": SUPERNODES, "model-size": 2000,
             "timeout": 45.0, "clipping-range": 8.0, "max-weight": 1000.0, "modulus-bits": 32,
             "num-shares": 1.0, "reconstruction-threshold": 0.5, "corrupt-fraction": 0.05, "dropout-fraction": 0.1,
-            "fail": "", "hang-seconds": 0.0, "pause-after": "share-keys", "pause-seconds": 25.0,
+            "fail": "", "hang-seconds": 0.0, "pause-after": "share-keys", "pause-seconds": 120.0,
+            "resume-file": str(app.parent / "resume"),
             "report-path": str(app.parent / "report.json"),
         }.items()) + "\n"
     (app / "pyproject.toml").write_text(text)
@@ -105,6 +106,9 @@ def test_deployment_survives_two_killed_supernodes(tmp_path, processes):
                     for victim in nodes[:KILLED]:
                         processes.kill(victim, signal.SIGKILL)
                         killed.append(victim.pid)
+                    for victim in nodes[:KILLED]:
+                        victim.wait(timeout=10)
+                    (tmp_path / "resume").touch()  # the ServerApp goes on with the masked-input round
         elif run.poll() is not None:
             break
     log = "\n".join(lines)

@@ -350,6 +350,14 @@ class _EngineServer:
     def receive(self, message: bytes, sender: int) -> None:
         self._server.receive(message, sender)
 
+    def remove(self, client: int) -> None:
+        """The client is gone (its ClientApp failed, or the SuperLink reports its node unavailable): it is no
+        longer awaited, counts as dropped from this round, and gets no end-of-session message."""
+        try:
+            self._server.abort_client(client)
+        except secagg.Error:
+            pass  # already out of the session
+
     def advance(self) -> tuple[str, str | None, dict[int, bytes]]:
         """(step, round now collected, messages by recipient); step is "next", "completed" or "aborted"."""
         outbox = self._server.advance()
@@ -750,6 +758,8 @@ class SecAggWorkflow:
                     continue
                 if reply.has_error():  # the ClientApp raised, or the SuperLink reports the node unreachable
                     dropped[nid] = f"error in {round_name}: {_short(reply.error.reason)}"
+                    if server is not None:
+                        server.remove(index_of[nid])
                     continue
                 if reply.metadata.src_node_id != nid:
                     dropped[nid] = f"a {round_name} reply from node {reply.metadata.src_node_id}"

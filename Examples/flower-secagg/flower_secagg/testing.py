@@ -13,14 +13,16 @@ Settings come from the run config (`flwr run … --run-config`) or, in process, 
                     share-keys, masked-input, unmasking; Flower's stages are mapped to them); ACTION is "raise"
                     or "hang" (sleeps hang-seconds, then raises); PID may be "*%K=R" (every partition with pid % K == R)
   hang-seconds
-  pause-after       a round name: the ServerApp sleeps pause-seconds after that round closed (ours only), and
-                    logs "PAUSED after ROUND" first, so that a test can kill SuperNodes between two rounds
+  pause-after       a round name: after that round closed (ours only) the ServerApp logs "PAUSED after ROUND"
+                    and waits until resume-file exists (at most pause-seconds), so that a test can kill
+                    SuperNodes between two rounds of the protocol
   report-path       where the ServerApp writes its JSON report ("" = none)
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from logging import INFO, WARNING
 
@@ -45,7 +47,7 @@ DEFAULTS = {
     "impl": "secagg", "num-server-rounds": 1, "min-clients": 10, "model-size": 1000, "timeout": 60.0,
     "clipping-range": 8.0, "max-weight": 1000.0, "modulus-bits": 32, "num-shares": 1.0,
     "reconstruction-threshold": 0.5, "corrupt-fraction": 0.05, "dropout-fraction": 0.1, "fail": "",
-    "hang-seconds": 0.0, "pause-after": "", "pause-seconds": 0.0, "report-path": "",
+    "hang-seconds": 0.0, "pause-after": "", "pause-seconds": 0.0, "resume-file": "", "report-path": "",
 }
 
 FLOWER_STAGES = {"setup": "advertise-keys", "share_keys": "share-keys", "collect_masked_vectors": "masked-input",
@@ -241,8 +243,11 @@ def make_server_app(settings: dict | None = None) -> ServerApp:
         if ours:
             def on_round(report):
                 if s["pause-after"] and report.name == s["pause-after"]:
-                    log(INFO, "PAUSED after %s for %s s", report.name, s["pause-seconds"])
-                    time.sleep(float(s["pause-seconds"]))
+                    log(INFO, "PAUSED after %s for up to %s s", report.name, s["pause-seconds"])
+                    until = time.time() + float(s["pause-seconds"])
+                    while time.time() < until and not (s["resume-file"] and os.path.exists(str(s["resume-file"]))):
+                        time.sleep(0.2)
+                    log(INFO, "RESUMED")
 
             finder = num_shares <= 0
             fit = SecAggWorkflow(
