@@ -379,8 +379,12 @@ class Client:
     key the configuration lists at this index. The client refuses (ConfigurationError) a configuration whose
     threshold does not protect privacy before it sends anything.
 
-    ``_generator_seed`` is for tests only: 32 bytes that seed the deterministic generator of SPEC.md §2.6 for every
-    random draw (to replay the transcripts of Vectors/protocol/); never pass it in a deployment.
+    ``secret_seed`` (optional) is 32 secret bytes from a CSPRNG (``os.urandom(32)``) from which every random draw of
+    the client comes (the ChaCha20 generator of SPEC.md §2.6): the same seed and the same accepted messages rebuild
+    the same client, which lets a runtime that keeps no process between messages (Flower's SuperNodes) resume it.
+    The seed is as secret as the keys it generates; draw a fresh one per client and session and never reuse it.
+    Without it the client draws from the system CSPRNG. (``_generator_seed`` is the same entry point under the
+    name the transcript replays use, with fixed published seeds: tests only.)
 
     A rejected message (:class:`WireFormatError`, or :class:`ProtocolError` for another session or round) leaves
     the client unchanged. :meth:`close` (or leaving a ``with`` block) releases every secret at once; otherwise
@@ -394,8 +398,15 @@ class Client:
         inputs=None,
         *,
         signing_key: bytes | None = None,
+        secret_seed: bytes | None = None,
         _generator_seed: bytes | None = None,
     ) -> None:
+        if secret_seed is not None and _generator_seed is not None:
+            raise TypeError("give secret_seed or _generator_seed, not both")
+        if secret_seed is not None:
+            if len(as_bytes(secret_seed, "secret_seed")) != 32:
+                raise ValueError("secret_seed must be 32 bytes from a CSPRNG")
+            _generator_seed = secret_seed
         if not isinstance(config, SessionConfiguration):
             raise TypeError(f"config must be a secagg.SessionConfiguration, not {type(config).__name__}")
         self._handle = None

@@ -323,9 +323,8 @@ def _new_generator_seed() -> bytes:
 def _new_client(config: secagg.SessionConfiguration, index: int, seed: bytes) -> secagg.Client:
     """A client whose every random draw comes from the ChaCha20 generator keyed with `seed` (SPEC.md §2.6), so
     that it can be rebuilt message by message from the seed and the messages it accepted (see `_mod.py`)."""
-    # The binding names the C ABI's secagg_client_new_deterministic `_generator_seed` (it serves the transcript
-    # replays there); here the seed is 32 fresh bytes from the OS per client and session, never a fixed one.
-    return secagg.Client(config, index, _generator_seed=seed)
+    # `seed` is 32 fresh bytes from the OS per client and session, never a fixed one.
+    return secagg.Client(config, index, secret_seed=seed)
 
 
 def _name(value) -> str | None:

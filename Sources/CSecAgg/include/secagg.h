@@ -273,9 +273,12 @@ enum {
 secagg_status secagg_client_new(const secagg_config *config, uint32_t client_index, const uint8_t *signing_key,
                                 size_t signing_key_length, secagg_client **out);
 
-/** TEST ONLY: like secagg_client_new, but every random draw (keys, self-mask seed, Shamir coefficients, AEAD
- *  nonces) comes from the deterministic generator of SPEC.md §2.6 seeded with the 32 bytes `generator_seed`.
- *  For replaying the protocol transcripts of Vectors/protocol/; never use a fixed seed in a deployment. */
+/** Like secagg_client_new, but every random draw (keys, self-mask seed, Shamir coefficients, AEAD nonces) comes
+ *  from the generator of SPEC.md §2.6 seeded with the 32 bytes `generator_seed`. Two uses: replaying the protocol
+ *  transcripts of Vectors/protocol/ (published seeds: tests only), and rebuilding a client in a runtime that keeps
+ *  no process between messages (the same secret seed and accepted messages give the same client). In a
+ *  deployment the seed must be 32 fresh bytes from a CSPRNG per client and session, kept as secret as the keys
+ *  it generates, and never reused. */
 secagg_status secagg_client_new_deterministic(const secagg_config *config, uint32_t client_index,
                                               const uint8_t *signing_key, size_t signing_key_length,
                                               const uint8_t *generator_seed, size_t generator_seed_length,
