@@ -16,7 +16,7 @@ struct NodeCommand: AsyncParsableCommand {
             or --plaintext. Exit code 0 only when the session completed (for `join`: with this client's input in \
             the aggregate); 2 when a client refuses the server's offer under its policy; 1 otherwise.
             """,
-        subcommands: [ServeCommand.self, JoinCommand.self, BenchCommand.self, SwarmCommand.self])
+        subcommands: [ServeCommand.self, JoinCommand.self, KeygenCommand.self, BenchCommand.self, SwarmCommand.self])
 }
 
 /// Exit codes.

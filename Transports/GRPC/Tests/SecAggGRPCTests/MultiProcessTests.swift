@@ -255,6 +255,51 @@ struct MultiProcessTests {
         for client in clients { #expect(try await client.wait(timeout: .seconds(30)) == 0, "\(client.stderr)") }
     }
 
+    /// The active model across processes: `keygen` makes the cohort's keys; the server publishes them in the
+    /// configuration, every client signs with its own and checks the published keys against the expected file. A
+    /// client given another cohort's key file refuses the offer.
+    @Test(.timeLimit(.minutes(2)))
+    func activeModelWithSignedKeys() async throws {
+        let sandbox = try ProcessSandbox()
+        defer { sandbox.stopAll() }
+        let n = 4
+        let m = 32
+        let keys = sandbox.file("keys").path
+        let otherKeys = sandbox.file("other").path
+        #expect(
+            try await sandbox.start("keygen", ["keygen", "--clients", "\(n)", "--output", keys]).wait(
+                timeout: .seconds(30)) == 0)
+        #expect(
+            try await sandbox.start("keygen-other", ["keygen", "--clients", "\(n)", "--output", otherKeys]).wait(
+                timeout: .seconds(30)) == 0)
+        let output = sandbox.file("sum.npy")
+        let (server, port) = try await startServer(
+            sandbox,
+            [
+                "--clients", "\(n)", "--length", "\(m)", "--modulus", "\(GridInputs.modulus(clientCount: n))",
+                "--model", "active", "--verification-keys", "\(keys)/verification-keys.txt", "--round-timeout", "30",
+                "--output", output.path, "--plaintext", "--json",
+            ])
+        func join(_ index: Int, expecting keyFile: String) throws -> NodeProcess {
+            let path = try GridInputs.write(index: index, count: m, in: sandbox.directory)
+            return try sandbox.start(
+                "client-\(index)-\(keyFile.hasSuffix("other/verification-keys.txt") ? "other" : "own")",
+                [
+                    "join", "--server", "127.0.0.1:\(port)", "--index", "\(index)", "--input", path, "--plaintext",
+                    "--signing-key", "\(keys)/client-\(index).key", "--verification-keys", keyFile,
+                ])
+        }
+        let misled = try join(1, expecting: "\(otherKeys)/verification-keys.txt")
+        #expect(try await misled.wait(timeout: .seconds(60)) == 2)
+        #expect(misled.stderr.contains("the offered verification keys are not the expected ones"), "\(misled.stderr)")
+        let clients = try (1...n).map { try join($0, expecting: "\(keys)/verification-keys.txt") }
+        #expect(try await server.wait(timeout: .seconds(60)) == 0, "\(sandbox.logs)")
+        #expect(try ServeSummaryJSON(server.stdout).included == [1, 2, 3, 4])
+        #expect(server.stderr.contains("active"))
+        #expect(try NpyFile.read(contentsOf: output).values == GridInputs.sum(of: Array(1...n), count: m))
+        for client in clients { #expect(try await client.wait(timeout: .seconds(30)) == 0, "\(client.stderr)") }
+    }
+
     /// The largest client message of the hostile test's configuration (the masked input).
     static func maximumClientMessage(n: Int, m: Int, modulus: UInt64) -> Int {
         let configuration = SessionConfiguration(
