@@ -83,7 +83,7 @@ struct MultiProcessTests {
         defer { sandbox.stopAll() }
         let n = 10
         let m = 20_000
-        let timeout = 4.0
+        let timeout = 6.0
         let modulus = GridInputs.modulus(clientCount: n)
         let output = sandbox.file("sum.npy")
         let (server, port) = try await startServer(
@@ -92,6 +92,17 @@ struct MultiProcessTests {
                 "--clients", "\(n)", "--length", "\(m)", "--modulus", "\(modulus)", "--threshold", "5",
                 "--round-timeout", "\(timeout)", "--output", output.path, "--plaintext", "--json",
             ])
+
+        var honest: [Int: NodeProcess] = [:]
+        for index in 1...6 {
+            let path = try GridInputs.write(index: index, count: m, in: sandbox.directory)
+            honest[index] = try sandbox.start(
+                "client-\(index)",
+                ["join", "--server", "127.0.0.1:\(port)", "--index", "\(index)", "--input", path, "--plaintext"])
+        }
+        // The round-0 clock starts with the first stream: let the honest processes (slow to start on a loaded
+        // machine) open theirs first, so that only index 7 is missing when advertise-keys reaches its deadline.
+        for client in honest.values { try await client.waitForLog("joining a session", timeout: .seconds(60)) }
 
         // Raw TCP: silence, and bytes that are not an HTTP/2 preface.
         let silentSocket = try Loopback.connect(port: port)
@@ -148,14 +159,6 @@ struct MultiProcessTests {
         let proxy = try StallingProxy(upstreamPort: port, limit: 30_000)
         defer { proxy.close() }
         let stalled = hostile(10, port: proxy.port) { _, bytes in .send(bytes) }
-
-        var honest: [Int: NodeProcess] = [:]
-        for index in 1...6 {
-            let path = try GridInputs.write(index: index, count: m, in: sandbox.directory)
-            honest[index] = try sandbox.start(
-                "client-\(index)",
-                ["join", "--server", "127.0.0.1:\(port)", "--index", "\(index)", "--input", path, "--plaintext"])
-        }
 
         let status = try await server.wait(timeout: .seconds(90))
         #expect(status == 0, "\(sandbox.logs)")
@@ -227,7 +230,7 @@ struct MultiProcessTests {
             sandbox,
             [
                 "--clients", "\(n)", "--length", "\(m)", "--modulus", "\(GridInputs.modulus(clientCount: n))",
-                "--threshold", "2", "--round-timeout", "5", "--output", output.path, "--json",
+                "--threshold", "2", "--round-timeout", "8", "--output", output.path, "--json",
                 "--tls-cert", pki.serverCertificate, "--tls-key", pki.serverKey, "--tls-client-ca", pki.authority,
             ])
         func join(_ index: Int, certificateOf owner: Int) throws -> NodeProcess {
