@@ -121,6 +121,10 @@ public struct ProtocolBenchmarkResult: Sendable, Codable, Hashable {
     public var peakRssBytes: Int
     /// Whether the aggregate equals the plaintext sum (false also when not checked).
     public var verified: Bool
+    /// Wall clock of the session alone: every client and the server from the first round-0 message to the result,
+    /// inputs made on demand, no throughput measurements or verification (the figure `secagg-node bench` sets its
+    /// networked session against).
+    public var sessionSeconds: Double
     /// Wall clock of the whole run, harness included.
     public var totalSeconds: Double
 
@@ -153,6 +157,7 @@ public struct ProtocolBenchmarkResult: Sendable, Codable, Hashable {
         case clientThreads = "client_threads"
         case peakRssBytes = "peak_rss_bytes"
         case verified
+        case sessionSeconds = "session_s"
         case totalSeconds = "total_s"
     }
 
@@ -178,7 +183,8 @@ public struct ProtocolBenchmarkResult: Sendable, Codable, Hashable {
         \(serverThreads) threads]
         keystream: libsodium \(fmt(keystreamBytesPerSecond / 1e9)) GB/s per core (the floor), masks use \
         \(keystreamBackend) at \(fmt(backendKeystreamBytesPerSecond / 1e9)) GB/s; cores \(cores); \
-        peak RSS \(fmt(Double(peakRssBytes) / 1_048_576)) MiB; verified \(verified); total \(fmt(totalSeconds)) s
+        peak RSS \(fmt(Double(peakRssBytes) / 1_048_576)) MiB; verified \(verified); session \(fmt(sessionSeconds)) s; \
+        total \(fmt(totalSeconds)) s
         """
     }
 }
@@ -277,7 +283,9 @@ public enum ProtocolBenchmark {
             if round == .unmasking { unmaskingSeconds = closeSeconds }
             progress?("\(round): server \(fmt(closeSeconds)) s")
         }
+        let sessionStart = wallSeconds()
         let outcome = try runner.runSimulation()
+        let sessionSeconds = wallSeconds() - sessionStart
         if let abort = outcome.abort { throw .configuration("the session aborted: \(abort)") }
         let server = runner.server
         guard let result = server.result else { throw .configuration("the session did not complete") }
@@ -343,7 +351,8 @@ public enum ProtocolBenchmark {
             clientRatioWithAgreements: floorWithAgreements > 0 ? clientSeconds / floorWithAgreements : 0,
             cores: SystemInfo.activeProcessorCount,
             serverThreads: max(1, options.serverConcurrency), clientThreads: max(1, options.clientMaskingConcurrency),
-            peakRssBytes: peakResidentBytes(), verified: verified, totalSeconds: wallSeconds() - start)
+            peakRssBytes: peakResidentBytes(), verified: verified, sessionSeconds: sessionSeconds,
+            totalSeconds: wallSeconds() - start)
     }
 
     /// Client u's synthetic input: uniformly random ring elements, the mask-PRG expansion of
