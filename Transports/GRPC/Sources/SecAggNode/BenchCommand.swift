@@ -17,8 +17,9 @@ struct BenchCommand: AsyncParsableCommand {
             sending their masked input (they shared keys: the dropouts that cost the server pair masks), as \
             `secagg bench protocol --drop F` does. Prints the session's wall time (first stream to the \
             end-of-session messages) and checks the aggregate against the plaintext sum of the included \
-            clients. With --secagg PATH it also runs `PATH bench protocol` on the same configuration and prints \
-            its in-process session time and the ratio. Use release builds of both.
+            clients. With --secagg PATH it also runs `PATH bench protocol` on the same configuration (alternating \
+            with the network sessions, --repeat times each) and prints the medians and minimums of both session \
+            times and their ratios. Use release builds of both (Scripts/bench.sh builds and runs them).
             """)
 
     @Option(help: "Number of clients n.")
