@@ -17,8 +17,9 @@ struct BenchCommand: AsyncParsableCommand {
             sending their masked input (they shared keys: the dropouts that cost the server pair masks), as \
             `secagg bench protocol --drop F` does. Prints the session's wall time (first stream to the \
             end-of-session messages) and checks the aggregate against the plaintext sum of the included \
-            clients. With --secagg PATH it also runs `PATH bench protocol` on the same configuration and prints \
-            its in-process session time and the ratio. Use release builds of both.
+            clients. With --secagg PATH it also runs `PATH bench protocol` on the same configuration (alternating \
+            with the network sessions, --repeat times each) and prints the medians and minimums of both session \
+            times and their ratios. Use release builds of both (Scripts/bench.sh builds and runs them).
             """)
 
     @Option(help: "Number of clients n.")
@@ -42,6 +43,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "A `secagg` executable (release build) to run `bench protocol` with for the comparison.")
     var secagg: String?
 
+    @Option(name: .customLong("repeat"), help: "Sessions of each kind, alternated (medians and minimums are reported).")
+    var repeats = 5
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -60,15 +64,74 @@ struct BenchCommand: AsyncParsableCommand {
             nonce: SessionConfiguration.randomNonce())
         let offer = SessionOffer(
             configuration: configuration, clip: 1, roundTimeout: .milliseconds(Int64(roundTimeout * 1000)))
-        let options = AggregationServerOptions(offer: offer, host: "127.0.0.1", port: 0, security: .plaintext)
+        guard repeats >= 1 else { throw ValidationError("--repeat must be at least 1") }
 
+        // Alternate the two so that the machine's load (shared) falls on both alike; report medians and minimums.
+        var runs: [NetworkRun] = []
+        var references: [Double] = []
+        for _ in 0..<repeats {
+            runs.append(try await runNetworkSession(offer: offer, ring: ring, logger: logger))
+            if let secagg { references.append(try runReference(secagg)) }
+        }
+        let network = runs.map(\.report.sessionSeconds)
+        let last = runs[runs.count - 1]
+        let verified = runs.allSatisfy(\.verified)
+        let swarmsSucceeded = runs.allSatisfy { $0.swarmStatus == 0 }
+        let included = last.report.result?.includedClients.count ?? 0
+        let ratio = references.isEmpty ? nil : median(network) / median(references)
+        if json {
+            var object: [String: Any] = [
+                "clients": clients, "length": length, "modulus": ring.description, "threshold": configuration.threshold,
+                "included": included, "dropped": clients - included, "network_session_s": network,
+                "network_session_median_s": median(network), "verified": verified, "swarms_succeeded": swarmsSucceeded,
+                "rounds": last.report.rounds.map {
+                    ["round": $0.round, "seconds": $0.seconds, "bytes_in": $0.bytesIn]
+                },
+            ]
+            if !references.isEmpty {
+                object["in_process_session_s"] = references
+                object["in_process_session_median_s"] = median(references)
+            }
+            if let ratio { object["ratio_of_medians"] = ratio }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(
+                "network session: n=\(clients) m=\(length) \(ring) t=\(configuration.threshold), "
+                    + "\(included) included, \(clients - included) dropped after sharing keys; verified \(verified)")
+            for round in last.report.rounds { print("  \(round.round): \(format(round.seconds)) s (last run)") }
+            print(
+                "  session wall time (first stream to end-of-session): median \(format(median(network))) s, min "
+                    + "\(format(network.min() ?? 0)) s over \(network.count) runs")
+            if let ratio {
+                print(
+                    "  secagg bench protocol, same configuration, session_s: median \(format(median(references))) s, "
+                        + "min \(format(references.min() ?? 0)) s")
+                print(
+                    "  ratio network / in-process: \(String(format: "%.2f", ratio)) (medians), "
+                        + "\(String(format: "%.2f", (network.min() ?? 0) / (references.min() ?? 1))) (minimums)")
+            }
+        }
+        if !verified || !swarmsSucceeded { throw ExitCode(ExitStatus.failure) }
+    }
+
+    private struct NetworkRun {
+        var report: SessionReport
+        var verified: Bool
+        var swarmStatus: Int32
+    }
+
+    /// One session: the server here, the clients in a `swarm` process; the aggregate checked against the plaintext
+    /// sum of the included clients' synthetic inputs.
+    private func runNetworkSession(offer: SessionOffer, ring: RingModulus, logger: Logger) async throws -> NetworkRun {
+        var options = AggregationServerOptions(offer: offer, host: "127.0.0.1", port: 0, security: .plaintext)
+        options.maximumStreams = 2 * clients + 16
         let child = Mutex<Process?>(nil)
         let spawnError = Mutex<String?>(nil)
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         let arguments = [
             "swarm", "--clients", "\(clients)", "--length", "\(length)", "--drop", "\(drop)", "--seed", "\(seed)",
         ]
-        let started = ContinuousClock.now
         let report: SessionReport
         do {
             report = try await AggregationServer.run(options, logger: logger) { port in
@@ -86,12 +149,9 @@ struct BenchCommand: AsyncParsableCommand {
             child.withLock { $0?.terminate() }
             throw fail("\(error)")
         }
-        let total = (ContinuousClock.now - started)
         if let message = spawnError.withLock({ $0 }) { throw fail(message) }
         let process = child.withLock { $0 }
         process?.waitUntilExit()
-        let swarmStatus = process?.terminationStatus ?? -1
-
         guard let result = report.result else {
             throw fail("the session aborted: \(report.abortReason ?? "unknown")")
         }
@@ -100,40 +160,18 @@ struct BenchCommand: AsyncParsableCommand {
             let vector = SyntheticInput.vector(client: client.rawValue, seed: seed, length: length, modulus: ring)
             for i in 0..<length { expected[i] = ring.add(expected[i], vector[i]) }
         }
-        let verified = expected == result.vectors[0]
-        let dropped = clients - result.includedClients.count
-
-        var reference: Double?
-        if let secagg {
-            reference = try runReference(secagg)
-        }
-        let network = report.sessionSeconds
-        let ratio = reference.map { network / $0 }
-        if json {
-            var object: [String: Any] = [
-                "clients": clients, "length": length, "modulus": ring.description, "threshold": configuration.threshold,
-                "included": result.includedClients.count, "dropped": dropped, "network_session_s": network,
-                "total_s": total.secondsValue, "verified": verified, "swarm_exit": Int(swarmStatus),
-                "rounds": report.rounds.map { ["round": $0.round, "seconds": $0.seconds, "bytes_in": $0.bytesIn] },
-            ]
-            if let reference { object["in_process_session_s"] = reference }
-            if let ratio { object["ratio"] = ratio }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
-        } else {
-            print(
-                "network session: n=\(clients) m=\(length) \(ring) t=\(configuration.threshold), "
-                    + "\(result.includedClients.count) included, \(dropped) dropped after sharing keys; verified \(verified)"
-            )
-            for round in report.rounds { print("  \(round.round): \(String(format: "%.3f", round.seconds)) s") }
-            print("  session wall time (first stream to end-of-session): \(String(format: "%.3f", network)) s")
-            if let reference, let ratio {
-                print("  secagg bench protocol, same configuration, session_s: \(String(format: "%.3f", reference)) s")
-                print("  ratio network / in-process: \(String(format: "%.2f", ratio))")
-            }
-        }
-        if !verified || swarmStatus != 0 { throw ExitCode(ExitStatus.failure) }
+        return NetworkRun(
+            report: report, verified: expected == result.vectors[0], swarmStatus: process?.terminationStatus ?? -1)
     }
+
+    private func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        return sorted.count % 2 == 1
+            ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
+    private func format(_ seconds: Double) -> String { String(format: "%.3f", seconds) }
 
     /// Runs `secagg bench protocol` on the same configuration and returns its in-process session time.
     private func runReference(_ path: String) throws -> Double {
@@ -221,12 +259,5 @@ struct SwarmCommand: AsyncParsableCommand {
         }
         for failure in failures { logger.error("\(failure)") }
         if !failures.isEmpty { throw ExitCode(ExitStatus.failure) }
-    }
-}
-
-extension Duration {
-    var secondsValue: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) * 1e-18
     }
 }
