@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "SecAggCrypto", targets: ["SecAggCrypto"]),
         .library(name: "SecAggQuantization", targets: ["SecAggQuantization"]),
         .library(name: "SecAggGraph", targets: ["SecAggGraph"]),
+        .library(name: "SecAggPrivacy", targets: ["SecAggPrivacy"]),
         .library(name: "SecureAggregation", targets: ["SecureAggregation"]),
         .library(name: "SecAggSimulation", targets: ["SecAggSimulation"]),
         .executable(name: "secagg", targets: ["SecAggTool"]),
@@ -45,6 +46,12 @@ let package = Package(
             name: "SecAggQuantization",
             dependencies: ["SecAggCrypto"],
             swiftSettings: librarySettings),
+        // Layer 3: distributed differential privacy (discrete Gaussian and Skellam noise, exact samplers, the
+        // randomized Hadamard rotation, conditional rounding, accounting and the joint planner).
+        .target(
+            name: "SecAggPrivacy",
+            dependencies: ["SecAggQuantization", "SecAggCrypto"],
+            swiftSettings: librarySettings),
         // Layer 3: communication graphs (complete, random Harary) and the SecAgg+ parameter finder.
         .target(
             name: "SecAggGraph",
@@ -64,17 +71,23 @@ let package = Package(
         // Layer 4: in-process simulation of whole sessions.
         .target(
             name: "SecAggSimulation",
-            dependencies: ["SecAggSessionRunner", "SecureAggregation", "SecAggGraph", "SecAggQuantization", "SecAggCrypto"],
+            dependencies: [
+                "SecAggSessionRunner", "SecureAggregation", "SecAggGraph", "SecAggPrivacy", "SecAggQuantization",
+                "SecAggCrypto",
+            ],
             swiftSettings: librarySettings),
         // Layer 4: known-answer vectors: loads, checks and regenerates every file under Vectors/.
         .target(
             name: "SecAggVectors",
-            dependencies: ["SecAggCrypto", "SecAggQuantization", "SecureAggregation", "SecAggGraph", "SecAggSessionRunner"],
+            dependencies: [
+                "SecAggCrypto", "SecAggQuantization", "SecAggPrivacy", "SecureAggregation", "SecAggGraph",
+                "SecAggSessionRunner",
+            ],
             swiftSettings: librarySettings),
         // Layer 5: `secagg bench` (mask PRG, protocol sessions, Shamir, wire, mask application); in no product.
         .target(
             name: "SecAggBenchmarks",
-            dependencies: ["SecAggSimulation", "SecureAggregation", "SecAggGraph", "SecAggCrypto"],
+            dependencies: ["SecAggSimulation", "SecAggPrivacy", "SecureAggregation", "SecAggGraph", "SecAggCrypto"],
             swiftSettings: librarySettings),
         // Executable: argument parsing only.
         .executableTarget(
@@ -87,6 +100,7 @@ let package = Package(
                 "SecureAggregation",
                 "SecAggGraph",
                 "SecAggQuantization",
+                "SecAggPrivacy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: executableSettings),
@@ -97,6 +111,10 @@ let package = Package(
         .testTarget(
             name: "SecAggQuantizationTests",
             dependencies: ["SecAggQuantization", "SecAggCrypto", "SecAggVectors"],
+            swiftSettings: executableSettings),
+        .testTarget(
+            name: "SecAggPrivacyTests",
+            dependencies: ["SecAggPrivacy", "SecAggQuantization", "SecAggCrypto"],
             swiftSettings: executableSettings),
         .testTarget(
             name: "SecAggGraphTests",
