@@ -126,7 +126,10 @@ let package = Package(
             swiftSettings: executableSettings),
         .testTarget(
             name: "SecAggSimulationTests",
-            dependencies: ["SecAggSimulation", "SecureAggregation", "SecAggCrypto", "SecAggGraph", "SecAggQuantization"],
+            dependencies: [
+                "SecAggSimulation", "SecureAggregation", "SecAggCrypto", "SecAggGraph", "SecAggQuantization",
+                "SecAggPrivacy",
+            ],
             swiftSettings: executableSettings),
         .testTarget(
             name: "SecAggBenchmarksTests",
@@ -135,7 +138,7 @@ let package = Package(
         .testTarget(
             name: "SecAggToolTests",
             dependencies: [
-                "SecAggTool", "SecAggSimulation", "SecureAggregation", "SecAggCrypto",
+                "SecAggTool", "SecAggSimulation", "SecureAggregation", "SecAggCrypto", "SecAggPrivacy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: executableSettings),

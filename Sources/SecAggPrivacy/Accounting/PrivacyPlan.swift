@@ -252,7 +252,7 @@ public struct PrivacyPlan: Hashable, Sendable, Codable {
         }
         var lo = log(low)
         var hi = log(high)
-        for _ in 0..<48 {
+        for _ in 0..<40 {
             let mid = (lo + hi) / 2
             if let noise = make(exp(mid)), epsilon(noise).epsilon <= request.epsilon { hi = mid } else { lo = mid }
         }
@@ -336,7 +336,7 @@ public struct PrivacyPlan: Hashable, Sendable, Codable {
         if let top = attempt(maximum) { return top }
         var lo = minimum
         var hi = maximum
-        for _ in 0..<40 {
+        for _ in 0..<34 {
             let mid = (lo + hi) / 2
             if let plan = attempt(mid) {
                 feasible = plan
