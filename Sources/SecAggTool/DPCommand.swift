@@ -103,7 +103,8 @@ struct DPCommand: ParsableCommand {
             discussion: """
                 For n ∈ {100, 1000, 10000}, T ∈ {1, 1000}, ε ∈ {1, 8}, δ = 1/n², d = --length, C = --clip-norm, \
                 no dropouts: each mechanism planned over the smallest ring Z_2^b whose MSE is within 10% of the \
-                plan at 64 bits, next to the central Gaussian mechanism at the same (ε, δ, T), calibrated exactly.
+                plan at 64 bits, next to the central Gaussian mechanism at the same (ε, δ, T): calibrated exactly \
+                (Balle–Wang), and through the same RDP accounting (the last column: the price of distribution alone).
                 """)
 
         @Option(help: "Model coordinates d.")
@@ -114,37 +115,43 @@ struct DPCommand: ParsableCommand {
 
         func run() throws {
             print(
-                "| n | T | ε | mechanism | bits needed | γ | noise std (sum) | MSE of the mean | central σ (sum) | central MSE | MSE / central |"
-            )
-            print("|---|---|---|---|---|---|---|---|---|---|---|")
+                "| n | T | ε | mechanism | bits needed | γ | noise std (sum) | MSE of the mean | central σ (sum) "
+                    + "| central MSE | MSE / central | MSE / central (RDP) |")
+            print("|---|---|---|---|---|---|---|---|---|---|---|---|")
             for n in [100, 1000, 10_000] {
                 for rounds in [1, 1000] {
                     for epsilon in [1.0, 8.0] {
                         for mechanism in DistributedMechanism.allCases {
-                            var request = PrivacyPlanRequest(
-                                mechanism: mechanism, epsilon: epsilon, delta: 1 / Double(n * n), rounds: rounds,
-                                clientCount: n, dimension: length, clipNorm: clipNorm)
-                            do {
-                                guard let bits = try PrivacyPlan.bitsNeeded(request) else {
-                                    print(
-                                        "| \(n) | \(rounds) | \(Int(epsilon)) | \(mechanism) | infeasible | | | | | | |"
-                                    )
-                                    continue
-                                }
-                                request.modulus = .powerOfTwo(bitWidth: bits)
-                                let plan = try PrivacyPlan.plan(request)
-                                let ratio = plan.meanSquaredError / plan.centralMeanSquaredError
-                                print(
-                                    "| \(n) | \(rounds) | \(Int(epsilon)) | \(mechanism) | \(bits) | \(g(plan.encoding.scale)) | "
-                                        + "\(g(plan.noiseStddev(includedClientCount: n))) | \(g(plan.meanSquaredError)) | "
-                                        + "\(g(plan.centralGaussianStddev)) | \(g(plan.centralMeanSquaredError)) | "
-                                        + String(format: "%.2f", ratio) + " |")
-                            } catch {
-                                throw ToolError("\(error)")
-                            }
+                            print(try row(n: n, rounds: rounds, epsilon: epsilon, mechanism: mechanism))
                         }
                     }
                 }
+            }
+        }
+
+        private func row(n: Int, rounds: Int, epsilon: Double, mechanism: DistributedMechanism) throws -> String {
+            var request = PrivacyPlanRequest(
+                mechanism: mechanism, epsilon: epsilon, delta: 1 / Double(n * n), rounds: rounds, clientCount: n,
+                dimension: length, clipNorm: clipNorm)
+            let head = "| \(n) | \(rounds) | \(Int(epsilon)) | \(mechanism) | "
+            do {
+                guard let bits = try PrivacyPlan.bitsNeeded(request) else {
+                    return head + "infeasible | | | | | | | |"
+                }
+                request.modulus = .powerOfTwo(bitWidth: bits)
+                let plan = try PrivacyPlan.plan(request)
+                let rdpSigma = PrivacyAccountant.centralGaussianStddevRdp(
+                    epsilon: epsilon, delta: request.delta, rounds: rounds, sensitivity: clipNorm)
+                let rdpMse = rdpSigma * rdpSigma / Double(n * n)
+                let cells = [
+                    "\(bits)", g(plan.encoding.scale), g(plan.noiseStddev(includedClientCount: n)),
+                    g(plan.meanSquaredError), g(plan.centralGaussianStddev), g(plan.centralMeanSquaredError),
+                    String(format: "%.2f", plan.meanSquaredError / plan.centralMeanSquaredError),
+                    String(format: "%.2f", plan.meanSquaredError / rdpMse),
+                ]
+                return head + cells.joined(separator: " | ") + " |"
+            } catch {
+                throw ToolError("\(error)")
             }
         }
 

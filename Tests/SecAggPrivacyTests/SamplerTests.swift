@@ -83,6 +83,30 @@ struct SamplerTests {
         #expect(a.nextWord() == b.nextWord())
     }
 
+    /// The arbitrary-precision acceptance of the discrete Gaussian (used when |Y|·t·den overflows 64 bits)
+    /// makes the same decisions from the same words as the 128-bit one.
+    @Test func wideGaussianAcceptanceMatchesTheNarrowOne() throws {
+        let sampler = try DiscreteGaussianSampler(numerator: 5625, denominator: 4)
+        for magnitude: UInt64 in [0, 1, 37, 38, 60, 90, 150, 400] {
+            for seed: UInt8 in 1...20 {
+                let narrowStream = try NoiseStream(seed: [UInt8](repeating: seed, count: 32))
+                let wideStream = try NoiseStream(seed: [UInt8](repeating: seed, count: 32))
+                var narrow = narrowStream
+                var wide = wideStream
+                let t = sampler.laplaceScale
+                let product = magnitude * t * sampler.denominator
+                let difference =
+                    product >= sampler.numerator ? product - sampler.numerator : sampler.numerator - product
+                let square = UInt128(difference) * UInt128(difference)
+                let expected = narrow.bernoulliExpMinus(square, sampler.exponentDenominator)
+                if product >= sampler.numerator {
+                    #expect(try sampler.acceptWide(magnitude, using: &wide) == expected)
+                    #expect(narrowStream.nextWord() == wideStream.nextWord())
+                }
+            }
+        }
+    }
+
     /// The exact logarithms against 40-digit values (mpmath): ln Γ(z) − ½·ln 2π and ln 2.
     @Test func exactLogarithmsMatchReferenceValues() {
         let references: [(UInt64, Double)] = [

@@ -154,4 +154,27 @@ public enum PrivacyAccountant {
         }
         return Double(rounds).squareRoot() * sensitivity / low
     }
+
+    /// The smallest σ for which the central Gaussian mechanism reaches (ε, δ) over `rounds` rounds through the
+    /// same RDP accounting as the distributed mechanisms (bisection to 10^−9 relative): the comparison that
+    /// isolates the price of distribution from RDP's slack.
+    public static func centralGaussianStddevRdp(epsilon: Double, delta: Double, rounds: Int, sensitivity: Double)
+        -> Double
+    {
+        func reaches(_ sigma: Double) -> Bool {
+            Self.epsilon(delta: delta, rounds: rounds) { alpha in
+                gaussianRdp(order: alpha, l2Sensitivity: sensitivity, variance: sigma * sigma)
+            }.epsilon <= epsilon
+        }
+        var high = sensitivity
+        while !reaches(high) && high < 1e12 { high *= 2 }
+        var low = high / 2
+        while reaches(low) && low > 1e-12 { low /= 2 }
+        for _ in 0..<100 {
+            let mid = (low + high) / 2
+            if reaches(mid) { high = mid } else { low = mid }
+            if high - low <= 1e-9 * high { break }
+        }
+        return high
+    }
 }

@@ -240,6 +240,13 @@ public struct PrivacyPlan: Hashable, Sendable, Codable {
                 else { return nil }
                 return .discreteGaussian(varianceNumerator: n, varianceDenominator: d)
             case .skellam:
+                // λ ≥ 1 is rounded up to an integer: a fractional part costs each Poisson sample a Poisson(1)
+                // draw (§15.4), and one more unit of λ is nothing at these noise levels.
+                if x >= 1 {
+                    let whole = x.rounded(.up)
+                    guard whole < Double(PoissonSampler.maximumRate) else { return nil }
+                    return .skellam(rateNumerator: UInt64(whole), rateDenominator: 1)
+                }
                 guard let (n, d) = rational(atLeast: x, maximumNumerator: UInt64(1) << 62),
                     n / d < PoissonSampler.maximumRate
                 else { return nil }

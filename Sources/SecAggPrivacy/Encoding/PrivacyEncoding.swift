@@ -11,7 +11,8 @@ public enum DistributedMechanism: String, Codable, CaseIterable, Hashable, Senda
     public var description: String { rawValue }
 }
 
-/// The integer noise every client adds to each coordinate.
+/// The integer noise every client adds to each coordinate. JSON: `{"mechanism": "ddgauss" | "skellam",
+/// "numerator": "…", "denominator": "…"}` (σ² or λ, decimal strings as every integer that may exceed 2^53).
 public enum ClientNoise: Hashable, Sendable, Codable {
     /// N_Z(0, σ²) with σ² = varianceNumerator / varianceDenominator.
     case discreteGaussian(varianceNumerator: UInt64, varianceDenominator: UInt64)
@@ -35,6 +36,35 @@ public enum ClientNoise: Hashable, Sendable, Codable {
         }
     }
 
+    private enum CodingKeys: String, CodingKey { case mechanism, numerator, denominator }
+
+    /// Decodes `{"mechanism", "numerator", "denominator"}`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let mechanism = try c.decode(DistributedMechanism.self, forKey: .mechanism)
+        guard let numerator = UInt64(try c.decode(String.self, forKey: .numerator)),
+            let denominator = UInt64(try c.decode(String.self, forKey: .denominator))
+        else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .numerator, in: c, debugDescription: "numerator and denominator are decimal UInt64 strings")
+        }
+        switch mechanism {
+        case .ddgauss: self = .discreteGaussian(varianceNumerator: numerator, varianceDenominator: denominator)
+        case .skellam: self = .skellam(rateNumerator: numerator, rateDenominator: denominator)
+        }
+    }
+
+    /// Encodes `{"mechanism", "numerator", "denominator"}`.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(mechanism, forKey: .mechanism)
+        switch self {
+        case let .discreteGaussian(n, d), let .skellam(n, d):
+            try c.encode(String(n), forKey: .numerator)
+            try c.encode(String(d), forKey: .denominator)
+        }
+    }
+
     /// Checks the parameters against the samplers' ranges.
     func makeSampler() throws(PrivacyError) -> NoiseSampler {
         switch self {
@@ -49,10 +79,10 @@ enum NoiseSampler {
     case skellam(SkellamSampler)
 
     @inline(__always)
-    func sample(using source: inout some RandomWordSource) throws(PrivacyError) -> Int64 {
+    func sample<Source: RandomWordSource>(using source: inout Source) throws(PrivacyError) -> Int64 {
         switch self {
-        case let .discreteGaussian(s): try s.sample(using: &source)
-        case let .skellam(s): try s.sample(using: &source)
+        case let .discreteGaussian(s): try s.draw(from: &source)
+        case let .skellam(s): try s.draw(from: &source)
         }
     }
 }
@@ -160,6 +190,20 @@ public struct PrivacyEncoding: Hashable, Sendable, Codable {
     public func encode(_ values: [Double], rotationSeed: [UInt8], noise source: inout some RandomWordSource)
         throws(PrivacyError) -> PrivateUpdate
     {
+        try encodeDrawing(values, rotationSeed: rotationSeed, noise: &source)
+    }
+
+    /// ``encode(_:rotationSeed:noise:)`` from a ``NoiseStream`` (the same result; specialized for speed).
+    public func encode(_ values: [Double], rotationSeed: [UInt8], noise source: inout NoiseStream)
+        throws(PrivacyError) -> PrivateUpdate
+    {
+        try encodeDrawing(values, rotationSeed: rotationSeed, noise: &source)
+    }
+
+    @inline(__always)
+    func encodeDrawing<Source: RandomWordSource>(_ values: [Double], rotationSeed: [UInt8], noise source: inout Source)
+        throws(PrivacyError) -> PrivateUpdate
+    {
         guard values.count == dimension else {
             throw .vectorLengthMismatch(actual: values.count, expected: dimension)
         }
@@ -177,11 +221,18 @@ public struct PrivacyEncoding: Hashable, Sendable, Codable {
         }
         var v = try RandomizedHadamard.rotate(x, seed: rotationSeed)
         for i in v.indices { v[i] *= scale }
-        let (rounded, attempts) = try conditionallyRound(v, using: &source)
-        var z = rounded
+        var (z, attempts) = try conditionallyRound(v, using: &source)
         let sampler = try noise.makeSampler()
-        for i in z.indices { z[i] += try sampler.sample(using: &source) }
-        let elements = z.map(embed)
+        var elements = [UInt64](repeating: 0, count: z.count)
+        try z.withUnsafeMutableBufferPointer { (integers) throws(PrivacyError) in
+            try elements.withUnsafeMutableBufferPointer { (out) throws(PrivacyError) in
+                for i in 0..<integers.count {
+                    let value = integers[i] + (try sampler.sample(using: &source))
+                    integers[i] = value
+                    out[i] = embed(value)
+                }
+            }
+        }
         return PrivateUpdate(elements: elements, wasClipped: clipped, roundingAttempts: attempts, integers: z)
     }
 

@@ -74,6 +74,16 @@ public struct DiscreteGaussianSampler: Hashable, Sendable {
 
     /// One sample.
     public func sample(using source: inout some RandomWordSource) throws(PrivacyError) -> Int64 {
+        try draw(from: &source)
+    }
+
+    /// One sample from a noise stream (the same as the generic form; specialized for speed).
+    public func sample(using source: inout NoiseStream) throws(PrivacyError) -> Int64 {
+        try draw(from: &source)
+    }
+
+    @inline(__always)
+    func draw<Source: RandomWordSource>(from source: inout Source) throws(PrivacyError) -> Int64 {
         let t = laplaceScale
         while true {
             let y = try source.discreteLaplace(scale: t)
@@ -93,7 +103,7 @@ public struct DiscreteGaussianSampler: Hashable, Sendable {
 
     /// The acceptance test when |Y|·t·den does not fit 64 bits (|Y| > 2^63 / (t·den) ≥ 128σ: probability
     /// below e^(−8000) per proposal), in arbitrary precision.
-    private func acceptWide(_ magnitude: UInt64, using source: inout some RandomWordSource)
+    func acceptWide(_ magnitude: UInt64, using source: inout some RandomWordSource)
         throws(PrivacyError) -> Bool
     {
         let product = BigUInt(magnitude) * BigUInt(laplaceScale) * BigUInt(denominator)

@@ -48,6 +48,16 @@ public struct PoissonSampler: Hashable, Sendable {
 
     /// One sample: Poisson(m) first, then Poisson(1) and its Bernoulli(f) coins (below(den) < f·den).
     public func sample(using source: inout some RandomWordSource) throws(PrivacyError) -> Int64 {
+        try draw(from: &source)
+    }
+
+    /// One sample from a noise stream (the same as the generic form; specialized for speed).
+    public func sample(using source: inout NoiseStream) throws(PrivacyError) -> Int64 {
+        try draw(from: &source)
+    }
+
+    @inline(__always)
+    func draw<Source: RandomWordSource>(from source: inout Source) throws(PrivacyError) -> Int64 {
         var x: Int64 = 0
         if let integerPart { x = try integerPart.sample(using: &source, exactOnly: usesExactEnclosureOnly) }
         if fraction > 0 {
@@ -86,8 +96,18 @@ public struct SkellamSampler: Hashable, Sendable {
 
     /// One sample.
     public func sample(using source: inout some RandomWordSource) throws(PrivacyError) -> Int64 {
-        let first = try poisson.sample(using: &source)
-        let second = try poisson.sample(using: &source)
+        try draw(from: &source)
+    }
+
+    /// One sample from a noise stream (the same as the generic form; specialized for speed).
+    public func sample(using source: inout NoiseStream) throws(PrivacyError) -> Int64 {
+        try draw(from: &source)
+    }
+
+    @inline(__always)
+    func draw<Source: RandomWordSource>(from source: inout Source) throws(PrivacyError) -> Int64 {
+        let first = try poisson.draw(from: &source)
+        let second = try poisson.draw(from: &source)
         return first - second
     }
 
@@ -112,6 +132,9 @@ struct PoissonMode: Hashable, Sendable {
     /// t = ⌊√m⌋ + 1.
     let t: UInt64
     let mPlusOne: Double
+    /// 1/(m + 1) and 1/(2t) (Float64; the enclosure's margin covers their rounding).
+    let inverseMPlusOne: Double
+    let inverseTwoT: Double
     /// ln(1 + 1/m) (Float64, for the fast enclosure).
     let logStep: Double
     /// Bounds on ζ(m + 1), ζ(z) = ln Γ(z) − (z − ½)·ln z + z − ½·ln 2π.
@@ -122,6 +145,8 @@ struct PoissonMode: Hashable, Sendable {
         self.m = m
         t = integerSquareRoot(m) + 1
         mPlusOne = Double(m) + 1
+        inverseMPlusOne = 1 / mPlusOne
+        inverseTwoT = 1 / (2 * Double(integerSquareRoot(m) + 1))
         let v = 1 / Double(m)
         logStep = m == 1 ? Self.ln2 : v - Self.gSeries(v)
         (zetaLow, zetaHigh) = Self.zeta(mPlusOne)
@@ -149,13 +174,63 @@ struct PoissonMode: Hashable, Sendable {
                 if source.bernoulliExpMinus(t + 2, 2 * t) { return k }
                 continue
             }
-            var test = acceptance(y: y, k: k, exactOnly: exactOnly)
-            if test.accept(using: &source) { return k }
+            if exactOnly {
+                var test = Acceptance(mode: self, y: y, k: k, exactOnly: true)
+                if test.accept(using: &source) { return k }
+                continue
+            }
+            let (lo, hi) = fastEnclosure(y: y, k: k)
+            switch Self.fastAccept(lo: lo, hi: hi, using: &source) {
+            case let .decided(accepted):
+                if accepted { return k }
+            case let .undecided(consumed, divisor, word):
+                // Rare (the bits fell within 2^−40 of D): continue the same test in arbitrary precision.
+                var test = Acceptance(mode: self, y: y, k: k, exactOnly: true)
+                if test.resume(consumed: consumed, divisor: divisor, firstWord: word, using: &source) { return k }
+            }
         }
     }
 
-    func acceptance(y: Int64, k: Int64, exactOnly: Bool = false) -> Acceptance {
-        Acceptance(mode: self, y: y, k: k, exactOnly: exactOnly)
+    /// Where the Float64 test stopped: decided, or the position to resume from (coins paid, the divisor K
+    /// of the comparison in progress, 0 while still in the integer part, and the word already read for it).
+    enum FastOutcome {
+        case decided(Bool)
+        case undecided(consumed: UInt64, divisor: UInt64, word: UInt64?)
+    }
+
+    /// The acceptance test of ``Acceptance`` with the Float64 enclosure [lo, hi] of D only, stopping (without
+    /// losing its place) at the first comparison the enclosure cannot decide.
+    @inline(__always)
+    static func fastAccept<Source: RandomWordSource>(lo: Double, hi: Double, using source: inout Source)
+        -> FastOutcome
+    {
+        var consumed: UInt64 = 0
+        while true {
+            let bound = Double(consumed) + 1
+            if lo >= bound {
+                if !source.bernoulliExpMinusOne() { return .decided(false) }
+                consumed += 1
+                continue
+            }
+            if hi <= bound { break }
+            return .undecided(consumed: consumed, divisor: 0, word: nil)
+        }
+        let c = Double(consumed)
+        let rLow = (lo - c) - 0x1p-48 * (abs(lo) + c)
+        let rHigh = (hi - c) + 0x1p-48 * (abs(hi) + c)
+        var kk: UInt64 = 1
+        while true {
+            let first = source.nextWord()
+            let kd = Double(kk)
+            // (U_1 + 1)/2^64 ≤ r/K: surely below, A = 1.
+            if ((Double(first) + 2) * kd * 0x1p-64) * (1 + 0x1p-48) <= rLow {
+                kk += 1
+                continue
+            }
+            // U_1/2^64 ≥ r/K: surely not below, A = 0.
+            if (Double(first) * kd * 0x1p-64) * (1 - 0x1p-48) >= rHigh { return .decided(kk & 1 == 1) }
+            return .undecided(consumed: consumed, divisor: kk, word: first)
+        }
     }
 
     // MARK: The Float64 enclosure of D (level 0)
@@ -202,7 +277,7 @@ struct PoissonMode: Hashable, Sendable {
     /// A = J(J − ½)/(m+1), B = (k + ½)·g(J/(m+1)), C = J·ln(1 + 1/m), R = (t + 2 − 2|J|)/(2t), J = k − m.
     /// Every term is within 2^−48 of its value relative to its magnitude; the enclosure allows 2^−40.
     func fastEnclosure(y: Int64, k: Int64) -> (lo: Double, hi: Double) {
-        let r = (Double(t) + 2 - 2 * Double(y.magnitude)) / (2 * Double(t))
+        let r = (Double(t) + 2 - 2 * Double(y.magnitude)) * inverseTwoT
         if m <= 20 && k <= 20 {
             // Small factorials directly: L = ln(k!/m!) − J·ln m.
             var ratio = 1.0
@@ -221,9 +296,15 @@ struct PoissonMode: Hashable, Sendable {
             return (mid - error, mid + error)
         }
         let j = Double(y)
-        let x = j / mPlusOne
-        let a = j * (j - 0.5) / mPlusOne
-        let g = abs(x) <= 0.5 ? Self.gSeries(x) : x - Self.ln((Double(k) + 1) / mPlusOne)
+        let x = j * inverseMPlusOne
+        let a = j * (j - 0.5) * inverseMPlusOne
+        let g: Double
+        if abs(x) <= 0x1p-13 {
+            // g(x) = x²(1/2 − x/3 + x²/4 − x³/5) + O(x⁶): the rest is below 2^−52 of g.
+            g = x * x * (0.5 - x * (1.0 / 3 - x * (0.25 - x * 0.2)))
+        } else {
+            g = abs(x) <= 0.5 ? Self.gSeries(x) : x - Self.ln((Double(k) + 1) * inverseMPlusOne)
+        }
         let b = (Double(k) + 0.5) * g
         let c = j * logStep
         let zetaK = Self.zeta(Double(k) + 1)
@@ -281,7 +362,15 @@ struct Acceptance {
     let k: Int64
     private var level = 0
     private var fast: (lo: Double, hi: Double) = (0, 0)
-    private var exact: FixedPointInterval?
+    /// Boxed, so that the common Float64-only test carries one nil reference rather than big integers.
+    private var exactBox: ExactBox?
+
+    final class ExactBox {
+        let value: FixedPointInterval
+        init(_ value: FixedPointInterval) { self.value = value }
+    }
+
+    private var exact: FixedPointInterval? { exactBox?.value }
 
     init(mode: PoissonMode, y: Int64, k: Int64, exactOnly: Bool) {
         self.mode = mode
@@ -289,7 +378,7 @@ struct Acceptance {
         self.k = k
         if exactOnly {
             level = 1
-            exact = mode.exactEnclosure(y: y, k: k, level: 1)
+            exactBox = ExactBox(mode.exactEnclosure(y: y, k: k, level: 1))
         } else {
             fast = mode.fastEnclosure(y: y, k: k)
         }
@@ -300,7 +389,7 @@ struct Acceptance {
 
     private mutating func refine() {
         level += 1
-        exact = mode.exactEnclosure(y: y, k: k, level: level)
+        exactBox = ExactBox(mode.exactEnclosure(y: y, k: k, level: level))
     }
 
     /// Where D − consumed lies relative to 1: true above, false below (D is irrational, never equal).
@@ -320,21 +409,40 @@ struct Acceptance {
     }
 
     mutating func accept(using source: inout some RandomWordSource) -> Bool {
-        var consumed: UInt64 = 0
-        while isAboveOne(consumed: consumed) {
-            if !source.bernoulliExpMinusOne() { return false }
-            consumed += 1
-        }
+        resume(consumed: 0, divisor: 0, firstWord: nil, using: &source)
+    }
+
+    /// The test from a position reached by ``PoissonMode/fastAccept(lo:hi:using:)``: `consumed` coins paid;
+    /// `divisor` 0 while still in the integer part, else the K of the comparison in progress, whose first
+    /// word `firstWord` was read.
+    mutating func resume(
+        consumed start: UInt64, divisor: UInt64, firstWord: UInt64?, using source: inout some RandomWordSource
+    )
+        -> Bool
+    {
+        var consumed = start
         var kk: UInt64 = 1
-        while uniformBelow(consumed: consumed, divisor: kk, using: &source) { kk += 1 }
+        if divisor == 0 {
+            while isAboveOne(consumed: consumed) {
+                if !source.bernoulliExpMinusOne() { return false }
+                consumed += 1
+            }
+        } else {
+            kk = divisor
+            guard uniformBelow(consumed: consumed, divisor: kk, first: firstWord, using: &source) else {
+                return kk & 1 == 1
+            }
+            kk += 1
+        }
+        while uniformBelow(consumed: consumed, divisor: kk, first: nil, using: &source) { kk += 1 }
         return kk & 1 == 1
     }
 
-    /// Bernoulli((D − consumed)/K) with the canonical word reads.
-    private mutating func uniformBelow(consumed: UInt64, divisor: UInt64, using source: inout some RandomWordSource)
-        -> Bool
-    {
-        let first = source.nextWord()
+    /// Bernoulli((D − consumed)/K) with the canonical word reads (`first`: the first word, when already read).
+    private mutating func uniformBelow(
+        consumed: UInt64, divisor: UInt64, first read: UInt64?, using source: inout some RandomWordSource
+    ) -> Bool {
+        let first = read ?? source.nextWord()
         if level == 0 {
             let c = Double(consumed)
             let rLow = (fast.lo - c) - 0x1p-48 * (abs(fast.lo) + c)
