@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "SecAggCrypto", targets: ["SecAggCrypto"]),
         .library(name: "SecAggQuantization", targets: ["SecAggQuantization"]),
         .library(name: "SecAggGraph", targets: ["SecAggGraph"]),
+        .library(name: "SecAggPrivacy", targets: ["SecAggPrivacy"]),
         .library(name: "SecureAggregation", targets: ["SecureAggregation"]),
         .library(name: "SecAggSimulation", targets: ["SecAggSimulation"]),
         .executable(name: "secagg", targets: ["SecAggTool"]),
@@ -47,6 +48,12 @@ let package = Package(
             name: "SecAggQuantization",
             dependencies: ["SecAggCrypto"],
             swiftSettings: librarySettings),
+        // Layer 3: distributed differential privacy (discrete Gaussian and Skellam noise, exact samplers, the
+        // randomized Hadamard rotation, conditional rounding, accounting and the joint planner).
+        .target(
+            name: "SecAggPrivacy",
+            dependencies: ["SecAggQuantization", "SecAggCrypto"],
+            swiftSettings: librarySettings),
         // Layer 3: communication graphs (complete, random Harary) and the SecAgg+ parameter finder.
         .target(
             name: "SecAggGraph",
@@ -66,21 +73,24 @@ let package = Package(
         // Layer 4: in-process simulation of whole sessions.
         .target(
             name: "SecAggSimulation",
-            dependencies: ["SecAggSessionRunner", "SecureAggregation", "SecAggGraph", "SecAggQuantization", "SecAggCrypto"],
+            dependencies: [
+                "SecAggSessionRunner", "SecureAggregation", "SecAggGraph", "SecAggPrivacy", "SecAggQuantization",
+                "SecAggCrypto",
+            ],
             swiftSettings: librarySettings),
         // Layer 4: known-answer vectors: loads, checks and regenerates every file under Vectors/.
         .target(
             name: "SecAggVectors",
             // CSodium: Ed25519 scalar arithmetic for the forged signatures of primitives/ed25519_strict.json.
             dependencies: [
-                "SecAggCrypto", "SecAggQuantization", "SecureAggregation", "SecAggGraph", "SecAggSessionRunner",
-                "CSodium",
+                "SecAggCrypto", "SecAggQuantization", "SecAggPrivacy", "SecureAggregation", "SecAggGraph",
+                "SecAggSessionRunner", "CSodium",
             ],
             swiftSettings: librarySettings),
         // Layer 5: `secagg bench` (mask PRG, protocol sessions, Shamir, wire, mask application); in no product.
         .target(
             name: "SecAggBenchmarks",
-            dependencies: ["SecAggSimulation", "SecureAggregation", "SecAggGraph", "SecAggCrypto"],
+            dependencies: ["SecAggSimulation", "SecAggPrivacy", "SecureAggregation", "SecAggGraph", "SecAggCrypto"],
             swiftSettings: librarySettings),
         // Layer 5: the C ABI. CSecAgg is its public header (secagg.h), SecAggC its implementation in Swift
         // (@_cdecl functions over the engine and the quantization plan), shipped as the `SecAggC` dynamic library.
@@ -100,6 +110,7 @@ let package = Package(
                 "SecureAggregation",
                 "SecAggGraph",
                 "SecAggQuantization",
+                "SecAggPrivacy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: executableSettings),
@@ -112,6 +123,10 @@ let package = Package(
             dependencies: ["SecAggQuantization", "SecAggCrypto", "SecAggVectors"],
             swiftSettings: executableSettings),
         .testTarget(
+            name: "SecAggPrivacyTests",
+            dependencies: ["SecAggPrivacy", "SecAggQuantization", "SecAggCrypto"],
+            swiftSettings: executableSettings),
+        .testTarget(
             name: "SecAggGraphTests",
             dependencies: ["SecAggGraph", "SecAggCrypto"],
             swiftSettings: executableSettings),
@@ -121,7 +136,10 @@ let package = Package(
             swiftSettings: executableSettings),
         .testTarget(
             name: "SecAggSimulationTests",
-            dependencies: ["SecAggSimulation", "SecureAggregation", "SecAggCrypto", "SecAggGraph", "SecAggQuantization"],
+            dependencies: [
+                "SecAggSimulation", "SecureAggregation", "SecAggCrypto", "SecAggGraph", "SecAggQuantization",
+                "SecAggPrivacy",
+            ],
             swiftSettings: executableSettings),
         .testTarget(
             name: "SecAggBenchmarksTests",
@@ -130,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "SecAggToolTests",
             dependencies: [
-                "SecAggTool", "SecAggSimulation", "SecureAggregation", "SecAggCrypto",
+                "SecAggTool", "SecAggSimulation", "SecureAggregation", "SecAggCrypto", "SecAggPrivacy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: executableSettings),

@@ -261,7 +261,7 @@ public enum ProtocolBenchmark {
         var unmaskingSeconds = 0.0
         let parallelClients = options.clientMaskingConcurrency <= 1
         runner.hooks.answers = { client, round in dropRound[Int(client.rawValue)] != round }
-        runner.hooks.input = { client in
+        runner.hooks.input = { client, _ in
             var vector = [UInt64](repeating: 0, count: spec.length)
             try addInput(of: client.rawValue, seed: masterSeed, spec: spec, into: &vector)
             return [vector]

@@ -87,8 +87,9 @@ package struct SessionRunner {
     package struct Hooks {
         /// Whether a client answers the server message that starts a round; false drops it for good.
         package var answers: @Sendable (ClientID, ProtocolRound) -> Bool = { _, _ in true }
-        /// Inputs handed over in the masked-input round, a batch at a time (nil: given at construction).
-        package var input: ((ClientID) throws -> [[UInt64]])?
+        /// Inputs handed over in the masked-input round, a batch at a time (nil: given at construction), with
+        /// the session id the client computed (inputs that depend on it, such as distributed-DP encodings).
+        package var input: ((ClientID, SessionID?) throws -> [[UInt64]])?
         /// Clients answering side by side, and the clock that times each.
         package var concurrency = 1
         package var clock = ClientClock.threadCpu
@@ -217,7 +218,7 @@ package struct SessionRunner {
                 if round == .maskedInputCollection, let input = hooks.input, !party.gone,
                     hooks.answers(recipient, round)
                 {
-                    inputs[recipient] = try input(recipient)
+                    inputs[recipient] = try input(recipient, party.engine.sessionID)
                 }
             }
             let results = answer(delivered, round: round, inputs: inputs)

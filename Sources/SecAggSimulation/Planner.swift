@@ -1,5 +1,6 @@
 public import SecAggCrypto
 public import SecAggGraph
+import SecAggPrivacy
 import SecAggQuantization
 public import SecureAggregation
 
@@ -30,6 +31,8 @@ public struct PlanOptions: Sendable, Hashable {
     public var maximumWeight: Int?
     /// Session attempts an adversary could force on the cohort (SPEC.md §10.2): privacy target 2^−σ / attempts.
     public var sessionAttempts = 1
+    /// Distributed differential privacy: plan the DP encoding instead of the quantization (`--dp-epsilon`).
+    public var dp: DPOptions?
 
     /// n = 100, γ = δ = 0.05 (not given), c = 1, Z_2^32, semi-honest, m = 100,000, complete graph with
     /// t = ⌈2(n − 1)/3⌉, unweighted.
@@ -174,8 +177,10 @@ public struct PlanReport: Sendable, Codable, CustomStringConvertible {
     public var dropoutBound: Double
     /// Model coordinates per update m.
     public var length: Int
-    /// The fixed-point encoding.
-    public var quantization: Quantization
+    /// The fixed-point encoding (absent with distributed DP, whose encoding replaces it).
+    public var quantization: Quantization?
+    /// The distributed-DP encoding and its guarantee, with `--dp-epsilon`.
+    public var dp: DPReport?
     /// The graph.
     public var graph: Graph
     /// Per client.
@@ -184,7 +189,7 @@ public struct PlanReport: Sendable, Codable, CustomStringConvertible {
     public var serverCost: ServerCost
 
     enum CodingKeys: String, CodingKey {
-        case clients, model, length, quantization, graph
+        case clients, model, length, quantization, graph, dp
         case corruptFraction = "corrupt_fraction"
         case dropoutBound = "dropout_bound"
         case clientCost = "client_cost"
@@ -193,31 +198,39 @@ public struct PlanReport: Sendable, Codable, CustomStringConvertible {
 
     /// The human summary printed by `secagg plan`.
     public var description: String {
-        let q = quantization
         let g = graph
         let c = clientCost
         let s = serverCost
-        let weight = q.maximumWeight.map { ", weighted (W = \($0), one extra coordinate)" } ?? ""
         let verdict = g.meetsBounds ? "" : "  (DOES NOT MEET THE TARGETS)"
         let attempts = g.sessionAttempts > 1 ? " / \(g.sessionAttempts) session attempts" : ""
-        return """
-            plan for n = \(clients) clients, \(model) adversary, γ = \(corruptFraction), δ = \(dropoutBound), \
-            m = \(length) values
-              quantization: Z_\(q.modulus) (\(q.bits) bits), clip ±\(q.clip), scale \(q.scale), \(q.rounding) \
-            rounding\(weight)
-                worst-case error: mean \(q.worstCaseMeanError), sum \(q.worstCaseSumError)
-              graph: \(g.kind), k = \(g.k), t = \(g.t) (\(g.thresholdRule)), \(g.corruptClients) corrupt and \
-            \(g.dropoutClients) dropouts assumed
-                P[privacy failure] \(bound(g.privacyFailureLog2)) (target 2^-\(g.sigma)\(attempts)), P[correctness failure] \
-            \(bound(g.correctnessFailureLog2)) (target 2^-\(g.eta))\(verdict)
-              per client: \(c.keyAgreements) key agreements, \(c.sharesCreated) shares in \(c.shareCiphertexts) \
-            ciphertexts, \(c.maskElements) mask elements (\(bytes(c.maskBytes)) of keystream), upload \
-            \(bytes(Double(c.maskedInputBytes)))
-              server (\(s.dropouts) dropouts, \(s.survivors) survivors): \(format(s.reconstructions, 0)) \
-            reconstructions (\(format(s.sharesCombined, 0)) shares), \(format(s.keyAgreements, 0)) key agreements, \
-            \(format(s.maskElements, 0)) mask elements (\(bytes(s.maskBytes))), \(bytes(s.maskedInputBytes)) of \
-            masked inputs in
-            """
+        var lines = [
+            "plan for n = \(clients) clients, \(model) adversary, γ = \(corruptFraction), δ = \(dropoutBound), "
+                + "m = \(length) values"
+        ]
+        if let q = quantization {
+            let weight = q.maximumWeight.map { ", weighted (W = \($0), one extra coordinate)" } ?? ""
+            lines.append(
+                "  quantization: Z_\(q.modulus) (\(q.bits) bits), clip ±\(q.clip), scale \(q.scale), \(q.rounding) "
+                    + "rounding\(weight)")
+            lines.append("    worst-case error: mean \(q.worstCaseMeanError), sum \(q.worstCaseSumError)")
+        }
+        if let dp { lines += dp.lines }
+        lines.append(
+            "  graph: \(g.kind), k = \(g.k), t = \(g.t) (\(g.thresholdRule)), \(g.corruptClients) corrupt and "
+                + "\(g.dropoutClients) dropouts assumed")
+        lines.append(
+            "    P[privacy failure] \(bound(g.privacyFailureLog2)) (target 2^-\(g.sigma)\(attempts)), P[correctness failure] "
+                + "\(bound(g.correctnessFailureLog2)) (target 2^-\(g.eta))\(verdict)")
+        lines.append(
+            "  per client: \(c.keyAgreements) key agreements, \(c.sharesCreated) shares in \(c.shareCiphertexts) "
+                + "ciphertexts, \(c.maskElements) mask elements (\(bytes(c.maskBytes)) of keystream), upload "
+                + "\(bytes(Double(c.maskedInputBytes)))")
+        lines.append(
+            "  server (\(s.dropouts) dropouts, \(s.survivors) survivors): \(format(s.reconstructions, 0)) "
+                + "reconstructions (\(format(s.sharesCombined, 0)) shares), \(format(s.keyAgreements, 0)) key agreements, "
+                + "\(format(s.maskElements, 0)) mask elements (\(bytes(s.maskBytes))), \(bytes(s.maskedInputBytes)) of "
+                + "masked inputs in")
+        return lines.joined(separator: "\n")
     }
 
     private func bytes(_ value: Double) -> String {
@@ -258,17 +271,35 @@ public enum Planner {
         } catch {
             throw .invalidArgument("--bits/--modulus: \(error)")
         }
-        let quantization: QuantizationPlan
-        do {
-            quantization = try QuantizationPlan.plan(
-                clientCount: n, clipRange: options.clip, modulus: options.modulus,
-                maximumWeight: options.maximumWeight, rounding: .stochastic)
-        } catch {
-            throw .infeasiblePlan(error.description)
-        }
         let graph = try GraphPlan.choose(
             clientCount: n, graph: options.graph, model: options.model, corruptFraction: options.corruptFraction,
             dropoutBound: options.dropoutBound, threshold: options.threshold, sessionAttempts: options.sessionAttempts)
+        var quantization: QuantizationPlan?
+        var dpReport: DPReport?
+        var vectorLength: Int
+        if let dp = options.dp {
+            guard options.maximumWeight == nil else {
+                throw .invalidArgument("--max-weight (FedAvg weights) is not supported with --dp-epsilon")
+            }
+            let request = try DPPlanning.request(
+                dp, clientCount: n, threshold: graph.threshold, corruptFraction: options.corruptFraction,
+                dimension: options.vectorLength, modulus: options.modulus)
+            let plan = try DPPlanning.plan(request)
+            var report = DPReport(plan: plan)
+            report.bitsNeeded = try? PrivacyPlan.bitsNeeded(request) ?? nil
+            dpReport = report
+            vectorLength = plan.encoding.paddedDimension
+        } else {
+            do {
+                let plan = try QuantizationPlan.plan(
+                    clientCount: n, clipRange: options.clip, modulus: options.modulus,
+                    maximumWeight: options.maximumWeight, rounding: .stochastic)
+                quantization = plan
+                vectorLength = plan.vectorLength(valueCount: options.vectorLength)
+            } catch {
+                throw .infeasiblePlan(error.description)
+            }
+        }
         let gamma = options.corruptFraction ?? SimulationOptions.defaultFraction
         let delta = options.dropoutBound ?? SimulationOptions.defaultFraction
         let parameters: SecAggPlusParameters
@@ -285,7 +316,6 @@ public enum Planner {
                 throw GraphPlan.graphError(error)
             }
         }
-        let vectorLength = quantization.vectorLength(valueCount: options.vectorLength)
         let cost: CostEstimate
         do {
             cost = try parameters.costEstimate(vectorLength: vectorLength, modulus: options.modulus)
@@ -295,12 +325,14 @@ public enum Planner {
         return PlanReport(
             clients: n, model: options.model.description, corruptFraction: gamma, dropoutBound: delta,
             length: options.vectorLength,
-            quantization: PlanReport.Quantization(
-                modulus: options.modulus.description, bits: options.modulus.elementBitWidth, clip: options.clip,
-                scale: quantization.scale, worstCaseMeanError: quantization.worstCaseMeanError,
-                worstCaseSumError: quantization.worstCaseSumError, elementBound: quantization.elementBound,
-                maximumWeight: options.maximumWeight, rounding: quantization.rounding.rawValue,
-                vectorLength: vectorLength),
+            quantization: quantization.map { quantization in
+                PlanReport.Quantization(
+                    modulus: options.modulus.description, bits: options.modulus.elementBitWidth, clip: options.clip,
+                    scale: quantization.scale, worstCaseMeanError: quantization.worstCaseMeanError,
+                    worstCaseSumError: quantization.worstCaseSumError, elementBound: quantization.elementBound,
+                    maximumWeight: options.maximumWeight, rounding: quantization.rounding.rawValue,
+                    vectorLength: vectorLength)
+            }, dp: dpReport,
             graph: PlanReport.Graph(
                 kind: graph.kind.rawValue, k: graph.degree, t: graph.threshold, thresholdRule: graph.rule.rawValue,
                 corruptClients: parameters.corruptClientCount, dropoutClients: parameters.dropoutClientCount,

@@ -140,6 +140,8 @@ public struct SimulationOptions: Sendable {
     public var output: URL?
     /// Seed for everything random; nil draws one from the CSPRNG (and reports it).
     public var seed: UInt64?
+    /// Distributed differential privacy (synthetic real-valued updates, privatized by every client).
+    public var dp: DPOptions?
     /// Threads used to run clients concurrently and by the server's unmasking.
     public var concurrency = SystemInfo.activeProcessorCount
 

@@ -132,6 +132,8 @@ public struct SimulationReport: Sendable, Codable {
     public var maskBackend: String?
     /// How X25519 agreements were computed (``X25519/batchBackend``, "avx512ifma" or "libsodium").
     public var x25519Backend: String?
+    /// Distributed differential privacy: the plan, and the noise, error and wraps measured (`--dp-epsilon`).
+    public var dp: DPReport?
 
     enum CodingKeys: String, CodingKey {
         case verified, clients, included, dropped, threshold, graph, model, length, modulus, timings, bytes, expansion
@@ -157,7 +159,7 @@ public struct SimulationReport: Sendable, Codable {
         case relativeL2Error = "relative_l2_error"
         case includedFiles = "included_files"
         case excludedFiles = "excluded_files"
-        case warnings
+        case warnings, dp
     }
 
     /// The most file names the text summary lists per line (`--json` lists every one).
@@ -221,6 +223,7 @@ public struct SimulationReport: Sendable, Codable {
                 lines.append("  clipped values: \(clippedValues)\(fraction)")
             }
         }
+        if let dp { lines += dp.lines }
         if let output { lines.append("  wrote the decoded mean to \(output)") }
         lines.append("  total \(format(totalSeconds, 2)) s")
         return lines.joined(separator: "\n")

@@ -17,8 +17,16 @@ protocol InputSource: Sendable {
     var specifications: [InputSpecification] { get }
     /// Client `client`'s input, canonical in each ring.
     func input(for client: UInt32) throws(SimulationError) -> [[UInt64]]
+    /// Client `client`'s input in a session whose id the client computed as `sessionID` (the default ignores it).
+    func input(for client: UInt32, sessionID: [UInt8]?) throws(SimulationError) -> [[UInt64]]
     /// Adds client `client`'s input into `total` (the plaintext reference sum).
     func accumulate(_ client: UInt32, into total: inout [[UInt64]]) throws(SimulationError)
+}
+
+extension InputSource {
+    func input(for client: UInt32, sessionID: [UInt8]?) throws(SimulationError) -> [[UInt64]] {
+        try input(for: client)
+    }
 }
 
 /// Uniformly random ring elements, reproducible per client: vector i of client u is the mask-PRG
@@ -96,6 +104,16 @@ public enum Simulator {
             try options.modulus.validate()
         } catch {
             throw .invalidArgument("--bits/--modulus: \(error)")
+        }
+        if let dp = options.dp {
+            guard options.inputsDirectory == nil else {
+                throw .invalidArgument(
+                    "--dp-epsilon works on synthetic updates; --inputs with distributed DP is not supported yet")
+            }
+            guard options.clip == nil, options.output == nil else {
+                throw .invalidArgument("--clip and --output are for file inputs; with --dp-epsilon use --clip-norm")
+            }
+            return try runPrivate(options, dp: dp, seed: seed, masterSeed: masterSeed, progress: progress)
         }
         if let directory = options.inputsDirectory {
             return try runFiles(options, directory: directory, seed: seed, masterSeed: masterSeed, progress: progress)
@@ -176,7 +194,8 @@ public enum Simulator {
             if stoppedAt[Int(client.rawValue)] == nil { stoppedAt[Int(client.rawValue)] = round }
         }
         runner.hooks.answers = { client, round in dropRound[Int(client.rawValue)] != round }
-        runner.hooks.input = { client in try source.input(for: client.rawValue) }
+        runner.hooks.input = { client, sessionID in try source.input(for: client.rawValue, sessionID: sessionID?.bytes)
+        }
         runner.hooks.concurrency = max(1, options.concurrency)
         runner.hooks.onRoundStarted = { round, count in progress?(.roundStarted(round, clientCount: count)) }
         if let progress { runner.hooks.onClientFinished = { progress(.clientFinished) } }

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Foundation
 import SecAggBenchmarks
 import SecAggCrypto
+import SecAggPrivacy
 import SecAggSimulation
 import SecureAggregation
 
@@ -8,7 +10,7 @@ import SecureAggregation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks (use a release build).",
-        subcommands: [Mask.self, ProtocolSession.self, Shamir.self, Wire.self, Apply.self])
+        subcommands: [Mask.self, ProtocolSession.self, Shamir.self, Wire.self, Apply.self, Privacy.self])
 
     /// `secagg bench mask [--length M] [--bits B] [--json]`
     struct Mask: ParsableCommand {
@@ -210,6 +212,53 @@ struct BenchCommand: ParsableCommand {
                         .textReport)
             } catch {
                 throw ToolError(error.description)
+            }
+        }
+    }
+
+    /// `secagg bench dp [--clients N] [--length M] [--mechanism ddgauss|skellam] [--json]`
+    struct Privacy: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dp",
+            abstract:
+                "A client's distributed-DP noise generation (rotation, rounding, exact sampling) next to its masking.",
+            discussion: """
+                Plans ε = --epsilon, δ = 1/n², T = 1, C = 1 over Z_2^32 for n clients and d = m, then times one \
+                client's encoding (best of three) and the engine's masking loop applying n masks to an m-element \
+                vector on one thread (and to the padded D-element vector the DP encoding sends).
+                """)
+
+        @Option(help: "Number of clients n.")
+        var clients: Int = 500
+
+        @Option(help: "Model coordinates m = d.")
+        var length: Int = 100_000
+
+        @Option(help: "ddgauss or skellam.")
+        var mechanism: String = "ddgauss"
+
+        @Option(help: "Target ε of the plan.")
+        var epsilon: Double = 1
+
+        @Flag(help: "Print one JSON object.")
+        var json = false
+
+        func run() throws {
+            guard let parsed = DistributedMechanism(rawValue: mechanism) else {
+                throw ToolError("--mechanism must be ddgauss or skellam, got '\(mechanism)'")
+            }
+            let result: PrivacyBenchmarkResult
+            do {
+                result = try PrivacyBenchmark.run(mechanism: parsed, clients: clients, length: length, epsilon: epsilon)
+            } catch {
+                throw ToolError(error.description)
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            } else {
+                print(result.textReport)
             }
         }
     }

@@ -66,6 +66,9 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @OptionGroup(title: "Distributed differential privacy")
+    var dp: DPArguments
+
     /// The library options these arguments ask for.
     func makeOptions() throws -> PlanOptions {
         var options = PlanOptions()
@@ -80,6 +83,7 @@ struct PlanCommand: ParsableCommand {
         options.threshold = threshold
         options.maximumWeight = maximumWeight
         options.sessionAttempts = sessionAttempts
+        options.dp = try dp.makeOptions()
         return options
     }
 

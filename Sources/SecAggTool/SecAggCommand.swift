@@ -4,6 +4,7 @@ import ArgumentParser
 struct SecAggCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "secagg",
-        abstract: "Secure aggregation: simulate sessions, plan cohorts, verify known-answer vectors, benchmark.",
-        subcommands: [SimulateCommand.self, PlanCommand.self, VectorsCommand.self, BenchCommand.self])
+        abstract:
+            "Secure aggregation: simulate sessions, plan cohorts, verify known-answer vectors, benchmark, distributed DP.",
+        subcommands: [SimulateCommand.self, PlanCommand.self, VectorsCommand.self, BenchCommand.self, DPCommand.self])
 }

@@ -93,6 +93,9 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @OptionGroup(title: "Distributed differential privacy")
+    var dp: DPArguments
+
     /// The library options these arguments ask for.
     func makeOptions() throws -> SimulationOptions {
         var options = SimulationOptions()
@@ -115,6 +118,7 @@ struct SimulateCommand: ParsableCommand {
         options.inputsDirectory = inputs.map { URL(fileURLWithPath: $0) }
         options.output = output.map { URL(fileURLWithPath: $0) }
         options.seed = seed
+        options.dp = try dp.makeOptions()
         return options
     }
 

@@ -8,6 +8,7 @@ public enum VectorCatalog {
             + RfcVectors.suites
             + QuantizationVectors.suites
             + ProtocolVectors.suites
+            + PrivacyVectors.suites
     }
 
     /// All generators of our own files.
@@ -15,5 +16,6 @@ public enum VectorCatalog {
         PrimitiveVectors.generators
             + QuantizationVectors.generators
             + ProtocolVectors.generators
+            + PrivacyVectors.generators
     }
 }

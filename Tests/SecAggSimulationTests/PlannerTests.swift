@@ -20,9 +20,9 @@ import Testing
     let parameters = try ParameterFinder.find(
         clientCount: 1000, corruptFraction: 0.1, dropoutFraction: 0.2, model: .semiHonest)
     let cost = try parameters.costEstimate(vectorLength: 5000, bitWidth: 24)
-    #expect(report.quantization.scale == quantization.scale)
-    #expect(report.quantization.worstCaseMeanError == quantization.worstCaseMeanError)
-    #expect(report.quantization.bits == 24)
+    #expect(report.quantization?.scale == quantization.scale)
+    #expect(report.quantization?.worstCaseMeanError == quantization.worstCaseMeanError)
+    #expect(report.quantization?.bits == 24)
     #expect(report.graph.k == parameters.degree)
     #expect(report.graph.t == parameters.threshold)
     #expect(report.graph.meetsBounds)
@@ -45,8 +45,8 @@ import Testing
     options.maximumWeight = 1000
     options.vectorLength = 10
     let report = try Planner.plan(options)
-    #expect(report.quantization.vectorLength == 11)
-    #expect(report.quantization.maximumWeight == 1000)
+    #expect(report.quantization?.vectorLength == 11)
+    #expect(report.quantization?.maximumWeight == 1000)
 }
 
 @Test func infeasiblePlansAreErrors() {

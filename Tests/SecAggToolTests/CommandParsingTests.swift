@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SecAggCrypto
+import SecAggPrivacy
 import SecAggSimulation
 import SecureAggregation
 import Testing
@@ -118,4 +119,23 @@ func planRejectsBadArguments(_ arguments: [String]) {
     try ok.run()
     var infeasible = try SecAggCommand.parseAsRoot(["plan", "--clients", "100", "--bits", "4"])
     #expect(throws: ToolError.self) { try infeasible.run() }
+}
+
+@Test func distributedPrivacyOptionsParse() throws {
+    let plan = try PlanCommand.parse([
+        "--dp-epsilon", "1", "--dp-delta", "1e-4", "--rounds", "1000", "--clip-norm", "0.5", "--mechanism", "skellam",
+        "--dp-noiseless", "0.1",
+    ]).makeOptions()
+    let dp = try #require(plan.dp)
+    #expect(dp.epsilon == 1 && dp.delta == 1e-4 && dp.rounds == 1000 && dp.clipNorm == 0.5)
+    #expect(dp.mechanism == .skellam && dp.noiselessFraction == 0.1)
+    let simulate = try SimulateCommand.parse(["--dp-epsilon", "8", "--dp-delta", "1e-6"]).makeOptions()
+    #expect(simulate.dp?.mechanism == .ddgauss && simulate.dp?.rounds == 1 && simulate.dp?.clipNorm == 1)
+    #expect(try PlanCommand.parse([]).makeOptions().dp == nil)
+    for bad in [
+        ["--dp-epsilon", "1"], ["--dp-delta", "1e-4"], ["--rounds", "3"],
+        ["--dp-epsilon", "1", "--dp-delta", "1e-4", "--mechanism", "laplace"],
+    ] {
+        #expect(throws: (any Error).self) { try PlanCommand.parse(bad).makeOptions() }
+    }
 }

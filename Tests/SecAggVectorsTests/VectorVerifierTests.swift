@@ -68,7 +68,7 @@ func temporaryDirectory() throws -> URL {
     @Test("the generators reproduce the committed files byte for byte")
     func generatorsAreDeterministic() throws {
         let vectors = try repositoryVectorsDirectory()
-        for generator in PrimitiveVectors.generators {
+        for generator in PrimitiveVectors.generators + PrivacyVectors.generators {
             let committed = try Data(contentsOf: vectors.appendingPathComponent(generator.relativePath))
             #expect(try generator.generate() == committed, "\(generator.relativePath)")
         }
@@ -109,7 +109,9 @@ func temporaryDirectory() throws -> URL {
             ("rfc/rfc7748_x25519.json", "output"), ("rfc/rfc5869_hkdf_sha256.json", "okm"),
             ("wycheproof/x25519_test.json", "shared"), ("wycheproof/xchacha20_poly1305_test.json", "ct"),
             ("wycheproof/hkdf_sha256_test.json", "okm"), ("wycheproof/ed25519_test.json", "sig"),
-            ("wycheproof/hmac_sha256_test.json", "tag"),
+            ("wycheproof/hmac_sha256_test.json", "tag"), ("privacy/rotation.json", "rotatedDigest"),
+            ("privacy/rounding.json", "noiseSeed"), ("privacy/samplers.json", "digest"),
+            ("privacy/encoding.json", "elementsDigest"),
         ])
     func corruptedCopyFails(file: String, field: String) throws {
         let report = try verifyEdited(file) { corruptFirst(field, in: &$0) }

@@ -44,3 +44,37 @@ public enum ChaCha20 {
         return out
     }
 }
+
+/// A handle on the keystream backend masks use (OpenSSL's ChaCha20 when it was found at run time and passed
+/// the start-up self-test against libsodium, else libsodium; ``MaskPrg/keystreamBackend``), for callers that
+/// draw long keystreams in pieces, such as the distributed-DP noise stream. The bytes are RFC 8439's whichever
+/// backend runs. One thread at a time.
+package final class KeystreamContext {
+    private let raw: UnsafeMutableRawPointer?
+
+    /// A context on the faster backend when there is one.
+    package init() {
+        Sodium.initialize()
+        raw = CSodiumShims_fast_chacha20_context_new()
+    }
+
+    deinit {
+        if let raw { CSodiumShims_fast_chacha20_context_free(raw) }
+    }
+
+    /// Fills `buffer` with the keystream of `key` and the 12-byte `nonce` from block `initialCounter` (the
+    /// caller keeps within the counter space). Returns false on a backend failure or wrong sizes.
+    package func fill(_ buffer: UnsafeMutableRawBufferPointer, key: SecretBytes, nonce: [UInt8], initialCounter: UInt32)
+        -> Bool
+    {
+        guard key.byteCount == ChaCha20.keyByteCount, nonce.count == ChaCha20.nonceByteCount else { return false }
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return true }
+        let status = key.withUnsafeBytes { k in
+            nonce.withUnsafeBytes { n in
+                CSodiumShims_chacha20_ietf_keystream_with(
+                    raw, base, buffer.count, n.baseAddress, initialCounter, k.baseAddress)
+            }
+        }
+        return status == 0
+    }
+}
