@@ -87,34 +87,7 @@ struct CError: Error {
 
     /// A quantization error (`SECAGG_QUANTIZATION_ERROR`).
     init(_ error: QuantizationError) {
-        let kind =
-            switch error {
-            case .elementOutOfRange: "elementOutOfRange"
-            case .invalidModulus: "invalidModulus"
-            case .invalidPlanParameter: "invalidPlanParameter"
-            case .wrapUnavoidable: "wrapUnavoidable"
-            case .precisionUnattainable: "precisionUnattainable"
-            case .nonFiniteValue: "nonFiniteValue"
-            case .weightOutOfRange: "weightOutOfRange"
-            case .vectorLengthMismatch: "vectorLengthMismatch"
-            case .includedClientCountOutOfRange: "includedClientCountOutOfRange"
-            case .aggregateOutOfRange: "aggregateOutOfRange"
-            case .zeroTotalWeight: "zeroTotalWeight"
-            case .invalidLayout: "invalidLayout"
-            case .missingTensor: "missingTensor"
-            case .unexpectedTensor: "unexpectedTensor"
-            case .tensorShapeMismatch: "tensorShapeMismatch"
-            case .tensorDTypeMismatch: "tensorDTypeMismatch"
-            case .tensorValueCountMismatch: "tensorValueCountMismatch"
-            case .truncatedFile: "truncatedFile"
-            case .malformedHeader: "malformedHeader"
-            case .headerTooLarge: "headerTooLarge"
-            case .unsupportedVersion: "unsupportedVersion"
-            case .unsupportedDType: "unsupportedDType"
-            case .dataByteCountMismatch: "dataByteCountMismatch"
-            case .invalidDataOffsets: "invalidDataOffsets"
-            case .fileAccessFailed: "fileAccessFailed"
-            }
+        let kind = error.caseName
         self.init(status: Int32(SECAGG_QUANTIZATION_ERROR), kind: kind, message: error.description)
     }
 

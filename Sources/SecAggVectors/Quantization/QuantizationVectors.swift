@@ -17,36 +17,8 @@ public enum QuantizationVectors {
         TensorLayoutVectors.Generator(),
     ]
 
-    /// The case name of a quantization error, as vector files store it (SPEC.md §7, §15).
-    static func name(of error: QuantizationError) -> String {
-        switch error {
-        case .elementOutOfRange: "elementOutOfRange"
-        case .invalidModulus: "invalidModulus"
-        case .invalidPlanParameter: "invalidPlanParameter"
-        case .wrapUnavoidable: "wrapUnavoidable"
-        case .precisionUnattainable: "precisionUnattainable"
-        case .nonFiniteValue: "nonFiniteValue"
-        case .weightOutOfRange: "weightOutOfRange"
-        case .vectorLengthMismatch: "vectorLengthMismatch"
-        case .includedClientCountOutOfRange: "includedClientCountOutOfRange"
-        case .aggregateOutOfRange: "aggregateOutOfRange"
-        case .zeroTotalWeight: "zeroTotalWeight"
-        case .invalidLayout: "invalidLayout"
-        case .missingTensor: "missingTensor"
-        case .unexpectedTensor: "unexpectedTensor"
-        case .tensorShapeMismatch: "tensorShapeMismatch"
-        case .tensorDTypeMismatch: "tensorDTypeMismatch"
-        case .tensorValueCountMismatch: "tensorValueCountMismatch"
-        case .truncatedFile: "truncatedFile"
-        case .malformedHeader: "malformedHeader"
-        case .headerTooLarge: "headerTooLarge"
-        case .unsupportedVersion: "unsupportedVersion"
-        case .unsupportedDType: "unsupportedDType"
-        case .dataByteCountMismatch: "dataByteCountMismatch"
-        case .invalidDataOffsets: "invalidDataOffsets"
-        case .fileAccessFailed: "fileAccessFailed"
-        }
-    }
+    /// The case name of a quantization error, as vector files store it (SPEC.md §7, §16).
+    static func name(of error: QuantizationError) -> String { error.caseName }
 }
 
 // MARK: Shared encoding
