@@ -1,4 +1,3 @@
-import Dispatch
 package import SecAggCrypto
 package import SecureAggregation
 
@@ -295,11 +294,8 @@ package struct SessionRunner {
                     results[i] = .failed(error)
                 }
             }
-            if concurrency <= 1 || batch.count == 1 {
-                for i in 0..<batch.count { work(i) }
-            } else {
-                DispatchQueue.concurrentPerform(iterations: batch.count, execute: work)
-            }
+            // The engine's own fan-out: threads of its own, one client at a time per thread.
+            ParallelWork.forEach(count: batch.count, concurrency: concurrency, batch: 1, work)
         }
         return Array(results)
     }

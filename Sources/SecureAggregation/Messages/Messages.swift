@@ -367,6 +367,26 @@ public struct ClientSet: Sendable, Hashable, Sequence {
         return members.makeIterator()
     }
 
+    /// Every client 1...n.
+    package static func all(clientCount: Int) -> ClientSet {
+        var set = ClientSet(clientCount: clientCount)
+        for i in 0..<set.bits.count { set.bits[i] = 0xFF }
+        if clientCount % 8 != 0, !set.bits.isEmpty {
+            set.bits[set.bits.count - 1] = UInt8((1 << (clientCount % 8)) - 1)
+        }
+        return set
+    }
+
+    /// The members of `self` that are not in `other` (same n).
+    package func subtracting(_ other: ClientSet) -> ClientSet {
+        var out = self
+        for i in out.bits.indices where i < other.bits.count { out.bits[i] &= ~other.bits[i] }
+        return out
+    }
+
+    /// True when there is no member.
+    package var isEmpty: Bool { bits.allSatisfy { $0 == 0 } }
+
     /// True when every member of `self` is in `other`.
     public func isSubset(of other: ClientSet) -> Bool {
         guard clientCount == other.clientCount else { return false }

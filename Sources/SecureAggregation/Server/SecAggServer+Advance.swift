@@ -60,7 +60,7 @@ extension SecAggServer {
             throw .notParticipating(sender: client.rawValue, round: phase.round ?? .advertiseKeys)
         }
         excluded.insert(client.rawValue)
-        return .abort(binding: sessionBytes ?? context.configurationDigest, code: .clientExcluded)
+        return .abort(binding: fixedSessionId ?? context.configurationDigest, code: .clientExcluded)
     }
 
     /// ``abort()`` with the notices encoded.
@@ -143,7 +143,7 @@ extension SecAggServer {
             return .nextRound(next.round ?? .unmasking, outbox)
         case let .success(.completed(result)):
             var outbox = ServerOutbox()
-            if let sid = sessionBytes {
+            if let sid = fixedSessionId {
                 let included = ClientSet(
                     clientCount: configuration.clientCount, members: result.includedClients.map(\.rawValue))
                 outbox.broadcast = (.sessionComplete(sessionId: sid, included: included), finalRecipients)
@@ -155,14 +155,12 @@ extension SecAggServer {
         }
     }
 
-    private var finalRecipients: [ClientID] {
-        (liveSets[.advertiseKeys].map { Array($0) } ?? []).filter { !excluded.contains($0) }.map { ClientID($0) }
-    }
+    private var finalRecipients: [ClientID] { liveSets[.advertiseKeys]?.subtracting(excluded).ids ?? [] }
 
     private mutating func abortSession(_ reason: SecAggError) -> ServerStep<ServerOutbox> {
         var outbox = ServerOutbox()
         outbox.broadcast = (
-            .abort(binding: sessionBytes ?? context.configurationDigest, code: reason.abortCode), stillInSession
+            .abort(binding: fixedSessionId ?? context.configurationDigest, code: reason.abortCode), stillInSession
         )
         enter(.aborted(reason))
         return .aborted(reason: reason, outbox)

@@ -135,19 +135,22 @@ public struct SecAggServer: Sendable {
     }
 
     /// The session id once round 0 closed.
-    public var sessionID: SessionID? { sessionBytes.map(SessionID.init) }
+    public var sessionID: SessionID? { fixedSessionId.map(SessionID.init) }
 
     /// The clients whose message of the current round has not arrived yet (and that were not removed with
     /// ``abortClient(_:)``), ascending; empty when the session is over.
-    public var awaitedClients: [ClientID] {
-        guard phase.round != nil else { return [] }
-        let candidates = phase.eligible.map { Array($0) } ?? Array(1...UInt32(configuration.clientCount))
-        return candidates.filter { !responded.contains($0) && !excluded.contains($0) }.map { ClientID($0) }
-    }
+    public var awaitedClients: [ClientID] { awaited?.ids ?? [] }
 
     /// True when every client the current round awaits has answered: the caller may ``advance()`` now instead
-    /// of waiting for its deadline.
-    public var isRoundComplete: Bool { phase.round != nil && awaitedClients.isEmpty }
+    /// of waiting for its deadline. (A bitmap operation: cheap enough to ask after every message.)
+    public var isRoundComplete: Bool { awaited?.isEmpty ?? false }
+
+    /// The round's expected clients less those that answered or were removed; nil when the session is over.
+    private var awaited: ClientSet? {
+        guard phase.round != nil else { return nil }
+        return (phase.eligible ?? .all(clientCount: configuration.clientCount)).subtracting(responded)
+            .subtracting(excluded)
+    }
 
     /// N(client) in the session's graph, ascending; empty before the graph is fixed.
     public func neighbours(of client: ClientID) -> [ClientID] {
@@ -156,9 +159,6 @@ public struct SecAggServer: Sendable {
 
     /// The live set after `round` closed (U1 after advertise-keys, …); empty before.
     public func liveClients(after round: ProtocolRound) -> [ClientID] { liveSets[round]?.ids ?? [] }
-
-    /// The session id, fixed when round 0 closes.
-    var sessionBytes: [UInt8]? { fixedSessionId }
 
     private var phaseSessionId: [UInt8]? {
         switch phase {
@@ -180,8 +180,7 @@ public struct SecAggServer: Sendable {
     /// The clients an abort notice goes to: those the current round expects (every client 1...n in round 0), less
     /// the removed ones.
     var stillInSession: [ClientID] {
-        let members = participants.map { Array($0) } ?? Array(1...UInt32(configuration.clientCount))
-        return members.filter { !excluded.contains($0) }.map { ClientID($0) }
+        (participants ?? .all(clientCount: configuration.clientCount)).subtracting(excluded).ids
     }
 
     mutating func enter(_ next: ServerPhase) {
