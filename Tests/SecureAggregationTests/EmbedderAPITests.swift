@@ -37,7 +37,7 @@ struct EmbedderAPITests {
             return
         }
         #expect(result.includedClients == [1, 2, 3, 4])
-        #expect(outbox.broadcast?.recipients == [1, 2, 3, 4, 5])
+        #expect(outbox.direct.map(\.recipient) == [1, 2, 3, 4, 5])
         for (recipient, message) in outbox.allMessages {
             let bytes = h.wire.encode(message)
             #expect(try h.clients[recipient.rawValue]!.handle(encoded: bytes) == nil)
@@ -80,18 +80,18 @@ struct EmbedderAPITests {
         var h = try Harness(n: 5, t: 3, label: "api complete checks")
         try h.run(until: .maskedInputCollection)
         let sid = try #require(h.server.sessionID).bytes
-        // Client 1 has not sent its masked input: a bitmap that counts it is a lie.
+        // Client 1 has not sent its masked input: a message that counts it is a lie.
         var client = h.clients[1]!
-        let lying = ClientSet(clientCount: 5, members: [1, 2, 3, 4])
         #expect(
             throws: SecAggError.inconsistentServerMessage(reason: "the server counts an input this client never sent")
         ) {
-            _ = try client.handle(.sessionComplete(sessionId: sid, included: lying))
+            _ = try client.handle(.sessionComplete(sessionId: sid, recipient: 1, included: true))
         }
         // Another session's message is rejected without changing state.
         client = h.clients[1]!
         #expect(throws: SecAggError.wrongSession) {
-            _ = try client.handle(.sessionComplete(sessionId: [UInt8](repeating: 9, count: 32), included: lying))
+            _ = try client.handle(
+                .sessionComplete(sessionId: [UInt8](repeating: 9, count: 32), recipient: 1, included: true))
         }
         #expect(client.state == .maskedInputCollection)
     }
@@ -211,8 +211,8 @@ struct EmbedderAPITests {
             for (_, bytes) in step.outbox.allMessages {
                 #expect(bytes.count <= configuration.maximumServerMessageByteCount)
                 largestServer = max(largestServer, bytes.count)
-                if case .nextRound(.seedReveal, _) = step {
-                    // The key broadcast with every client is the largest server message here.
+                if case .nextRound(.shareKeys, _) = step {
+                    // A neighbourhood (k present records with two proofs each) is the largest server message here.
                     #expect(bytes.count == configuration.maximumServerMessageByteCount)
                 }
             }

@@ -47,7 +47,7 @@ struct GraphSeedTests {
                     return nil
                 }
                 let broadcast = KeyBroadcast(entries: entries, signed: false, committed: true)
-                let sessionId = broadcast.sessionId(configurationDigest: config.digest)
+                let sessionId = try broadcast.sessionId(configurationDigest: config.digest, clientCount: n)
                 let predicted = try HararyGraph(
                     clientCount: n, degree: k, seed: Hkdf.sha256(Array("secagg/v1/graph-seed".utf8) + sessionId))
                 let score = predicted.neighbours(of: target).filter { corrupt.contains($0) }.count
@@ -108,34 +108,47 @@ struct GraphSeedTests {
             try h.server.receive(.seedReveal(sessionId: sid, sender: sender, contribution: forged), from: sender)
         }
         try h.advance()
-        guard case let .seedReveals(_, contributions)? = h.pending.first?.message else {
-            Issue.record("no seed reveals")
+        guard case let .neighbourhood(_, recipient, root, proof, records)? = h.pending.first?.message else {
+            Issue.record("no neighbourhood")
             return
         }
-        // Clients refuse a reveal list with a changed contribution, or one that leaves an advertiser out (tried
-        // on copies: clients are values, so the session below goes on with all twelve).
-        var changed = contributions
-        changed[3].contribution[7] ^= 0x40
-        var first = h.clients[1]!
-        #expect(
-            throws: SecAggError.inconsistentServerMessage(
-                reason: "client 4's seed contribution does not match its commitment")
-        ) {
-            _ = try first.handle(.seedReveals(sessionId: sid, contributions: changed))
+        #expect(recipient == 1)
+        let v = records[0].index
+        // Each forgery is tried on a copy of client 1 (clients are values); each aborts it with its reason.
+        func refuses(_ message: ServerMessage, _ reason: String) {
+            var copy = h.clients[1]!
+            #expect(throws: SecAggError.inconsistentServerMessage(reason: reason)) { _ = try copy.handle(message) }
+            if case .aborted = copy.state {} else { Issue.record("client 1 should have aborted: \(reason)") }
         }
-        if case .aborted = first.state {} else { Issue.record("client 1 should have aborted") }
-        var second = h.clients[2]!
-        #expect(
-            throws: SecAggError.inconsistentServerMessage(
-                reason: "the seed reveals do not cover exactly the advertised clients")
-        ) {
-            _ = try second.handle(.seedReveals(sessionId: sid, contributions: Array(contributions.dropLast())))
+        func with(_ edit: (inout [NeighbourRecord]) -> Void) -> ServerMessage {
+            var changed = records
+            edit(&changed)
+            return .neighbourhood(sessionId: sid, recipient: 1, revealRoot: root, proof: proof, neighbours: changed)
         }
-        // A reveal list for another session is only rejected (the client is unchanged and carries on).
+        // A changed contribution is not the one in the reveal tree.
+        refuses(with { $0[0].contribution[7] ^= 0x40 }, "client \(v)'s reveal-tree proof does not verify")
+        // A wrong (or missing) key-tree proof, or a neighbour claimed absent.
+        refuses(with { $0[0].keyProof[3] ^= 1 }, "client \(v)'s key-tree proof does not verify")
+        refuses(with { $0[0].keyProof = [] }, "client \(v)'s key-tree proof does not verify")
+        refuses(
+            with {
+                $0[0].keys = nil
+                $0[0].contribution = []
+            }, "client \(v)'s key-tree proof does not verify")
+        // A neighbour left out, or this client's own contribution not in the tree the seed comes from.
+        refuses(with { $0.removeLast() }, "the neighbourhood does not list exactly this client's neighbours")
+        var otherProof = proof
+        otherProof[0] ^= 1
+        refuses(
+            .neighbourhood(sessionId: sid, recipient: 1, revealRoot: root, proof: otherProof, neighbours: records),
+            "the reveal tree does not hold this client's contribution")
+        // A message for another session is only rejected (the client is unchanged and carries on).
         let before = h.clients[3]!.state
         #expect(throws: SecAggError.wrongSession) {
             _ = try h.clients[3]!.handle(
-                .seedReveals(sessionId: [UInt8](repeating: 9, count: 32), contributions: contributions))
+                .neighbourhood(
+                    sessionId: [UInt8](repeating: 9, count: 32), recipient: 3, revealRoot: root, proof: proof,
+                    neighbours: records))
         }
         #expect(h.clients[3]!.state == before)
         try h.deliver()
@@ -144,21 +157,74 @@ struct GraphSeedTests {
         #expect(result.vectors == h.expectedSum(of: Array(1...12)))
     }
 
-    /// The ring comes from every revealed contribution: the same key broadcast with one honest contribution
-    /// changed gives another graph.
-    @Test func theRingDependsOnEveryContribution() throws {
-        var h = try Harness(n: 16, t: 3, label: "ring depends", graph: .harary(degree: 4))
-        try h.run(until: .shareKeys)
-        guard case let .seedReveals(sid, contributions)? = h.pending.first?.message else { return }
-        let original = SeedContribution.graphSeed(sessionId: sid, contributions: contributions)
-        for i in contributions.indices {
-            var other = contributions
-            other[i].contribution[0] ^= 1
-            #expect(SeedContribution.graphSeed(sessionId: sid, contributions: other) != original)
+    /// The key tree binds each client's view: a proof from another session's tree, or a root that leaves this client
+    /// out, is refused before the client reveals anything.
+    @Test func keyCommitmentsAreChecked() throws {
+        var h = try Harness(n: 12, t: 3, label: "key commitment", graph: .harary(degree: 4))
+        try h.run(until: .seedReveal)
+        var other = try Harness(n: 12, t: 3, label: "key commitment, another session", graph: .harary(degree: 4))
+        try other.run(until: .seedReveal)
+        guard case let .keyCommitment(digest, count, root, keys, proof)? = h.pending.first?.message,
+            case let .keyCommitment(_, _, otherRoot, _, otherProof)? = other.pending.first?.message
+        else {
+            Issue.record("no key commitment")
+            return
         }
-        let graph = try h.configuration.makeGraph(graphSeed: original)
-        for u in UInt32(1)...16 {
-            #expect(graph.neighbours(of: u) == h.server.neighbours(of: ClientID(u)).map(\.rawValue))
+        func refuses(_ message: ServerMessage) {
+            var copy = h.clients[1]!
+            #expect(
+                throws: SecAggError.inconsistentServerMessage(reason: "the key tree does not hold this client's keys")
+            ) { _ = try copy.handle(message) }
+        }
+        refuses(.keyCommitment(configurationDigest: digest, count: count, keyRoot: root, keys: keys, proof: otherProof))
+        refuses(.keyCommitment(configurationDigest: digest, count: count, keyRoot: otherRoot, keys: keys, proof: proof))
+        var flipped = proof
+        flipped[flipped.count - 1] ^= 0x80
+        refuses(.keyCommitment(configurationDigest: digest, count: count, keyRoot: root, keys: keys, proof: flipped))
+        // Two roots give two session ids: clients shown different key lists can never agree on anything later.
+        var a = h.clients[2]!
+        var b = h.clients[2]!
+        guard case let .keyCommitment(_, _, _, keys2, proof2)? = h.pending.dropFirst().first?.message else { return }
+        _ = try a.handle(.keyCommitment(configurationDigest: digest, count: count, keyRoot: root, keys: keys2, proof: proof2))
+        _ = try b.handle(
+            .keyCommitment(configurationDigest: digest, count: count - 1, keyRoot: root, keys: keys2, proof: proof2))
+        #expect(a.sessionID != nil && b.sessionID != nil && a.sessionID != b.sessionID)
+        try h.deliver()
+        let result = try #require(try h.finish())
+        #expect(result.vectors == h.expectedSum(of: Array(1...12)))
+    }
+
+    /// The ring comes from every revealed contribution: changing any one changes the reveal tree's root, and so the
+    /// graph seed; the clients' pointwise neighbourhoods equal the server's stored ring.
+    @Test func theRingDependsOnEveryContribution() throws {
+        for (n, k) in [(16, 4), (120, 4)] {
+            var h = try Harness(n: n, t: 3, label: "ring depends \(n)", graph: .harary(degree: k))
+            try h.run(until: .shareKeys)
+            guard case let .neighbourhood(sid, _, root, _, _)? = h.pending.first?.message else { return }
+            var rng = DeterministicRandomGenerator(testLabel: "contributions \(n)")
+            let contributions = (0..<n).map { _ in rng.bytes(count: 32) }
+            func revealRoot(_ list: [[UInt8]]) throws -> [UInt8] {
+                let leaves = list.enumerated().flatMap {
+                    SessionTrees.revealLeafHash(index: UInt32($0.offset + 1), contribution: $0.element)
+                }
+                return try MerkleTree(leafHashes: leaves, slotCount: n).root
+            }
+            let original = try revealRoot(contributions)
+            for i in stride(from: 0, to: n, by: max(1, n / 16)) {
+                var changed = contributions
+                changed[i][i % 32] ^= 1
+                #expect(try revealRoot(changed) != original)
+            }
+            let seed = SessionTrees.graphSeed(sessionId: sid, revealRoot: root)
+            let table = try h.configuration.makeGraph(graphSeed: seed)
+            let pointwise = try h.configuration.makeGraph(graphSeed: seed, evaluation: .pointwise)
+            for u in UInt32(1)...UInt32(n) {
+                #expect(table.neighbours(of: u) == h.server.neighbours(of: ClientID(u)).map(\.rawValue))
+                #expect(pointwise.neighbours(of: u) == table.neighbours(of: u))
+            }
+            try h.deliver()
+            let result = try #require(try h.finish())
+            #expect(result.vectors == h.expectedSum(of: Array(1...UInt32(n))))
         }
     }
 }

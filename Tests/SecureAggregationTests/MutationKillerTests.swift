@@ -687,19 +687,24 @@ struct MutationKillerTests {
     }
 
     /// w-reveal-count, w-ascending-reveals: sparse sessions limit seed-reveal lists to n entries, ascending.
-    @Test func seedRevealListsAreBoundedAndAscending() throws {
+    @Test func neighbourhoodListsAreBoundedAndAscending() throws {
         let h = try Harness(n: 12, t: 3, label: "mk wire reveals", graph: .harary(degree: 4))
         let w = h.wire
         let sid = [UInt8](repeating: 1, count: 32)
-        let r = [UInt8](repeating: 3, count: 32)
-        let thirteen = (UInt32(1)...13).map { SeedContribution(index: $0, contribution: r) }
-        #expect(throws: SecAggError.wire(.countOutOfRange(field: "contributionCount", count: 13, maximum: 12))) {
-            _ = try w.decodeServerMessage(w.encode(.seedReveals(sessionId: sid, contributions: thirteen)))
+        let proof = [UInt8](repeating: 2, count: 4 * 32)
+        func records(_ indices: [UInt32]) -> [NeighbourRecord] {
+            indices.map { NeighbourRecord(index: $0, keys: nil, contribution: [], keyProof: proof, revealProof: proof) }
         }
-        let repeated = [1, 2, 2].map { SeedContribution(index: UInt32($0), contribution: r) }
-        #expect(throws: SecAggError.wire(.duplicateOrUnorderedIndex(field: "contribution", index: 2))) {
-            _ = try w.decodeServerMessage(w.encode(.seedReveals(sessionId: sid, contributions: repeated)))
+        func message(_ list: [NeighbourRecord]) -> ServerMessage {
+            .neighbourhood(sessionId: sid, recipient: 1, revealRoot: sid, proof: proof, neighbours: list)
         }
+        #expect(throws: SecAggError.wire(.countOutOfRange(field: "neighbourCount", count: 5, maximum: 4))) {
+            _ = try w.decodeServerMessage(w.encode(message(records([2, 3, 4, 5, 6]))))
+        }
+        #expect(throws: SecAggError.wire(.duplicateOrUnorderedIndex(field: "neighbour", index: 2))) {
+            _ = try w.decodeServerMessage(w.encode(message(records([2, 3, 2]))))
+        }
+        #expect(try w.decodeServerMessage(w.encode(message(records([2, 3, 4, 5])))) == message(records([2, 3, 4, 5])))
     }
 
     /// w-signature-count-active, w-ascending-signers: active sessions limit signature lists to k, ascending.
@@ -782,10 +787,10 @@ struct MutationKillerTests {
         }
         #expect(
             throws: SecAggError.wire(
-                .invalidField(field: "tag", reason: "seed reveals in a session without a sparse graph"))
+                .invalidField(field: "tag", reason: "neighbourhood in a session without a sparse graph"))
         ) {
             _ = try w.decodeServerMessage(
-                w.encode(.seedReveals(sessionId: sid, contributions: [SeedContribution(index: 1, contribution: r)])))
+                w.encode(.neighbourhood(sessionId: sid, recipient: 1, revealRoot: sid, proof: [], neighbours: [])))
         }
         #expect(throws: SecAggError.wire(.indexOutOfRange(field: "recipient", index: 0, clientCount: 5))) {
             _ = try w.decodeServerMessage(

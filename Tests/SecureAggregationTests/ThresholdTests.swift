@@ -42,7 +42,7 @@ func splitViewAttack(threshold t: Int, label: String) throws -> SplitViewOutcome
         adverts.append(keys)
     }
     let broadcast = KeyBroadcast(entries: adverts, signed: true, committed: false)
-    let sid = broadcast.sessionId(configurationDigest: digest)
+    let sid = try broadcast.sessionId(configurationDigest: digest, clientCount: 6)
     var boxes: [UInt32: [EncryptedShare]] = [:]
     for u in UInt32(1)...6 {
         guard

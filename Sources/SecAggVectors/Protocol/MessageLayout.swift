@@ -118,13 +118,32 @@ struct MessageLayout {
             layout.raw("configurationDigest", digest)
             layout.u32("keyCount", UInt32(keys.count))
             for (i, entry) in keys.entries.enumerated() { layout.keys("keys[\(i)].", entry) }
-        case let .seedReveals(sessionId, contributions):
-            layout.header(.seedReveals)
+        case let .keyCommitment(digest, count, keyRoot, keys, proof):
+            layout.header(.keyCommitment)
+            layout.raw("configurationDigest", digest)
+            layout.u32("keyCount", UInt32(count))
+            layout.raw("keyRoot", keyRoot)
+            layout.keys("keys.", keys)
+            layout.raw("proof", proof)
+        case let .neighbourhood(sessionId, recipient, revealRoot, proof, neighbours):
+            layout.header(.neighbourhood)
             layout.raw("sessionId", sessionId)
-            layout.u32("contributionCount", UInt32(contributions.count))
-            for (i, entry) in contributions.enumerated() {
-                layout.u32("contributions[\(i)].index", entry.index)
-                layout.raw("contributions[\(i)].contribution", entry.contribution)
+            layout.u32("recipient", recipient)
+            layout.raw("revealRoot", revealRoot)
+            layout.raw("proof", proof)
+            layout.u32("neighbourCount", UInt32(neighbours.count))
+            for (i, record) in neighbours.enumerated() {
+                layout.u32("neighbours[\(i)].index", record.index)
+                layout.u8("neighbours[\(i)].present", record.keys == nil ? 0 : 1)
+                if let keys = record.keys {
+                    layout.raw("neighbours[\(i)].encryptionKey", keys.encryptionKey.rawRepresentation)
+                    layout.raw("neighbours[\(i)].maskingKey", keys.maskingKey.rawRepresentation)
+                    layout.raw("neighbours[\(i)].seedCommitment", keys.seedCommitment)
+                    if !keys.signature.isEmpty { layout.raw("neighbours[\(i)].signature", keys.signature) }
+                    layout.raw("neighbours[\(i)].contribution", record.contribution)
+                }
+                layout.raw("neighbours[\(i)].keyProof", record.keyProof)
+                layout.raw("neighbours[\(i)].revealProof", record.revealProof)
             }
         case let .sharesForward(sessionId, recipient, shares):
             layout.header(.sharesForward)
@@ -156,10 +175,11 @@ struct MessageLayout {
             layout.header(.abort)
             layout.raw("binding", binding)
             layout.u8("code", code.rawValue)
-        case let .sessionComplete(sessionId, included):
+        case let .sessionComplete(sessionId, recipient, included):
             layout.header(.sessionComplete)
             layout.raw("sessionId", sessionId)
-            layout.raw("included", included.bitmap)
+            layout.u32("recipient", recipient)
+            layout.u8("included", included ? 1 : 0)
         }
         return layout.segments
     }

@@ -186,20 +186,18 @@ extension TranscriptVectors {
             {
                 problems.append("the descriptive fields do not match the configuration")
             }
-            guard
-                let broadcast = parsed.messages.first(where: {
-                    !$0.fromClient && $0.bytes.count > 1 && $0.bytes[1] == 0x81
-                }),
-                let sessionId = TranscriptVectors.sessionId(fromKeysBroadcast: broadcast.bytes)
-            else { return problems + ["no KeysBroadcast recorded"] }
+            guard let sessionId = TranscriptVectors.sessionId(configuration, messages: parsed.messages) else {
+                return problems + ["no KeysBroadcast or KeyCommitment recorded"]
+            }
             if Hex.encode(sessionId) != group.sessionId { problems.append("sessionId differs") }
             let wire = WireFormat(configuration: configuration)
-            if case let .keysBroadcast(_, keys)? = try? wire.decodeServerMessage(broadcast.bytes) {
-                if keys.sessionId(configurationDigest: configuration.digest) != sessionId {
-                    problems.append("KeyBroadcast.sessionId disagrees with the SPEC derivation")
-                }
-            } else {
-                problems.append("the KeysBroadcast does not decode")
+            if !configuration.isSparse,
+                let broadcast = parsed.messages.first(where: { !$0.fromClient && $0.bytes.count > 1 && $0.bytes[1] == 0x81 }),
+                case let .keysBroadcast(_, keys)? = try? wire.decodeServerMessage(broadcast.bytes),
+                (try? keys.sessionId(configurationDigest: configuration.digest, clientCount: configuration.clientCount))
+                    != sessionId
+            {
+                problems.append("KeyBroadcast.sessionId disagrees with the SPEC derivation")
             }
             guard let (_, graph) = TranscriptVectors.sessionGraph(configuration, messages: parsed.messages) else {
                 return problems + ["no graph for the session id and seed reveals"]

@@ -193,10 +193,20 @@ public enum TranscriptVectors {
             let secrets = try clientSecrets(seed: setup.clientSeeds[u - 1], index: UInt32(u), sparse: true)
             contributions.append(SeedContribution(index: UInt32(u), contribution: secrets[2]))
         }
-        let broadcast = KeyBroadcast(
-            entries: entries, signed: configuration.securityModel == .active, committed: configuration.isSparse)
-        let sessionId = broadcast.sessionId(configurationDigest: configuration.digest)
-        let seed = SeedContribution.graphSeed(sessionId: sessionId, contributions: contributions)
+        let signed = configuration.securityModel == .active
+        var keyLeaves: [UInt8] = []
+        var revealLeaves: [UInt8] = []
+        for (entry, contribution) in zip(entries, contributions) {
+            keyLeaves += SessionTrees.keyLeafHash(
+                index: entry.index, entry: entry.entryBytes(signed: signed, committed: true))
+            revealLeaves += SessionTrees.revealLeafHash(index: contribution.index, contribution: contribution.contribution)
+        }
+        guard entries.count == n,
+            let keyTree = try? MerkleTree(leafHashes: keyLeaves, slotCount: n),
+            let revealTree = try? MerkleTree(leafHashes: revealLeaves, slotCount: n)
+        else { throw VectorError.malformedFile(file: "transcript", reason: "no key tree") }
+        let sessionId = SessionTrees.sessionId(configurationDigest: configuration.digest, count: n, keyRoot: keyTree.root)
+        let seed = SessionTrees.graphSeed(sessionId: sessionId, revealRoot: revealTree.root)
         guard let harary = try configuration.makeGraph(graphSeed: seed) as? HararyGraph,
             let position = harary.position(of: client),
             let target = (1...UInt32(n)).first(where: { harary.position(of: $0) == (position + n / 2) % n })
@@ -211,39 +221,58 @@ public enum TranscriptVectors {
         return (0..<(sparse ? 4 : 3)).map { _ in rng.bytes(count: 32) }
     }
 
-    /// The session id and the graph of a recorded session: the id from its KeysBroadcast, the graph seed (on
-    /// sparse graphs) from its SeedReveals.
+    /// The session id and the graph of a recorded session (SPEC.md §11.2): not sparse, the id from its
+    /// KeysBroadcast (the key tree built from every entry); sparse, from the first KeyCommitment (count and key root)
+    /// and the graph seed from the first Neighbourhood's reveal root.
     static func sessionGraph(_ configuration: SessionConfiguration, messages: [RecordedMessage]) -> (
         sessionId: [UInt8], graph: any CommunicationGraph
     )? {
+        guard let sessionId = sessionId(configuration, messages: messages) else { return nil }
         let wire = WireFormat(configuration: configuration)
-        guard let broadcast = messages.first(where: { !$0.fromClient && $0.bytes.count > 1 && $0.bytes[1] == 0x81 }),
-            let sessionId = sessionId(fromKeysBroadcast: broadcast.bytes)
-        else { return nil }
         var seed = [UInt8](repeating: 0, count: 32)
         if configuration.isSparse {
-            guard let reveals = messages.first(where: { !$0.fromClient && $0.bytes.count > 1 && $0.bytes[1] == 0x86 }),
-                case let .seedReveals(_, contributions)? = try? wire.decodeServerMessage(reveals.bytes)
+            guard
+                let first = messages.first(where: {
+                    !$0.fromClient && $0.bytes.count > 1 && $0.bytes[1] == MessageTag.neighbourhood.rawValue
+                }),
+                case let .neighbourhood(_, _, revealRoot, _, _)? = try? wire.decodeServerMessage(first.bytes)
             else { return nil }
-            seed = SeedContribution.graphSeed(sessionId: sessionId, contributions: contributions)
+            seed = SessionTrees.graphSeed(sessionId: sessionId, revealRoot: revealRoot)
         }
         guard let graph = try? configuration.makeGraph(graphSeed: seed) else { return nil }
         return (sessionId, graph)
     }
 
-    /// The round a server message starts in this configuration (the key broadcast starts round 0′ on sparse
-    /// graphs; ``ServerMessage/round`` names round 1).
+    /// The round a server message starts (``ServerMessage/round``).
     static func startedRound(_ message: ServerMessage, configuration: SessionConfiguration) -> ProtocolRound? {
-        if case .keysBroadcast = message, configuration.isSparse { return .seedReveal }
-        return message.round
+        message.round
     }
 
-    /// The session id (SPEC.md §11) recomputed from an encoded KeysBroadcast:
-    /// SHA-256("secagg/v1/session-id" || configurationDigest || LE32(count) || entries).
-    static func sessionId(fromKeysBroadcast bytes: [UInt8]) -> [UInt8]? {
-        // version, tag, digest (32), count (4), entries.
-        guard bytes.count >= 38, bytes[1] == MessageTag.keysBroadcast.rawValue else { return nil }
-        return Hkdf.sha256(Array("secagg/v1/session-id".utf8) + bytes[2...])
+    /// The session id of a recorded session, recomputed from the bytes the clients received (SPEC.md §11.2):
+    /// SHA-256("secagg/v3/session-id" ‖ configDigest ‖ LE32(count) ‖ keyRoot).
+    static func sessionId(_ configuration: SessionConfiguration, messages: [RecordedMessage]) -> [UInt8]? {
+        let wire = WireFormat(configuration: configuration)
+        let tag = configuration.isSparse ? MessageTag.keyCommitment : .keysBroadcast
+        guard let first = messages.first(where: { !$0.fromClient && $0.bytes.count > 1 && $0.bytes[1] == tag.rawValue }),
+            let message = try? wire.decodeServerMessage(first.bytes)
+        else { return nil }
+        switch message {
+        case let .keyCommitment(digest, count, keyRoot, _, _):
+            return SessionTrees.sessionId(configurationDigest: digest, count: count, keyRoot: keyRoot)
+        case let .keysBroadcast(digest, keys):
+            // The key tree straight from the SPEC: one leaf per slot 1…n, present or absent.
+            let n = configuration.clientCount
+            let signed = configuration.securityModel == .active
+            var leaves: [UInt8] = []
+            for i in 1...n {
+                leaves += SessionTrees.keyLeafHash(
+                    index: UInt32(i), entry: keys.entry(for: UInt32(i))?.entryBytes(signed: signed, committed: false))
+            }
+            guard let tree = try? MerkleTree(leafHashes: leaves, slotCount: n) else { return nil }
+            return SessionTrees.sessionId(configurationDigest: digest, count: keys.count, keyRoot: tree.root)
+        default:
+            return nil
+        }
     }
 
     struct Generator: VectorGenerator {

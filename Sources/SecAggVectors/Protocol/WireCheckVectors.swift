@@ -73,7 +73,7 @@ enum WireCheckVectors {
             let request = wire.encode(
                 .unmaskingRequest(sessionId: sid, recipient: 4, dropped: [5, 6], survivors: [1, 2, 3], signatures: []))
             let complete = wire.encode(
-                .sessionComplete(sessionId: sid, included: ClientSet(clientCount: 9, members: [1, 2, 3, 9])))
+                .sessionComplete(sessionId: sid, recipient: 9, included: true))
 
             let valid: [(String, String, [UInt8])] =
                 [

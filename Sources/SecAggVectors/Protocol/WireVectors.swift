@@ -154,18 +154,18 @@ public enum WireVectors {
             var (configuration, golden) = try Self.golden(activeScenario)
             let wire = WireFormat(configuration: configuration)
             guard let broadcast = golden[.keysBroadcast],
-                let sessionId = TranscriptVectors.sessionId(fromKeysBroadcast: broadcast.message)
+                case let .keysBroadcast(_, keys)? = try? wire.decodeServerMessage(broadcast.message),
+                let sessionId = try? keys.sessionId(
+                    configurationDigest: configuration.digest, clientCount: configuration.clientCount)
             else { throw VectorError.malformedFile(file: relativePath, reason: "no key broadcast") }
             golden[.abort] = (
                 wire.encode(.abort(binding: sessionId, code: AbortCode.insufficientClients)), false,
                 "abort bound to the session id, code 1 (insufficient clients)"
             )
-            // The end-of-session message: U3 = every client but the last.
-            let included = ClientSet(
-                clientCount: configuration.clientCount, members: 1..<UInt32(configuration.clientCount))
+            // The end-of-session message to client 1, whose input is in the sum.
             golden[.sessionComplete] = (
-                wire.encode(.sessionComplete(sessionId: sessionId, included: included)), false,
-                "session complete: the session id and U3 (every client but the last) as a bitmap"
+                wire.encode(.sessionComplete(sessionId: sessionId, recipient: 1, included: true)), false,
+                "session complete: the session id, the recipient (client 1) and 1 (its input is in the sum)"
             )
             func message(_ tag: MessageTag) -> [UInt8] { golden[tag]?.message ?? [] }
             func edited(_ tag: MessageTag, at offset: Int, _ bytes: [UInt8]) -> [UInt8] {
@@ -281,7 +281,9 @@ public enum WireVectors {
                     edited(.consistencySignature, at: 1, [MessageTag.seedReveal.rawValue]), "invalidField"
                 ),
             ]
-            let completeTags = MessageTag.allCases.filter { $0 != .seedReveal && $0 != .seedReveals }
+            let completeTags = MessageTag.allCases.filter {
+                $0 != .seedReveal && $0 != .neighbourhood && $0 != .keyCommitment
+            }
             let first = try Self.group(
                 configuration: configuration, tags: completeTags, golden: golden,
                 extra: [
@@ -304,24 +306,45 @@ public enum WireVectors {
                 return out
             }
             let sparseN = sparseConfiguration.clientCount
+            // Neighbourhood: version, tag, sessionId, recipient, revealRoot, own proof (L·32), then the count and
+            // the records (each: index, present, keys, commitment, contribution, two proofs).
+            let proofBytes = MerkleTree.depth(slotCount: sparseN) * 32
+            let countOffset = 2 + 32 + 4 + 32 + proofBytes
+            let firstRecord = countOffset + 4
+            let recordBytes = 4 + 1 + 32 + 32 + 32 + 32 + 2 * proofBytes
             let sparseInvalid: [(String, String, [UInt8], String)] = [
                 (
                     "truncated: SeedReveal without its last byte", "client", Array(sparse(.seedReveal).dropLast()),
                     "truncated"
                 ),
-                ("trailing byte after a SeedReveals", "server", sparse(.seedReveals) + [0], "trailingBytes"),
+                ("trailing byte after a Neighbourhood", "server", sparse(.neighbourhood) + [0], "trailingBytes"),
                 (
-                    "duplicate index: SeedReveals lists the first client twice", "server",
-                    sparseEdited(.seedReveals, at: 38 + 36, Array(sparse(.seedReveals)[38..<42])),
+                    "duplicate index: a Neighbourhood lists its first neighbour twice", "server",
+                    sparseEdited(
+                        .neighbourhood, at: firstRecord + recordBytes,
+                        Array(sparse(.neighbourhood)[firstRecord..<(firstRecord + 4)])),
                     "duplicateOrUnorderedIndex"
+                ),
+                (
+                    "invalid field: a Neighbourhood record whose presence byte is 2", "server",
+                    sparseEdited(.neighbourhood, at: firstRecord + 4, [2]), "invalidField"
+                ),
+                (
+                    "count above the limit: a Neighbourhood with k + 1 records", "server",
+                    sparseEdited(.neighbourhood, at: countOffset, le32(UInt32(sparseConfiguration.degree + 1))),
+                    "countOutOfRange"
                 ),
                 (
                     "index out of range: SeedReveal from client n + 1", "client",
                     sparseEdited(.seedReveal, at: 34, le32(UInt32(sparseN + 1))), "indexOutOfRange"
                 ),
                 (
-                    "count above the limit: SeedReveals with n + 1 contributions", "server",
-                    sparseEdited(.seedReveals, at: 34, le32(UInt32(sparseN + 1))), "countOutOfRange"
+                    "count above the limit: KeyCommitment with n + 1 advertisements", "server",
+                    sparseEdited(.keyCommitment, at: 34, le32(UInt32(sparseN + 1))), "countOutOfRange"
+                ),
+                (
+                    "truncated: KeyCommitment without the last byte of its proof", "server",
+                    Array(sparse(.keyCommitment).dropLast()), "truncated"
                 ),
                 (
                     "truncated: AdvertiseKeys without its seed commitment", "client",
@@ -330,7 +353,7 @@ public enum WireVectors {
             ]
             let second = try Self.group(
                 configuration: sparseConfiguration,
-                tags: [.advertiseKeys, .keysBroadcast, .seedReveal, .seedReveals, .shareKeys], golden: sparseGolden,
+                tags: [.advertiseKeys, .keyCommitment, .seedReveal, .neighbourhood, .shareKeys], golden: sparseGolden,
                 extra: [], invalid: sparseInvalid, relativePath: relativePath)
             return try VectorJson.encode(
                 VectorEnvelope(

@@ -43,6 +43,6 @@ struct ClientKeys: Sendable {
         else {
             throw .inconsistentServerMessage(reason: "the key broadcast does not contain this client's keys")
         }
-        return keys.sessionId(configurationDigest: digest)
+        return try keys.sessionId(configurationDigest: digest, clientCount: context.configuration.clientCount)
     }
 }

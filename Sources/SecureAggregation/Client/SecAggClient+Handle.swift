@@ -1,4 +1,5 @@
 public import SecAggCrypto
+import SecAggGraph
 
 extension SecAggClient {
     /// Consumes one server message and returns the reply (nil when there is nothing to send: the session ended,
@@ -45,10 +46,7 @@ extension SecAggClient {
             metrics.rejectedMessages += 1
             throw error
         }
-        let round: ProtocolRound =
-            if case .keysBroadcast = message, configuration.isSparse { .seedReveal } else {
-                message.round ?? .unmasking
-            }
+        let round = message.round ?? .unmasking
         metrics.received(bytes.count, in: round)
         guard let reply = try handle(message, using: &rng) else { return nil }
         return try encoded(reply)
@@ -112,29 +110,35 @@ extension SecAggClient {
                 throw .wrongSession
             }
             return (.aborted(.serverAborted(code: code)), nil)
-        case let (_, .sessionComplete(sid, included)):
+        case let (_, .sessionComplete(sid, recipient, inputIncluded)):
             guard let own = phase.sessionId, ConstantTime.equals(sid, own) else { throw .wrongSession }
-            let inputIncluded = included.contains(context.index)
+            guard recipient == context.index else {
+                throw .unexpectedMessage(
+                    expected: "a message for client \(context.index)", received: "one for client \(recipient)")
+            }
             if inputIncluded, !phase.sentMaskedInput {
                 throw .inconsistentServerMessage(reason: "the server counts an input this client never sent")
             }
             return (.completed(inputIncluded: inputIncluded), nil)
-        case let (.awaitingKeyBroadcast(keys), .keysBroadcast(digest, broadcast)):
+        case let (.awaitingKeyBroadcast(keys), .keysBroadcast(digest, broadcast)) where !sparse:
             guard digest == context.configurationDigest else { throw .wrongSession }
-            if sparse {
-                let (revealed, reply) = try keys.revealSeed(broadcast, context: context)
-                return (.awaitingSeedReveals(revealed), reply)
-            }
             let sid = try keys.checkOwnEntry(in: broadcast, context: context)
             let graph = try configuration.makeGraph(graphSeed: unusedGraphSeed)
             let (sent, reply) = try keys.shareKeys(
-                broadcast, sessionId: sid, graph: graph, context: context, using: &rng)
+                neighbours: graph.neighbours(of: context.index), entry: { broadcast.entry(for: $0) }, sessionId: sid,
+                context: context, using: &rng)
             return (.awaitingShares(sent), reply)
-        case let (.awaitingSeedReveals(revealed), .seedReveals(sid, contributions)):
-            guard ConstantTime.equals(sid, revealed.sessionId) else { throw .wrongSession }
-            let graph = try revealed.graph(from: contributions, context: context)
+        case let (.awaitingKeyBroadcast(keys), .keyCommitment(digest, count, keyRoot, own, proof)) where sparse:
+            guard digest == context.configurationDigest else { throw .wrongSession }
+            let (revealed, reply) = try keys.revealSeed(
+                count: count, keyRoot: keyRoot, own: own, proof: proof, context: context)
+            return (.awaitingSeedReveals(revealed), reply)
+        case let (.awaitingSeedReveals(revealed), .neighbourhood(sid, recipient, revealRoot, proof, records)):
+            try checkBinding(sid, recipient: recipient, sessionId: revealed.sessionId)
+            let (neighbours, live) = try revealed.neighbourhood(
+                revealRoot: revealRoot, proof: proof, records: records, context: context)
             let (sent, reply) = try revealed.keys.shareKeys(
-                revealed.broadcast, sessionId: sid, graph: graph, context: context, using: &rng)
+                neighbours: neighbours, entry: { live[$0] }, sessionId: sid, context: context, using: &rng)
             return (.awaitingShares(sent), reply)
         case let (.awaitingShares(sent), .sharesForward(sid, recipient, shares)):
             try checkBinding(sid, recipient: recipient, sessionId: sent.sessionId)

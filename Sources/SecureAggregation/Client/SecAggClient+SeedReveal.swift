@@ -1,44 +1,96 @@
 import SecAggCrypto
 import SecAggGraph
 
-/// Round 0′ sent (sparse graphs): the keys, the session id and the key broadcast, kept until the reveals arrive.
+/// Round 0′ sent (sparse graphs): the keys, the session id and the key tree's root, kept until the neighbourhood
+/// arrives.
 struct RevealedSeed: Sendable {
     let keys: ClientKeys
     let sessionId: [UInt8]
-    let broadcast: KeyBroadcast
+    let keyRoot: [UInt8]
 
-    /// Checks that every advertiser revealed the contribution it committed to, and derives the graph.
-    func graph(from contributions: [SeedContribution], context: ClientContext) throws(SecAggError)
-        -> any CommunicationGraph
-    {
-        // All or nothing: dropping a reveal would let whoever sees the others choose among graphs (§11.2).
-        guard contributions.map(\.index) == broadcast.indices else {
-            throw .inconsistentServerMessage(reason: "the seed reveals do not cover exactly the advertised clients")
+    /// Checks the neighbourhood message (SPEC.md §11.2): this client's own contribution is in the reveal tree, the
+    /// records cover exactly N(u) of the graph the reveal root gives, every record is proven in both trees, and
+    /// every neighbour's contribution opens its commitment. Returns N(u) and the live neighbours' entries.
+    func neighbourhood(
+        revealRoot: [UInt8], proof: [UInt8], records: [NeighbourRecord], context: ClientContext
+    ) throws(SecAggError) -> (neighbours: [UInt32], live: [UInt32: AdvertisedKeys]) {
+        let n = context.configuration.clientCount
+        let index = context.index
+        let digest = context.configurationDigest
+        guard
+            SessionTrees.verify(
+                root: revealRoot,
+                leafHash: SessionTrees.revealLeafHash(index: index, contribution: keys.seedContribution),
+                index: index, clientCount: n, proof: proof)
+        else {
+            throw .inconsistentServerMessage(reason: "the reveal tree does not hold this client's contribution")
         }
-        if let index = broadcast.firstUnopenedCommitment(
-            contributions, configurationDigest: context.configurationDigest)
-        {
-            throw .inconsistentServerMessage(
-                reason: "client \(index)'s seed contribution does not match its commitment")
+        let graph = try context.configuration.makeGraph(
+            graphSeed: SessionTrees.graphSeed(sessionId: sessionId, revealRoot: revealRoot), evaluation: .pointwise)
+        let neighbours = graph.neighbours(of: index)
+        guard records.map(\.index) == neighbours else {
+            throw .inconsistentServerMessage(reason: "the neighbourhood does not list exactly this client's neighbours")
         }
-        return try context.configuration.makeGraph(
-            graphSeed: SeedContribution.graphSeed(sessionId: sessionId, contributions: contributions))
+        let signed = context.isActive
+        var live: [UInt32: AdvertisedKeys] = [:]
+        for record in records {
+            let v = record.index
+            let keyLeaf = SessionTrees.keyLeafHash(
+                index: v, entry: record.keys?.entryBytes(signed: signed, committed: true))
+            let revealLeaf = SessionTrees.revealLeafHash(
+                index: v, contribution: record.keys == nil ? nil : record.contribution)
+            guard
+                SessionTrees.verify(root: keyRoot, leafHash: keyLeaf, index: v, clientCount: n, proof: record.keyProof)
+            else {
+                throw .inconsistentServerMessage(reason: "client \(v)'s key-tree proof does not verify")
+            }
+            guard
+                SessionTrees.verify(
+                    root: revealRoot, leafHash: revealLeaf, index: v, clientCount: n, proof: record.revealProof)
+            else {
+                throw .inconsistentServerMessage(reason: "client \(v)'s reveal-tree proof does not verify")
+            }
+            guard let entry = record.keys else { continue }
+            guard
+                SeedContribution.commitment(configurationDigest: digest, index: v, contribution: record.contribution)
+                    == entry.seedCommitment
+            else {
+                throw .inconsistentServerMessage(reason: "client \(v)'s seed contribution does not match its commitment")
+            }
+            live[v] = entry
+        }
+        return (neighbours, live)
     }
 }
 
 extension ClientKeys {
-    /// The advertised set (and every commitment) is now fixed: reveal the contribution.
-    func revealSeed(_ broadcast: KeyBroadcast, context: ClientContext) throws(SecAggError)
-        -> (RevealedSeed, ClientMessage)
-    {
-        let sid = try checkOwnEntry(in: broadcast, context: context)
-        // At least t + 1 advertisers are needed for anyone to have t live neighbours; refuse early.
-        guard broadcast.count >= context.threshold + 1 else {
-            throw .insufficientClients(round: .seedReveal, count: broadcast.count, required: context.threshold + 1)
+    /// The key tree (and with it every commitment) is now fixed: check this client's own entry in it and reveal
+    /// the contribution.
+    func revealSeed(
+        count: Int, keyRoot: [UInt8], own: AdvertisedKeys, proof: [UInt8], context: ClientContext
+    ) throws(SecAggError) -> (RevealedSeed, ClientMessage) {
+        let index = context.index
+        let digest = context.configurationDigest
+        guard own.index == index, own.encryptionKey == encryptionKey.publicKey,
+            own.maskingKey == maskingKey.publicKey,
+            own.seedCommitment
+                == SeedContribution.commitment(configurationDigest: digest, index: index, contribution: seedContribution),
+            SessionTrees.verify(
+                root: keyRoot,
+                leafHash: SessionTrees.keyLeafHash(
+                    index: index, entry: own.entryBytes(signed: context.isActive, committed: true)),
+                index: index, clientCount: context.configuration.clientCount, proof: proof)
+        else {
+            throw .inconsistentServerMessage(reason: "the key tree does not hold this client's keys")
         }
+        // At least t + 1 advertisers are needed for anyone to have t live neighbours; refuse early.
+        guard count >= context.threshold + 1 else {
+            throw .insufficientClients(round: .seedReveal, count: count, required: context.threshold + 1)
+        }
+        let sid = SessionTrees.sessionId(configurationDigest: digest, count: count, keyRoot: keyRoot)
         return (
-            RevealedSeed(keys: self, sessionId: sid, broadcast: broadcast),
-            .seedReveal(sessionId: sid, sender: context.index, contribution: seedContribution)
+            RevealedSeed(keys: self, sessionId: sid, keyRoot: keyRoot),
+            .seedReveal(sessionId: sid, sender: index, contribution: seedContribution)
         )
     }
 }

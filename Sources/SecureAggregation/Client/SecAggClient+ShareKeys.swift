@@ -1,5 +1,4 @@
 import SecAggCrypto
-import SecAggGraph
 
 /// Round 1 sent: what opening the forwarded shares and masking the input need.
 struct SharesSent: Sendable {
@@ -19,19 +18,16 @@ struct SharesSent: Sendable {
 extension ClientKeys {
     /// Checks the live neighbours' keys, shares s_u^SK and a fresh b_u among them, and encrypts each pair of
     /// shares for its recipient (SPEC.md §11.3 round 1).
+    /// `entry(v)` is neighbour v's advertisement, nil when it did not advertise.
     func shareKeys(
-        _ broadcast: KeyBroadcast, sessionId sid: [UInt8], graph: any CommunicationGraph, context: ClientContext,
-        using rng: inout some RandomByteGenerator
+        neighbours: [UInt32], entry entryOf: (UInt32) -> AdvertisedKeys?, sessionId sid: [UInt8],
+        context: ClientContext, using rng: inout some RandomByteGenerator
     ) throws(SecAggError) -> (SharesSent, ClientMessage) {
         let index = context.index
-        guard let own = broadcast.entry(for: index) else {
-            throw .inconsistentServerMessage(reason: "the key broadcast does not contain this client's keys")
-        }
         var live: [UInt32: AdvertisedKeys] = [:]
-        var seenKeys = Set<[UInt8]>([own.encryptionKey.rawRepresentation, own.maskingKey.rawRepresentation])
-        let neighbours = graph.neighbours(of: index)
+        var seenKeys = Set<[UInt8]>([encryptionKey.publicKey.rawRepresentation, maskingKey.publicKey.rawRepresentation])
         for v in neighbours {
-            guard let entry = broadcast.entry(for: v) else { continue }
+            guard let entry = entryOf(v) else { continue }
             if context.isActive {
                 let message = entry.signedBytes(configurationDigest: context.configurationDigest)
                 guard context.configuration.verificationKeys[Int(v) - 1].isValidSignature(entry.signature, for: message)

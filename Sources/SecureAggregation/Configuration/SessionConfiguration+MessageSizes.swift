@@ -1,3 +1,5 @@
+import SecAggCrypto
+
 extension SessionConfiguration {
     /// The largest encoded client message of `round` (SPEC.md §12.4), so that a transport can refuse a longer
     /// frame before reading it. Every list is bounded by the graph degree k.
@@ -14,20 +16,30 @@ extension SessionConfiguration {
         }
     }
 
-    /// The largest encoded server message a client of this session can receive (the key broadcast with every
-    /// client, or a longer request to one client), so that a client's transport can bound its reads.
+    /// The largest encoded server message a client of this session can receive, so that a client's transport can
+    /// bound its reads: on a configuration that is not sparse the key broadcast with every client (O(n)); on a
+    /// sparse graph the neighbourhood with k records and their proofs (O(k log n), SPEC.md §12.4).
     public var maximumServerMessageByteCount: Int {
         let n = clientCount
         let k = degree
-        let entry = 4 + 64 + (isSparse ? 32 : 0) + (securityModel == .active ? 64 : 0)
+        let signature = securityModel == .active ? 64 : 0
         let bitmap = (n + 7) / 8
-        return [
-            2 + 32 + 4 + n * entry,  // KeysBroadcast
-            2 + 32 + 4 + n * (4 + SeedContribution.byteCount),  // SeedReveals
+        let proof = MerkleTree.depth(slotCount: n) * MerkleTree.digestByteCount
+        var sizes = [
             2 + 32 + 4 + 4 + k * (4 + shareCiphertextByteCount),  // SharesForward
-            2 + 32 + bitmap,  // ConsistencyRequest, SessionComplete
+            2 + 32 + bitmap,  // ConsistencyRequest
+            2 + 32 + 4 + 1,  // SessionComplete
             2 + 32 + 4 + 3 * 4 + k * 4 + (securityModel == .active ? k * (4 + 64) : 0),  // UnmaskingRequest
             2 + 32 + 1,  // Abort
-        ].max() ?? 0
+        ]
+        if isSparse {
+            let entry = 4 + 64 + 32 + signature
+            sizes.append(2 + 32 + 4 + 32 + entry + proof)  // KeyCommitment
+            // Neighbourhood: k records, each with keys, commitment, contribution and two proofs.
+            sizes.append(2 + 32 + 4 + 32 + proof + 4 + k * (4 + 1 + (entry - 4) + 32 + 2 * proof))
+        } else {
+            sizes.append(2 + 32 + 4 + n * (4 + 64 + signature))  // KeysBroadcast
+        }
+        return sizes.max() ?? 0
     }
 }

@@ -368,27 +368,23 @@ public struct SessionConfiguration: Hashable, Sendable {
         inputs.reduce(0) { $0 + BitPacking.packedByteCount(count: $1.length, modulus: $1.modulus) }
     }
 
-    /// The neighbourhood graph of a session (``GraphKind/makeGraph(clientCount:seed:)``): a ``CompleteGraph`` or a
-    /// ``HararyGraph``. `graphSeed` (32 bytes) is the hash of the revealed contributions
-    /// (``SeedReveals/graphSeed(sessionId:)``, SPEC.md §11.2); the complete graph ignores it, and so does a Harary
-    /// graph of degree k ≥ n − 1 (which is complete).
-    public func makeGraph(graphSeed: [UInt8]) throws(SecAggError) -> any CommunicationGraph {
-        let kind: GraphKind
-        switch graph {
-        case .complete: kind = .complete
-        case let .harary(k): kind = .harary(degree: k)
-        }
-        let session: SessionGraph
+    /// The neighbourhood graph of a session: a ``CompleteGraph`` or a ``HararyGraph``. `graphSeed` (32 bytes) is
+    /// ``SessionTrees/graphSeed(sessionId:revealRoot:)`` (SPEC.md §11.2); the complete graph ignores it, and so does a
+    /// Harary graph of degree k ≥ n − 1 (which is complete). `.table` stores the ring (what the server needs: every
+    /// client's neighbours); `.pointwise` evaluates it at the points asked (a client: its own k neighbours, no O(n)
+    /// memory, SPEC.md §10.2).
+    public func makeGraph(graphSeed: [UInt8], evaluation: HararyGraph.Evaluation = .table) throws(SecAggError)
+        -> any CommunicationGraph
+    {
         do {
-            session = try kind.makeGraph(clientCount: clientCount, seed: graphSeed)
+            switch graph {
+            case .complete:
+                return CompleteGraph(clientCount: clientCount)
+            case let .harary(k):
+                return try HararyGraph(clientCount: clientCount, degree: k, seed: graphSeed, evaluation: evaluation)
+            }
         } catch {
             throw .invalidConfiguration(reason: "graph: \(error)")
-        }
-        // The graph itself rather than the enum, which keeps its case in the spare bits of a Harary graph's
-        // last array pointer: held for a whole session, that array would look leaked to LeakSanitizer.
-        switch session {
-        case let .complete(graph): return graph
-        case let .harary(graph): return graph
         }
     }
 }

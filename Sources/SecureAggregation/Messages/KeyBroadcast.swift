@@ -1,11 +1,12 @@
-import SecAggCrypto
+public import SecAggCrypto
 
 /// The round-0 transcript as the server broadcasts it: fixed-size entries LE32(index) || c^PK || s^PK
 /// [|| seed commitment] [|| signature], strictly ascending by index (SPEC.md §12.4).
 ///
-/// Kept in encoded form: a client looks up only its neighbours' entries (binary search) and hashes the
-/// bytes for the session id, so a cohort of 10^4 clients costs each client one hash pass, not 10^4
-/// allocations. A decoded broadcast shares the storage of the message it came from (a slice), so clients
+/// Sent only on configurations that are not sparse (every client needs every key); sparse graphs send each client
+/// its neighbours' entries with Merkle proofs instead (``ServerMessage/neighbourhood(sessionId:recipient:revealRoot:proof:neighbours:)``).
+/// Kept in encoded form: a client looks up entries by binary search and hashes the bytes into the key tree for the
+/// session id. A decoded broadcast shares the storage of the message it came from (a slice), so clients
 /// that receive the same encoded message in one process — a simulation — hold one copy, not one each.
 public struct KeyBroadcast: Sendable, Equatable {
     /// Equal entry layouts and bytes.
@@ -114,36 +115,6 @@ public struct KeyBroadcast: Sendable, Equatable {
         return nil
     }
 
-    /// The index of the first contribution that does not belong to the entry at its position or does not open
-    /// that entry's seed commitment (SPEC.md §11.2), or nil when they all do and cover every entry in order.
-    /// Works on the encoded entries (one SHA-256 per entry, the common prefix hashed once), since a client checks
-    /// all n of them.
-    public func firstUnopenedCommitment(_ contributions: [SeedContribution], configurationDigest: [UInt8])
-        -> UInt32?
-    {
-        guard committed, contributions.count == count else { return contributions.first?.index ?? 0 }
-        var prefix = Sha256Hasher()
-        prefix.update(SeedContribution.commitmentBlock(configurationDigest: configurationDigest))
-        var digest = [UInt8](repeating: 0, count: 32)
-        return storage.withUnsafeBytes { raw -> UInt32? in
-            digest.withUnsafeMutableBytes { out -> UInt32? in
-                for (position, entry) in contributions.enumerated() {
-                    let offset = position * entryByteCount
-                    guard Self.readIndex(storage, at: offset) == entry.index,
-                        entry.contribution.count == SeedContribution.byteCount
-                    else { return entry.index }
-                    var hasher = prefix
-                    withUnsafeBytes(of: entry.index.littleEndian) { hasher.update($0) }
-                    entry.contribution.withUnsafeBytes { hasher.update($0) }
-                    hasher.finalize(into: out)
-                    let commitment = UnsafeRawBufferPointer(rebasing: raw[(offset + 68)..<(offset + 100)])
-                    guard commitment.elementsEqual(UnsafeRawBufferPointer(out)) else { return entry.index }
-                }
-                return nil
-            }
-        }
-    }
-
     /// Every entry, decoded.
     public var entries: [AdvertisedKeys] { (0..<count).compactMap { decode(at: $0) } }
 
@@ -152,16 +123,29 @@ public struct KeyBroadcast: Sendable, Equatable {
         stride(from: 0, to: storage.count, by: entryByteCount).map { Self.readIndex(storage, at: $0) }
     }
 
-    /// The session id (SPEC.md §11.2): SHA-256("secagg/v1/session-id" || configDigest || LE32(count) ||
-    /// entries).
-    public func sessionId(configurationDigest: [UInt8]) -> [UInt8] {
-        var h = Sha256Hasher()
-        h.update(Array("secagg/v1/session-id".utf8))
-        h.update(configurationDigest)
-        var countBytes: [UInt8] = []
-        appendLittleEndian(UInt32(count), to: &countBytes)
-        h.update(countBytes)
-        storage.withUnsafeBytes { h.update($0) }
-        return h.finalize()
+    /// The session id (SPEC.md §11.2): SHA-256("secagg/v3/session-id" ‖ configDigest ‖ LE32(count) ‖ keyRoot),
+    /// keyRoot the root of the key tree over clients 1…n (``SessionTrees``), built here from the entries.
+    public func sessionId(configurationDigest: [UInt8], clientCount: Int) throws(SecAggError) -> [UInt8] {
+        var leaves: [UInt8] = []
+        leaves.reserveCapacity(clientCount * MerkleTree.digestByteCount)
+        var position = 0
+        let total = count
+        for i in 1...max(1, clientCount) {
+            let index = UInt32(i)
+            if position < total, Self.readIndex(storage, at: position * entryByteCount) == index {
+                leaves += SessionTrees.keyLeafHash(index: index, entry: slice(
+                    (position * entryByteCount)..<((position + 1) * entryByteCount)))
+                position += 1
+            } else {
+                leaves += SessionTrees.absentLeafHash(index: index)
+            }
+        }
+        let tree: MerkleTree
+        do {
+            tree = try MerkleTree(leafHashes: leaves, slotCount: clientCount)
+        } catch {
+            throw .crypto(error)
+        }
+        return SessionTrees.sessionId(configurationDigest: configurationDigest, count: total, keyRoot: tree.root)
     }
 }

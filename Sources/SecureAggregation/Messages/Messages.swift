@@ -79,22 +79,6 @@ public struct SeedContribution: Sendable, Hashable {
         h.update(contribution)
         return h.finalize()
     }
-
-    /// The graph seed of a sparse graph (SPEC.md §11.2): SHA-256("secagg/v1/graph-seed" || sessionId ||
-    /// LE32(count) || for each contribution ascending by index: LE32(index) || contribution).
-    public static func graphSeed(sessionId: [UInt8], contributions: [SeedContribution]) -> [UInt8] {
-        var h = Sha256Hasher()
-        h.update(Array("secagg/v1/graph-seed".utf8))
-        h.update(sessionId)
-        var bytes: [UInt8] = []
-        appendLittleEndian(UInt32(contributions.count), to: &bytes)
-        for entry in contributions {
-            appendLittleEndian(entry.index, to: &bytes)
-            bytes += entry.contribution
-        }
-        h.update(bytes)
-        return h.finalize()
-    }
 }
 
 /// The graph seed of a complete graph, which ignores it: 32 zero bytes.
@@ -228,11 +212,16 @@ public enum ClientMessage: Sendable, Equatable {
 
 /// Messages the server sends to clients.
 public enum ServerMessage: Sendable, Equatable {
-    /// Starts round 0′ on sparse graphs, round 1 otherwise: every advertisement received in round 0, ascending
+    /// Starts round 1 on complete (not sparse) configurations: every advertisement received in round 0, ascending
     /// by index (the same for all clients).
     case keysBroadcast(configurationDigest: [UInt8], keys: KeyBroadcast)
-    /// Starts round 1 on sparse graphs: every client's revealed graph-seed contribution, ascending by index.
-    case seedReveals(sessionId: [UInt8], contributions: [SeedContribution])
+    /// Starts round 0′ on sparse graphs: the number of advertisements, the root of the key tree (which fixes the
+    /// session id) and the recipient's own entry with its proof (SPEC.md §11.2).
+    case keyCommitment(configurationDigest: [UInt8], count: Int, keyRoot: [UInt8], keys: AdvertisedKeys, proof: [UInt8])
+    /// Starts round 1 on sparse graphs: the root of the reveal tree (which fixes the graph seed), the proof of the
+    /// recipient's own contribution, and one record per neighbour, ascending (SPEC.md §11.2).
+    case neighbourhood(
+        sessionId: [UInt8], recipient: UInt32, revealRoot: [UInt8], proof: [UInt8], neighbours: [NeighbourRecord])
     /// Starts round 2: the ciphertexts addressed to `recipient`, ascending by sender.
     case sharesForward(sessionId: [UInt8], recipient: UInt32, shares: [EncryptedShare])
     /// Starts round 3 (active model): the set U3 of clients whose masked input arrived.
@@ -242,20 +231,20 @@ public enum ServerMessage: Sendable, Equatable {
     case unmaskingRequest(
         sessionId: [UInt8], recipient: UInt32, dropped: [UInt32], survivors: [UInt32],
         signatures: [ConsistencySignatureEntry])
-    /// The session completed: `included` is U3, the clients whose inputs are in the sum. Sent after unmasking to
-    /// every client that advertised keys, so that a client knows the aggregation succeeded and whether its input
-    /// counted (SPEC.md §11.3).
-    case sessionComplete(sessionId: [UInt8], included: ClientSet)
+    /// The session completed: `included` tells the recipient whether its input is in the sum (it is in U3). Sent
+    /// after unmasking to every client that advertised keys, so that a client knows the aggregation succeeded and
+    /// whether its input counted (SPEC.md §11.3).
+    case sessionComplete(sessionId: [UInt8], recipient: UInt32, included: Bool)
     /// The server gave up (or removed the recipient); `binding` is the session id, or the configuration digest
     /// before round 0 closed.
     case abort(binding: [UInt8], code: AbortCode)
 
-    /// The round the recipient should be in when this arrives (the key broadcast starts round 0′ on sparse
-    /// graphs and round 1 otherwise; this names round 1).
+    /// The round this message starts (nil for the end-of-session message and aborts).
     public var round: ProtocolRound? {
         switch self {
         case .keysBroadcast: .shareKeys
-        case .seedReveals: .shareKeys
+        case .keyCommitment: .seedReveal
+        case .neighbourhood: .shareKeys
         case .sharesForward: .maskedInputCollection
         case .consistencyRequest: .consistencyCheck
         case .unmaskingRequest: .unmasking

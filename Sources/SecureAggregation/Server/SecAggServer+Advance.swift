@@ -146,7 +146,9 @@ extension SecAggServer {
             if let sid = fixedSessionId {
                 let included = ClientSet(
                     clientCount: configuration.clientCount, members: result.includedClients.map(\.rawValue))
-                outbox.broadcast = (.sessionComplete(sessionId: sid, included: included), finalRecipients)
+                outbox.direct = finalRecipients.map {
+                    ($0, .sessionComplete(sessionId: sid, recipient: $0.rawValue, included: included.contains($0.rawValue)))
+                }
             }
             enter(.completed(result))
             return .completed(result, outbox)

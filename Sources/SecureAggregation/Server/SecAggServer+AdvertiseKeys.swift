@@ -24,27 +24,43 @@ struct AdvertiseKeysRound: Sendable {
         advertised[sender] = keys
     }
 
-    /// Closes round 0 with U1: the key broadcast fixes the session id; on sparse graphs round 0′ follows,
-    /// otherwise the (complete) graph is fixed now and round 1 follows.
+    /// Closes round 0 with U1. Not sparse: the key broadcast fixes the session id and the (complete) graph, round 1
+    /// follows. Sparse: the key tree fixes the session id; each client gets the root and its own proof, and round 0′
+    /// follows (SPEC.md §11.2).
     func close(u1: ClientSet, context: ServerContext) throws(SecAggError) -> (ServerPhase, ServerOutbox) {
         let keys = u1.compactMap { advertised[$0] }
         let configuration = context.configuration
-        let broadcast = KeyBroadcast(
-            entries: keys, signed: configuration.securityModel == .active, committed: configuration.isSparse)
-        let sessionId = broadcast.sessionId(configurationDigest: context.configurationDigest)
-        var outbox = ServerOutbox()
-        outbox.broadcast = (
-            .keysBroadcast(configurationDigest: context.configurationDigest, keys: broadcast), u1.ids
-        )
+        let signed = configuration.securityModel == .active
         var kept: [UInt32: AdvertisedKeys] = [:]
         for k in keys { kept[k.index] = k }
         let counts: [ProtocolRound: Int] = [.advertiseKeys: u1.count]
+        var outbox = ServerOutbox()
         if configuration.isSparse {
+            var entries: [UInt32: [UInt8]] = [:]
+            for k in keys { entries[k.index] = k.entryBytes(signed: signed, committed: true) }
+            let tree = try SessionTrees.keyTree(clientCount: configuration.clientCount, entries: entries)
+            let sessionId = SessionTrees.sessionId(
+                configurationDigest: context.configurationDigest, count: keys.count, keyRoot: tree.root)
+            outbox.direct = keys.map { k in
+                (
+                    ClientID(k.index),
+                    .keyCommitment(
+                        configurationDigest: context.configurationDigest, count: keys.count, keyRoot: tree.root,
+                        keys: k, proof: tree.proof(slot: Int(k.index) - 1))
+                )
+            }
             return (
-                .seedReveal(SeedRevealRound(sessionId: sessionId, advertised: kept, u1: u1, liveCounts: counts)),
+                .seedReveal(
+                    SeedRevealRound(sessionId: sessionId, advertised: kept, keyTree: tree, u1: u1, liveCounts: counts)),
                 outbox
             )
         }
+        let broadcast = KeyBroadcast(entries: keys, signed: signed, committed: false)
+        let sessionId = try broadcast.sessionId(
+            configurationDigest: context.configurationDigest, clientCount: configuration.clientCount)
+        outbox.broadcast = (
+            .keysBroadcast(configurationDigest: context.configurationDigest, keys: broadcast), u1.ids
+        )
         let graph = try configuration.makeGraph(graphSeed: unusedGraphSeed)
         let session = ServerSession(
             context: context, sessionId: sessionId, advertised: kept, graph: graph, liveCounts: counts)

@@ -1,16 +1,22 @@
 import SecAggCrypto
+import SecAggGraph
 
 /// Round 0′ (sparse graphs): collecting the graph-seed contributions committed to in round 0 (SPEC.md §11.2).
 struct SeedRevealRound: Sendable {
     let sessionId: [UInt8]
     let advertised: [UInt32: AdvertisedKeys]
+    let keyTree: MerkleTree
     let u1: ClientSet
     let liveCounts: [ProtocolRound: Int]
     private var contributions: [UInt32: [UInt8]] = [:]
 
-    init(sessionId: [UInt8], advertised: [UInt32: AdvertisedKeys], u1: ClientSet, liveCounts: [ProtocolRound: Int]) {
+    init(
+        sessionId: [UInt8], advertised: [UInt32: AdvertisedKeys], keyTree: MerkleTree, u1: ClientSet,
+        liveCounts: [ProtocolRound: Int]
+    ) {
         self.sessionId = sessionId
         self.advertised = advertised
+        self.keyTree = keyTree
         self.u1 = u1
         self.liveCounts = liveCounts
     }
@@ -28,22 +34,36 @@ struct SeedRevealRound: Sendable {
     }
 
     /// Closes round 0′: all or nothing. A missing reveal would let the server (or a withholding client) choose
-    /// between rings after seeing the others' contributions (SPEC.md §11.2); nothing secret was sent yet.
+    /// between rings after seeing the others' contributions (SPEC.md §11.2); nothing secret was sent yet. The reveal
+    /// tree fixes the graph seed; each client gets the root, its own proof and its neighbours' records.
     func close(revealed: ClientSet, context: ServerContext) throws(SecAggError) -> (ServerPhase, ServerOutbox) {
         guard revealed.count == u1.count else {
             throw .missingSeedReveals(clients: u1.filter { !revealed.contains($0) })
         }
-        let entries = revealed.compactMap { u in
-            contributions[u].map { SeedContribution(index: u, contribution: $0) }
-        }
+        let n = context.configuration.clientCount
+        let revealTree = try SessionTrees.revealTree(clientCount: n, contributions: contributions)
         let graph = try context.configuration.makeGraph(
-            graphSeed: SeedContribution.graphSeed(sessionId: sessionId, contributions: entries))
+            graphSeed: SessionTrees.graphSeed(sessionId: sessionId, revealRoot: revealTree.root))
         var counts = liveCounts
         counts[.seedReveal] = revealed.count
         let session = ServerSession(
             context: context, sessionId: sessionId, advertised: advertised, graph: graph, liveCounts: counts)
         var outbox = ServerOutbox()
-        outbox.broadcast = (.seedReveals(sessionId: sessionId, contributions: entries), revealed.ids)
+        outbox.direct = revealed.ids.map { u in
+            let records = graph.neighbours(of: u.rawValue).map { v in
+                let slot = Int(v) - 1
+                let keys = advertised[v]
+                return NeighbourRecord(
+                    index: v, keys: keys, contribution: keys == nil ? [] : contributions[v] ?? [],
+                    keyProof: keyTree.proof(slot: slot), revealProof: revealTree.proof(slot: slot))
+            }
+            return (
+                u,
+                .neighbourhood(
+                    sessionId: sessionId, recipient: u.rawValue, revealRoot: revealTree.root,
+                    proof: revealTree.proof(slot: u.position), neighbours: records)
+            )
+        }
         return (.shareKeys(ShareKeysRound(session: session, u1: u1)), outbox)
     }
 }

@@ -14,7 +14,7 @@ public enum MessageTag: UInt8, Sendable, CaseIterable {
     case unmaskingResponse = 0x05
     /// Round 0′ (sparse graphs), client → server.
     case seedReveal = 0x06
-    /// Server → clients, starts round 0′ on sparse graphs and round 1 otherwise.
+    /// Server → clients, starts round 1 on configurations that are not sparse.
     case keysBroadcast = 0x81
     /// Server → client, starts round 2.
     case sharesForward = 0x82
@@ -22,10 +22,12 @@ public enum MessageTag: UInt8, Sendable, CaseIterable {
     case consistencyRequest = 0x83
     /// Server → client, starts round 4.
     case unmaskingRequest = 0x84
-    /// Server → clients, starts round 1 on sparse graphs.
-    case seedReveals = 0x86
-    /// Server → clients, the session completed.
+    /// Server → client, starts round 1 on sparse graphs (the neighbours' keys and contributions with proofs).
+    case neighbourhood = 0x86
+    /// Server → client, the session completed.
     case sessionComplete = 0x87
+    /// Server → client, starts round 0′ on sparse graphs (the key tree's root and the recipient's own proof).
+    case keyCommitment = 0x88
     /// Server → client, the session is over.
     case abort = 0x8F
 }
@@ -45,6 +47,12 @@ public struct WireFormat: Sendable {
     private var hasSignatures: Bool { configuration.securityModel == .active }
     private var hasSeedCommitments: Bool { configuration.isSparse }
     private let seedByteCount = SeedContribution.byteCount
+    /// Bytes of one key-list entry (index included).
+    private var keyEntryByteCount: Int {
+        KeyBroadcast.entryByteCount(signed: hasSignatures, committed: hasSeedCommitments)
+    }
+    /// Bytes of a Merkle proof over the n client slots: ⌈log2 n⌉ · 32 (SPEC.md §2.7).
+    private var proofByteCount: Int { MerkleTree.depth(slotCount: n) * MerkleTree.digestByteCount }
 
     private func header(_ tag: MessageTag, capacity: Int = 64) -> ByteWriter {
         var w = ByteWriter(capacity: capacity)
@@ -131,13 +139,36 @@ public struct WireFormat: Sendable {
             w.write(UInt32(keys.count))
             keys.withEntryBytes { w.write(raw: $0) }
             return w.bytes
-        case let .seedReveals(sessionId, contributions):
-            var w = header(.seedReveals, capacity: 38 + contributions.count * 36)
+        case let .keyCommitment(digest, count, keyRoot, keys, proof):
+            var w = header(.keyCommitment, capacity: 72 + keyEntryByteCount + proof.count)
+            w.write(raw: digest)
+            w.write(UInt32(truncatingIfNeeded: count))
+            w.write(raw: keyRoot)
+            writeKeys(keys, to: &w)
+            w.write(raw: proof)
+            return w.bytes
+        case let .neighbourhood(sessionId, recipient, revealRoot, proof, neighbours):
+            let recordBytes = 5 + keyEntryByteCount + seedByteCount + 2 * proofByteCount
+            var w = header(.neighbourhood, capacity: 78 + proof.count + neighbours.count * recordBytes)
             w.write(raw: sessionId)
-            w.write(UInt32(contributions.count))
-            for entry in contributions {
-                w.write(entry.index)
-                w.write(raw: entry.contribution)
+            w.write(recipient)
+            w.write(raw: revealRoot)
+            w.write(raw: proof)
+            w.write(UInt32(neighbours.count))
+            for record in neighbours {
+                w.write(record.index)
+                if let keys = record.keys {
+                    w.write(UInt8(1))
+                    w.write(raw: keys.encryptionKey.rawRepresentation)
+                    w.write(raw: keys.maskingKey.rawRepresentation)
+                    if hasSeedCommitments { w.write(raw: keys.seedCommitment) }
+                    if hasSignatures { w.write(raw: keys.signature) }
+                    w.write(raw: record.contribution)
+                } else {
+                    w.write(UInt8(0))
+                }
+                w.write(raw: record.keyProof)
+                w.write(raw: record.revealProof)
             }
             return w.bytes
         case let .sharesForward(sessionId, recipient, shares):
@@ -165,10 +196,11 @@ public struct WireFormat: Sendable {
                 w.write(raw: s.signature)
             }
             return w.bytes
-        case let .sessionComplete(sessionId, included):
+        case let .sessionComplete(sessionId, recipient, included):
             var w = header(.sessionComplete)
             w.write(raw: sessionId)
-            w.write(raw: included.bitmap)
+            w.write(recipient)
+            w.write(UInt8(included ? 1 : 0))
             return w.bytes
         case let .abort(binding, code):
             var w = header(.abort)
@@ -331,6 +363,9 @@ public struct WireFormat: Sendable {
             let message: ServerMessage
             switch try readHeader(&r) {
             case .keysBroadcast:
+                guard !hasSeedCommitments else {
+                    throw .invalidField(field: "tag", reason: "key broadcast in a session with a sparse graph")
+                }
                 let digest = try r.read(count: bindingByteCount, field: "configurationDigest")
                 let count = try r.readCount(field: "keyCount", maximum: n)
                 let size = KeyBroadcast.entryByteCount(signed: hasSignatures, committed: hasSeedCommitments)
@@ -339,18 +374,59 @@ public struct WireFormat: Sendable {
                     configurationDigest: digest,
                     keys: try KeyBroadcast(
                         validating: entries, signed: hasSignatures, committed: hasSeedCommitments, clientCount: n))
-            case .seedReveals:
+            case .keyCommitment:
                 guard hasSeedCommitments else {
-                    throw .invalidField(field: "tag", reason: "seed reveals in a session without a sparse graph")
+                    throw .invalidField(field: "tag", reason: "key commitment in a session without a sparse graph")
+                }
+                let digest = try r.read(count: bindingByteCount, field: "configurationDigest")
+                let count = try r.readCount(field: "keyCount", maximum: n)
+                let keyRoot = try r.read(count: bindingByteCount, field: "keyRoot")
+                let keys = try readKeys(&r)
+                let proof = try r.read(count: proofByteCount, field: "proof")
+                message = .keyCommitment(
+                    configurationDigest: digest, count: count, keyRoot: keyRoot, keys: keys, proof: proof)
+            case .neighbourhood:
+                guard hasSeedCommitments else {
+                    throw .invalidField(field: "tag", reason: "neighbourhood in a session without a sparse graph")
                 }
                 let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
-                let contributions = try readIndexedList(
-                    &r, countField: "contributionCount", indexField: "contribution", maximum: n
+                let recipient = try r.readIndex(field: "recipient", clientCount: n)
+                let revealRoot = try r.read(count: bindingByteCount, field: "revealRoot")
+                let proof = try r.read(count: proofByteCount, field: "proof")
+                let proofLength = proofByteCount
+                let neighbours = try readIndexedList(
+                    &r, countField: "neighbourCount", indexField: "neighbour", maximum: configuration.degree
                 ) { (index, r) throws(WireFormatError) in
-                    SeedContribution(
-                        index: index, contribution: try r.read(count: seedByteCount, field: "contribution"))
+                    let present = try r.read(UInt8.self, field: "present")
+                    var keys: AdvertisedKeys?
+                    var contribution: [UInt8] = []
+                    switch present {
+                    case 0: break
+                    case 1:
+                        let c = try r.read(count: X25519.keyByteCount, field: "encryptionKey")
+                        let s = try r.read(count: X25519.keyByteCount, field: "maskingKey")
+                        let commitment = try r.read(count: seedByteCount, field: "seedCommitment")
+                        let signature =
+                            hasSignatures ? try r.read(count: Ed25519.signatureByteCount, field: "signature") : []
+                        contribution = try r.read(count: seedByteCount, field: "contribution")
+                        guard let ck = try? X25519.PublicKey(rawRepresentation: c),
+                            let sk = try? X25519.PublicKey(rawRepresentation: s)
+                        else { throw .invalidField(field: "publicKey", reason: "bad length") }
+                        keys = AdvertisedKeys(
+                            index: index, encryptionKey: ck, maskingKey: sk, seedCommitment: commitment,
+                            signature: signature)
+                    default:
+                        throw .invalidField(field: "present", reason: "\(present) is neither 0 nor 1")
+                    }
+                    let keyProof = try r.read(count: proofLength, field: "keyProof")
+                    let revealProof = try r.read(count: proofLength, field: "revealProof")
+                    return NeighbourRecord(
+                        index: index, keys: keys, contribution: contribution, keyProof: keyProof,
+                        revealProof: revealProof)
                 }
-                message = .seedReveals(sessionId: sessionId, contributions: contributions)
+                message = .neighbourhood(
+                    sessionId: sessionId, recipient: recipient, revealRoot: revealRoot, proof: proof,
+                    neighbours: neighbours)
             case .sharesForward:
                 let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
                 let recipient = try r.readIndex(field: "recipient", clientCount: n)
@@ -385,9 +461,10 @@ public struct WireFormat: Sendable {
                 message = .abort(binding: binding, code: AbortCode(rawValue: try r.read(UInt8.self, field: "code")))
             case .sessionComplete:
                 let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
-                let bitmap = try r.read(count: (n + 7) / 8, field: "included")
-                message = .sessionComplete(
-                    sessionId: sessionId, included: try ClientSet(clientCount: n, bitmap: bitmap))
+                let recipient = try r.readIndex(field: "recipient", clientCount: n)
+                let flag = try r.read(UInt8.self, field: "included")
+                guard flag <= 1 else { throw .invalidField(field: "included", reason: "\(flag) is neither 0 nor 1") }
+                message = .sessionComplete(sessionId: sessionId, recipient: recipient, included: flag == 1)
             case let tag:
                 throw .invalidField(
                     field: "tag", reason: "client message tag 0x\(String(tag.rawValue, radix: 16)) sent by the server")
