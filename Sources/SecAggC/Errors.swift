@@ -110,6 +110,7 @@ struct CError: Error {
         case .invalidShareValue: "invalidShareValue"
         case .invalidThreshold: "invalidThreshold"
         case .maskLengthExceedsCounterSpace: "maskLengthExceedsCounterSpace"
+        case .merkleSlotCountOutOfRange: "merkleSlotCountOutOfRange"
         case .notEnoughShares: "notEnoughShares"
         case .sodiumInitializationFailed: "sodiumInitializationFailed"
         case .underlyingSodiumError: "underlyingSodiumError"

@@ -24,6 +24,8 @@ public enum SecAggCryptoError: Error, Hashable, Sendable {
     case invalidThreshold(threshold: Int, shareCount: Int)
     /// The element count needs more keystream than one (seed, stream) pair provides (2^32 blocks).
     case maskLengthExceedsCounterSpace(elementCount: Int, maximum: Int)
+    /// A Merkle tree (SPEC.md §2.7) needs 1 ≤ n ≤ 2^24 slots.
+    case merkleSlotCountOutOfRange(slotCount: Int, maximum: Int)
     /// Fewer shares than the threshold.
     case notEnoughShares(count: Int, threshold: Int)
     /// libsodium could not be initialised.
@@ -62,6 +64,8 @@ extension SecAggCryptoError: CustomStringConvertible {
             "threshold \(threshold) is invalid for \(shareCount) shares"
         case let .maskLengthExceedsCounterSpace(elementCount, maximum):
             "mask of \(elementCount) elements exceeds the ChaCha20 counter space (maximum \(maximum))"
+        case let .merkleSlotCountOutOfRange(slotCount, maximum):
+            "a Merkle tree needs between 1 and \(maximum) slots, got \(slotCount)"
         case let .notEnoughShares(count, threshold):
             "\(count) shares are fewer than the threshold \(threshold)"
         case .sodiumInitializationFailed:

@@ -51,6 +51,8 @@ func temporaryDirectory() throws -> URL {
         #expect((counts["secagg-shamir"] ?? 0) >= 8)
         #expect((counts["secagg-share-aead"] ?? 0) >= 8)
         #expect((counts["secagg-deterministic-rng"] ?? 0) >= 3)
+        // SPEC.md §2.7: every slot of the small trees, eight of n = 100, and six rejections per tree (two for n = 1).
+        #expect(counts["secagg-merkle"] == 78)
         // The families of issue 16: every section of SPEC.md that no vector covered before.
         for algorithm in [
             "secagg-mask-limits", "secagg-ed25519-strict", "secagg-aggregate-decoding", "secagg-tensor-layout",
@@ -111,7 +113,8 @@ func temporaryDirectory() throws -> URL {
             ("wycheproof/hkdf_sha256_test.json", "okm"), ("wycheproof/ed25519_test.json", "sig"),
             ("wycheproof/hmac_sha256_test.json", "tag"), ("privacy/rotation.json", "rotatedDigest"),
             ("privacy/rounding.json", "noiseSeed"), ("privacy/samplers.json", "digest"),
-            ("privacy/encoding.json", "elementsDigest"),
+            ("privacy/encoding.json", "elementsDigest"), ("primitives/merkle.json", "root"),
+            ("primitives/merkle.json", "leafPayload"),
         ])
     func corruptedCopyFails(file: String, field: String) throws {
         let report = try verifyEdited(file) { corruptFirst(field, in: &$0) }

@@ -945,6 +945,56 @@ def check_wire(path):
                 check(out == t["error"], f"{path} {t['tcId']}: {out}, expected {t['error']}")
 
 
+def check_merkle():
+    """§2.7 Merkle tree, written recursively over subtrees (hashlib only): primitives/merkle.json."""
+    def sha(b):
+        return hashlib.sha256(b).digest()
+
+    def subtree(leaves, lo, size):
+        # The node covering slots lo ... lo + size - 1 (size a power of two); padding slots hold 32 zero bytes.
+        if size == 1:
+            return leaves[lo] if lo < len(leaves) else bytes(32)
+        half = size // 2
+        return sha(b"\x01" + subtree(leaves, lo, half) + subtree(leaves, lo + half, half))
+
+    def depth_of(n):
+        d = 0
+        while (1 << d) < n:
+            d += 1
+        return d
+
+    def proof_of(leaves, slot):
+        d = depth_of(len(leaves))
+        return b"".join(subtree(leaves, ((slot >> j) ^ 1) << j, 1 << j) for j in range(d))
+
+    def verify(root, n, slot, leaf, proof):
+        d = depth_of(n)
+        if not (0 <= slot < n and len(proof) == 32 * d):
+            return False
+        h = leaf
+        for j in range(d):
+            sib = proof[32 * j:32 * (j + 1)]
+            h = sha(b"\x01" + h + sib) if (slot >> j) & 1 == 0 else sha(b"\x01" + sib + h)
+        return h == root
+
+    doc = json.load(open(os.path.join(VECTORS, "primitives/merkle.json")))
+    check(doc["numberOfTests"] == sum(len(g["tests"]) for g in doc["testGroups"]), "merkle: numberOfTests")
+    for g in doc["testGroups"]:
+        n = g["slotCount"]
+        leaves = [sha(b"\x00" + bytes.fromhex(p)) for p in g["leafPayloads"]]
+        root = bytes.fromhex(g["root"])
+        check(len(leaves) == n and g["depth"] == depth_of(n) and subtree(leaves, 0, 1 << depth_of(n)) == root,
+              f"merkle: root of n = {n}")
+        for t in g["tests"]:
+            leaf = sha(b"\x00" + bytes.fromhex(t["leafPayload"]))
+            proof = bytes.fromhex(t["proof"])
+            accepted = verify(root, n, t["slot"], leaf, proof)
+            if t["result"] == "valid":
+                check(accepted and proof == proof_of(leaves, t["slot"]), f"merkle {t['tcId']}")
+            else:
+                check(not accepted, f"merkle {t['tcId']}: must be rejected")
+
+
 check_ed25519()
 check_shamir_rejections()
 check_mask_limits()
@@ -958,5 +1008,6 @@ check_finder("graph/parameter_table.json")
 check_configurations()
 check_wire("protocol/wire_v2.json")
 check_wire("protocol/wire_v2_checks.json")
+check_merkle()
 print(f"{checked} checks passed: Python re-implementation of SPEC.md §2.5, §4.5, §6.3–§6.4, §7, §8, §10.3–§10.8, §11.1 and §12 "
       "agrees with the new vector families")

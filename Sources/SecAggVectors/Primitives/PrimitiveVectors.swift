@@ -8,7 +8,7 @@ public enum PrimitiveVectors {
         [
             MaskPrgVectors.Suite(), KeyDerivationVectors.Suite(), ShamirVectors.Suite(), ShareAeadVectors.Suite(),
             DeterministicRngVectors.Suite(), MaskLimitVectors.Suite(), Ed25519StrictVectors.Suite(),
-            ShamirRejectionVectors.Suite(),
+            ShamirRejectionVectors.Suite(), MerkleVectors.Suite(),
         ]
     }
 
@@ -17,7 +17,7 @@ public enum PrimitiveVectors {
         [
             MaskPrgVectors.Generator(), KeyDerivationVectors.Generator(), ShamirVectors.Generator(),
             ShareAeadVectors.Generator(), DeterministicRngVectors.Generator(), MaskLimitVectors.Generator(),
-            Ed25519StrictVectors.Generator(), ShamirRejectionVectors.Generator(),
+            Ed25519StrictVectors.Generator(), ShamirRejectionVectors.Generator(), MerkleVectors.Generator(),
         ]
     }
 

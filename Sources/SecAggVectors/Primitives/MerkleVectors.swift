@@ -1,0 +1,155 @@
+import Foundation
+import SecAggCrypto
+
+/// `primitives/merkle.json`: the Merkle tree of SPEC.md §2.7 — per slot count, the leaf payloads, the root and
+/// proofs that must reproduce and verify, and proofs that must be rejected (a flipped byte, another slot, one hash
+/// short or long, a slot ≥ n, another slot's payload).
+enum MerkleVectors {
+    static let algorithm = "secagg-merkle"
+    static let relativePath = "primitives/merkle.json"
+    /// The slot counts of the groups.
+    static let slotCounts = [1, 2, 3, 5, 8, 13, 100]
+    /// The slots with a valid proof when n = 100 (every slot for the smaller trees).
+    static let largeTreeSlots = [0, 1, 2, 31, 63, 64, 98, 99]
+
+    struct Group: Codable, Sendable {
+        var slotCount: Int
+        var depth: Int
+        /// Slot i holds LeafHash(leafPayloads[i]).
+        var leafPayloads: [String]
+        var root: String
+        var tests: [Test]
+    }
+
+    struct Test: Codable, Sendable {
+        var tcId: Int
+        var comment: String
+        /// The claimed slot (may be ≥ n in an invalid case).
+        var slot: Int
+        /// The payload whose leaf hash is checked at `slot`.
+        var leafPayload: String
+        var proof: String
+        var result: String
+    }
+
+    struct Generator: VectorGenerator {
+        var relativePath: String { MerkleVectors.relativePath }
+
+        func generate() throws -> Data {
+            let label = "secagg/v1/vectors/merkle"
+            var rng = PrimitiveVectors.inputGenerator(label)
+            var groups: [Group] = []
+            var tcId = 0
+            for n in MerkleVectors.slotCounts {
+                // Payloads of 0 … 47 bytes.
+                let payloads = (0..<n).map { _ in rng.bytes(count: Int(rng.next(below: 48))) }
+                let tree = try MerkleTree(
+                    leafHashes: payloads.flatMap { MerkleTree.leafHash($0) }, slotCount: n)
+                var tests: [Test] = []
+                /// Every case but the valid proofs is a rejection; a generator that disagrees is a bug.
+                func add(_ comment: String, slot: Int, payload: [UInt8], proof: [UInt8], valid: Bool = false) throws {
+                    tcId += 1
+                    let accepted = MerkleTree.verify(
+                        root: tree.root, leafHash: MerkleTree.leafHash(payload), slot: slot, slotCount: n, proof: proof)
+                    guard accepted == valid else {
+                        throw VectorError.malformedFile(
+                            file: MerkleVectors.relativePath, reason: "generated case \(tcId) (\(comment)) misjudged")
+                    }
+                    tests.append(
+                        Test(
+                            tcId: tcId, comment: comment, slot: slot, leafPayload: Hex.encode(payload),
+                            proof: Hex.encode(proof), result: valid ? "valid" : "invalid"))
+                }
+                let slots = n == 100 ? MerkleVectors.largeTreeSlots : Array(0..<n)
+                for slot in slots {
+                    try add(
+                        "slot \(slot) of \(n)", slot: slot, payload: payloads[slot], proof: tree.proof(slot: slot),
+                        valid: true)
+                }
+                let s = Int(rng.next(below: UInt64(n)))
+                let proof = tree.proof(slot: s)
+                if n > 1 {
+                    var flipped = proof
+                    let byte = Int(rng.next(below: UInt64(proof.count)))
+                    flipped[byte] ^= 1 << UInt8(rng.next(below: 8))
+                    try add(
+                        "slot \(s): proof byte \(byte) with one bit flipped", slot: s, payload: payloads[s],
+                        proof: flipped)
+                    let other = (s + 1 + Int(rng.next(below: UInt64(n - 1)))) % n
+                    try add(
+                        "the proof of slot \(s) presented as slot \(other)", slot: other, payload: payloads[s],
+                        proof: proof)
+                    try add(
+                        "slot \(s) with the payload of slot \(other)", slot: s, payload: payloads[other], proof: proof)
+                    try add(
+                        "slot \(s): proof one hash short", slot: s, payload: payloads[s],
+                        proof: Array(proof.dropLast(32)))
+                }
+                try add(
+                    "slot \(s): proof one hash long", slot: s, payload: payloads[s],
+                    proof: proof + rng.bytes(count: MerkleTree.digestByteCount))
+                // A slot ≥ n with a proof of the right length: the last slot's proof, at slot n.
+                try add(
+                    "slot \(n) ≥ n with slot \(n - 1)'s payload and proof", slot: n, payload: payloads[n - 1],
+                    proof: tree.proof(slot: n - 1))
+                groups.append(
+                    Group(
+                        slotCount: n, depth: tree.depth, leafPayloads: payloads.map { Hex.encode($0) },
+                        root: Hex.encode(tree.root), tests: tests))
+            }
+            return try VectorJson.encode(
+                VectorEnvelope(
+                    algorithm: MerkleVectors.algorithm, generator: PrimitiveVectors.generatorNote(label),
+                    header: "Merkle tree (SPEC.md §2.7) over slotCount slots; slot i holds LeafHash(leafPayloads[i]) "
+                        + "= SHA-256(0x00 || payload), padding to 2^depth with 32 zero bytes, Node(a, b) = "
+                        + "SHA-256(0x01 || a || b). Valid: the tree's proof of slot is proof, and (root, slotCount, "
+                        + "slot, LeafHash(leafPayload), proof) verifies. Invalid: it must not verify.",
+                    testGroups: groups, testCount: tcId))
+        }
+    }
+
+    struct Suite: OwnFormatSuite {
+        var algorithm: String { MerkleVectors.algorithm }
+
+        func verify(_ data: Data, fileName: String) throws -> [VectorCaseResult] {
+            let file = try VectorJson.decode(VectorEnvelope<Group>.self, from: data, fileName: fileName)
+            let reader = FieldReader(fileName: fileName)
+            var recorder = CaseRecorder(fileName: fileName)
+            for group in file.testGroups {
+                let first = group.tests.first?.tcId ?? 0
+                guard (1...MerkleTree.maximumSlotCount).contains(group.slotCount),
+                    group.leafPayloads.count == group.slotCount
+                else {
+                    throw VectorError.malformedFile(file: fileName, reason: "group of case \(first): bad slotCount")
+                }
+                var leafHashes: [UInt8] = []
+                for payload in group.leafPayloads {
+                    leafHashes += MerkleTree.leafHash(try reader.bytes(payload, "leafPayloads", caseId: first))
+                }
+                let root = try reader.bytes(group.root, "root", caseId: first)
+                let tree = try? MerkleTree(leafHashes: leafHashes, slotCount: group.slotCount)
+                let treeMatches = tree?.root == root && tree?.depth == group.depth
+                for test in group.tests {
+                    let id = test.tcId
+                    try reader.result(test.result, caseId: id)
+                    let payload = try reader.bytes(test.leafPayload, "leafPayload", caseId: id)
+                    let proof = try reader.bytes(test.proof, "proof", caseId: id)
+                    let accepted = MerkleTree.verify(
+                        root: root, leafHash: MerkleTree.leafHash(payload), slot: test.slot,
+                        slotCount: group.slotCount, proof: proof)
+                    if test.result == "valid" {
+                        let inRange = (0..<group.slotCount).contains(test.slot)
+                        let reproduced = inRange && tree.map { $0.proof(slot: test.slot) == proof } ?? false
+                        recorder.record(
+                            id, treeMatches && reproduced && accepted,
+                            "root matches \(treeMatches), proof reproduced \(reproduced), verifies \(accepted)")
+                    } else {
+                        recorder.record(
+                            id, treeMatches && !accepted, "root matches \(treeMatches), verifies \(accepted)")
+                    }
+                }
+            }
+            return recorder.results
+        }
+    }
+}
