@@ -35,8 +35,8 @@ def config_seeds():
     for name in ["transcript_semi_honest_complete", "transcript_semi_honest_harary", "transcript_active_complete"]:
         for i, group in enumerate(load("protocol/%s.json" % name)["testGroups"]):
             seeds["%s-%d" % (name, i)] = bytes.fromhex(group["configuration"])
-    for i, group in enumerate(load("protocol/wire_v2.json")["testGroups"]):
-        seeds["wire_v2-%d" % i] = bytes.fromhex(group["configuration"])
+    for i, group in enumerate(load("protocol/wire_v3.json")["testGroups"]):
+        seeds["wire_v3-%d" % i] = bytes.fromhex(group["configuration"])
     return seeds
 
 

@@ -71,7 +71,7 @@ import Testing
             #expect(senders.count == clients.count - 1)
         }
         // The wire file covers every tag once.
-        let wire = try tests(load("protocol/wire_v2.json"))
+        let wire = try tests(load("protocol/wire_v3.json"))
         let tags = wire.filter { $0["result"] as? String == "valid" }.compactMap {
             ($0["message"] as? String)?.dropFirst(2).prefix(2)
         }
@@ -149,7 +149,7 @@ import Testing
 
     @Test("wire vectors: a changed golden byte or expected error fails that case")
     func corruptedWireCases() throws {
-        let path = "protocol/wire_v2.json"
+        let path = "protocol/wire_v3.json"
         let golden = try verify(path) { group in
             var list = try #require(group["tests"] as? [[String: Any]])
             let hex = try #require(list[2]["message"] as? String)

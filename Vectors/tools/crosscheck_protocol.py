@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Independent re-implementation of the protocol (SPEC.md §10.2, §11, §12) in Python, checked against
-Vectors/protocol/transcript_*.json, Vectors/protocol/wire_v2.json and Vectors/graph/harary_permutation.json.
+Vectors/protocol/transcript_*.json, Vectors/protocol/wire_v3.json and Vectors/graph/harary_permutation.json.
 
 No Swift code is involved. The primitives (§2.6 test generator, §3 derivations, §4 mask PRG, §5 share AEAD,
 §6 Shamir) are those of crosscheck_primitives.py, which validates them against Vectors/primitives/ when it
@@ -373,7 +373,7 @@ def replay(path):
 
 
 def check_wire(sessions):
-    doc = json.load(open(os.path.join(VECTORS, "protocol", "wire_v2.json")))
+    doc = json.load(open(os.path.join(VECTORS, "protocol", "wire_v3.json")))
     groups = doc["testGroups"]
     check(len(groups) == 2, "wire: a complete-graph group and a sparse-graph group")
     for group, (messages, session_id) in zip(groups, [sessions["active_complete"], sessions["semi_honest_harary"]]):

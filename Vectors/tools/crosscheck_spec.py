@@ -12,8 +12,8 @@ crosscheck_protocol.py do not cover, checked against every case of the files bel
     the §10.8 table: graph/parameter_finder.json, graph/parameter_table.json;
   - §11.1 session configurations (decoding, the checks in order, the threshold rule with exact rationals, the
     digest): protocol/configuration.json;
-  - §12 a strict wire decoder returning the §15 error names: every case of protocol/wire_v2.json and
-    protocol/wire_v2_checks.json (valid messages decode and their fields concatenate to the message; invalid ones
+  - §12 a strict wire decoder returning the §15 error names: every case of protocol/wire_v3.json and
+    protocol/wire_v3_checks.json (valid messages decode and their fields concatenate to the message; invalid ones
     fail with the named error).
 
 Run from the repository root: python3 Vectors/tools/crosscheck_spec.py
@@ -1006,8 +1006,8 @@ check_layouts()
 check_finder("graph/parameter_finder.json")
 check_finder("graph/parameter_table.json")
 check_configurations()
-check_wire("protocol/wire_v2.json")
-check_wire("protocol/wire_v2_checks.json")
+check_wire("protocol/wire_v3.json")
+check_wire("protocol/wire_v3_checks.json")
 check_merkle()
 print(f"{checked} checks passed: Python re-implementation of SPEC.md §2.5, §4.5, §6.3–§6.4, §7, §8, §10.3–§10.8, §11.1 and §12 "
       "agrees with the new vector families")

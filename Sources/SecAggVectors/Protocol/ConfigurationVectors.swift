@@ -178,6 +178,7 @@ enum ConfigurationVectors {
                     config(n: 10, t: 1, graph: .harary(degree: 3))
                 ),
                 ("protocol version 1", edited(base, at: 0, [1])),
+                ("protocol version 2 (before the key tree, SPEC.md §11.2)", edited(base, at: 0, [2])),
                 ("a trailing byte", base + [0]),
                 ("one byte short", Array(base.dropLast())),
                 ("complete graph with a non-zero degree field", edited(base, at: 11, [5])),

@@ -2,12 +2,12 @@ import Foundation
 import SecAggCrypto
 import SecureAggregation
 
-/// `protocol/wire_v2_checks.json` (algorithm `secagg-wire-format`, checked by ``WireVectors/Suite``): the checks of
+/// `protocol/wire_v3_checks.json` (algorithm `secagg-wire-format`, checked by ``WireVectors/Suite``): the checks of
 /// SPEC.md §12 that the recorded sessions cannot show — Z_q range and padding errors inside a MaskedInput, SHARE
 /// values outside the field, every Abort code, the separate limits of the unmasking lists, the semi-honest signature
 /// list, bitmap padding — and messages with two defects, where the first defect in byte order decides the error.
 enum WireCheckVectors {
-    static let relativePath = "protocol/wire_v2_checks.json"
+    static let relativePath = "protocol/wire_v3_checks.json"
 
     struct Generator: VectorGenerator {
         var relativePath: String { WireCheckVectors.relativePath }
@@ -87,7 +87,7 @@ enum WireCheckVectors {
                         "UnmaskingRequest, semi-honest: a = 2, b = 3 and the signature count c = 0 (70 bytes)",
                         "server", request
                     ),
-                    ("SessionComplete naming client 9 (bit 0 of the second bitmap byte)", "server", complete),
+                    ("SessionComplete to client 9, whose input is in the sum", "server", complete),
                 ]
                 + [0, 1, 2, 3, 4, 7, 255].map { code in
                     (
@@ -145,8 +145,10 @@ enum WireCheckVectors {
                     "countOutOfRange"
                 ),
                 (
-                    "SessionComplete: a padding bit set (client 10 of 9)", "server",
-                    edited(complete, at: 35, [complete[35] | 0x02]), "invalidField"
+                    "SessionComplete: an inclusion flag of 2", "server", edited(complete, at: 38, [2]), "invalidField"
+                ),
+                (
+                    "SessionComplete to client 10 of 9", "server", edited(complete, at: 34, le32(10)), "indexOutOfRange"
                 ),
                 ("a server tag (0x84) given to the client-message decoder", "client", request, "invalidField"),
                 ("a client tag (0x03) given to the server-message decoder", "server", masked, "invalidField"),
@@ -155,7 +157,7 @@ enum WireCheckVectors {
                     "version 1 and unknown tag 0x07: the version is read first", "client", [1, 0x07] + sid,
                     "unsupportedVersion"
                 ),
-                ("unknown tag 0x07 and no body: the tag is read before the body", "client", [2, 0x07], "unknownTag"),
+                ("unknown tag 0x07 and no body: the tag is read before the body", "client", [SessionConfiguration.protocolVersion, 0x07], "unknownTag"),
                 ("empty message", "server", [], "truncated"),
                 (
                     "MaskedInput from client 0 with a trailing byte: the sender comes first", "client",
@@ -191,8 +193,8 @@ enum WireCheckVectors {
                     wire.encode(.abort(binding: sid, code: AbortCode(rawValue: 7))) + [0], "trailingBytes"
                 ),
                 (
-                    "SessionComplete: a padding bit set and a trailing byte: the bitmap comes first", "server",
-                    edited(complete, at: 35, [complete[35] | 0x80]) + [0], "invalidField"
+                    "SessionComplete: an inclusion flag of 2 and a trailing byte: the flag comes first", "server",
+                    edited(complete, at: 38, [2]) + [0], "invalidField"
                 ),
                 (
                     "UnmaskingRequest for client 0 with 2^32 − 1 dropped clients: the recipient comes first", "server",
@@ -225,12 +227,12 @@ enum WireCheckVectors {
                     generator: "secagg vectors generate (Sources/SecAggVectors/Protocol); nonce, session id and share "
                         + "values drawn from DeterministicRandomGenerator with seed SHA-256(\"\(label)\") (SPEC.md "
                         + "§2.6), messages encoded by SecureAggregation.WireFormat, invalid ones edited from them",
-                    header: "Wire format v2 checks (SPEC.md §12) on a semi-honest complete-graph session of 9 clients "
+                    header: "Wire format v3 checks (SPEC.md §12) on a semi-honest complete-graph session of 9 clients "
                         + "with a Z_q vector (q = 1000003) and a Z_2^13 vector: element and padding errors inside a "
                         + "MaskedInput, SHARE values outside the field, every Abort code, the separate limits of the "
                         + "unmasking lists, bitmap padding, tags sent the wrong way, and messages with two defects "
                         + "(decoding reads left to right; the first defect met is the error). Fields and errors as in "
-                        + "wire_v2.json.",
+                        + "wire_v3.json.",
                     testGroups: [group], testCount: tests.count))
         }
     }

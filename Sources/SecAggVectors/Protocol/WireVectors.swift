@@ -2,13 +2,13 @@ import Foundation
 import SecAggCrypto
 import SecureAggregation
 
-/// `protocol/wire_v2.json`: one golden encoding of every message type (SPEC.md §12) with its fields laid
+/// `protocol/wire_v3.json`: one golden encoding of every message type (SPEC.md §12) with its fields laid
 /// out, and malformed messages that must be rejected with the named ``WireFormatError``.
 public enum WireVectors {
     /// The `algorithm` value.
     public static let algorithm = "secagg-wire-format"
     /// The file path.
-    public static let relativePath = "protocol/wire_v2.json"
+    public static let relativePath = "protocol/wire_v3.json"
 
     struct Test: Codable, Sendable {
         var tcId: Int
@@ -201,7 +201,7 @@ public enum WireVectors {
                     Array(message(.advertiseKeys).dropLast()), "truncated"
                 ),
                 ("truncated: empty message", "client", [], "truncated"),
-                ("truncated: MaskedInput header only", "client", [2, MessageTag.maskedInput.rawValue], "truncated"),
+                ("truncated: MaskedInput header only", "client", [SessionConfiguration.protocolVersion, MessageTag.maskedInput.rawValue], "truncated"),
                 (
                     "trailing byte after a ConsistencySignature", "client", message(.consistencySignature) + [0],
                     "trailingBytes"
@@ -247,7 +247,7 @@ public enum WireVectors {
                 ("unknown tag 0x07", "client", edited(.advertiseKeys, at: 1, [0x07]), "unknownTag"),
                 ("unknown tag 0x85", "server", edited(.keysBroadcast, at: 1, [0x85]), "unknownTag"),
                 (
-                    "wrong version 1 (the previous protocol)", "client", edited(.shareKeys, at: 0, [1]),
+                    "wrong version 2 (the previous protocol)", "client", edited(.shareKeys, at: 0, [2]),
                     "unsupportedVersion"
                 ),
                 ("wrong version 0", "server", edited(.sharesForward, at: 0, [0]), "unsupportedVersion"),
@@ -361,7 +361,7 @@ public enum WireVectors {
                     generator: "secagg vectors generate (Sources/SecAggVectors/Protocol); messages taken from the "
                         + "sessions of protocol/transcript_active_complete.json (group 1) and "
                         + "protocol/transcript_semi_honest_harary.json (group 2), invalid ones edited from them",
-                    header: "Wire format v2 (SPEC.md §12). Group 1: active model on the complete graph (AdvertiseKeys "
+                    header: "Wire format v3 (SPEC.md §12). Group 1: active model on the complete graph (AdvertiseKeys "
                         + "and KeysBroadcast entries carry signatures, no seed commitments); one message of every tag "
                         + "but 0x06 and 0x86, and a MaskedInput with complaints. Group 2: semi-honest model on a "
                         + "sparse Harary graph (entries carry seed commitments, no signatures); round 0 and 0′ "

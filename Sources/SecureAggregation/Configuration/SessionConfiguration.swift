@@ -76,7 +76,7 @@ public struct ThreatAssumption: Hashable, Sendable, Codable, CustomStringConvert
 /// round 0; the session id (digest plus round-0 transcript) binds every later one.
 public struct SessionConfiguration: Hashable, Sendable {
     /// The protocol version this implementation speaks.
-    public static let protocolVersion: UInt8 = 2
+    public static let protocolVersion: UInt8 = 3
     /// The largest cohort the encoding allows.
     public static let maximumClientCount = 1 << 24
     /// The largest number of named vectors.
