@@ -6,7 +6,7 @@ import Testing
 struct LibraryTests {
     @Test func versions() {
         #expect(String(cString: secagg_version()) == "0.1.0")
-        #expect(secagg_protocol_version() == 2)
+        #expect(secagg_protocol_version() == 3)
         #expect(secagg_abi_version() == UInt32(SECAGG_ABI_VERSION))
     }
 

@@ -259,6 +259,6 @@ func shareCiphertextAttacksAreReported(_ attack: String) throws {
     #expect(throws: SecAggError.wire(.countOutOfRange(field: "shareCount", count: 0x7fff_ffff, maximum: 4))) {
         _ = try w.decodeServerMessage(huge)
     }
-    #expect(throws: SecAggError.wire(.unsupportedVersion(1, expected: 2))) { _ = try w.decodeServerMessage([1, 0x81]) }
-    #expect(throws: SecAggError.wire(.unknownTag(0x77))) { _ = try w.decodeClientMessage([2, 0x77]) }
+    #expect(throws: SecAggError.wire(.unsupportedVersion(2, expected: 3))) { _ = try w.decodeServerMessage([2, 0x81]) }
+    #expect(throws: SecAggError.wire(.unknownTag(0x77))) { _ = try w.decodeClientMessage([3, 0x77]) }
 }

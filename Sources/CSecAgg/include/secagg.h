@@ -63,7 +63,7 @@ extern "C" {
 /** The library version, e.g. "0.1.0" (a static string). */
 const char *secagg_version(void);
 
-/** The protocol version (the version byte of SPEC.md §11.1 and §12.1), which is also the SPEC version: 2. */
+/** The protocol version (the version byte of SPEC.md §11.1 and §12.1), which is also the SPEC version: 3. */
 uint32_t secagg_protocol_version(void);
 
 /** SECAGG_ABI_VERSION as the library was built. */
