@@ -54,10 +54,11 @@ let package = Package(
             name: "SecAggPrivacy",
             dependencies: ["SecAggQuantization", "SecAggCrypto"],
             swiftSettings: librarySettings),
-        // Layer 3: communication graphs (complete, random Harary) and the SecAgg+ parameter finder.
+        // Layer 3: communication graphs (complete, random Harary) and the SecAgg+ parameter finder. CSodiumShims:
+        // the swap-or-not round loop of the v3 ring (swap_or_not.c).
         .target(
             name: "SecAggGraph",
-            dependencies: ["SecAggCrypto"],
+            dependencies: ["SecAggCrypto", "CSodiumShims"],
             swiftSettings: librarySettings),
         // Layer 3: the protocol engine (pure state machines, wire format).
         .target(
@@ -128,7 +129,8 @@ let package = Package(
             swiftSettings: executableSettings),
         .testTarget(
             name: "SecAggGraphTests",
-            dependencies: ["SecAggGraph", "SecAggCrypto"],
+            // CSodium, CSodiumShims: libsodium's SipHash-2-4 for the independent re-derivation of the v3 ring.
+            dependencies: ["SecAggGraph", "SecAggCrypto", "CSodium", "CSodiumShims"],
             swiftSettings: executableSettings),
         .testTarget(
             name: "SecureAggregationTests",

@@ -58,4 +58,18 @@ int CSodiumShims_x25519_batch_available(void);
 int CSodiumShims_x25519_batch_preferred(void);
 int CSodiumShims_x25519_batch(void *out, const void *scalar32, const void *points, size_t count);
 
+/* The swap-or-not shuffle of the v3 Harary ring (swap_or_not.c, SPEC.md §10.2) over [0, n), n ≤ 2^24, with
+   `rounds` round keys K_j < n and a 16-byte SipHash-2-4 key. Public data only: not constant time.
+   CSodiumShims_swap_or_not: E(x), or E^−1(x) when `inverse` is non-zero. _forward_range: out[i] = E(first + i)
+   for i < count. */
+uint32_t CSodiumShims_swap_or_not(uint32_t n, uint32_t rounds, const uint32_t *round_keys,
+                                  const unsigned char sip_key[16], uint32_t x, int inverse);
+void CSodiumShims_swap_or_not_forward_range(uint32_t n, uint32_t rounds, const uint32_t *round_keys,
+                                            const unsigned char sip_key[16], uint32_t first, size_t count,
+                                            uint32_t *out);
+/* SipHash-2-4 (= crypto_shorthash_siphash24) of the 8-byte message LE64(message), as a little-endian u64; and a
+   comparison of it with libsodium on 64 inputs (1 when equal). */
+uint64_t CSodiumShims_siphash24_8(const unsigned char key[16], uint64_t message);
+int CSodiumShims_siphash24_self_test(void);
+
 #endif
