@@ -59,6 +59,38 @@ package struct RunnerMessage: Sendable {
     package var rejection: SecAggError?
 }
 
+/// A round's server messages in recipient order, read one at a time so that deferred ones are made only when handed
+/// out (``OutboxMessages``).
+struct PendingMessages {
+    private let direct: OutboxMessages<[UInt8]>
+    private let order: [Int]
+    private let broadcast: (bytes: [UInt8], recipients: [ClientID])?
+
+    init(direct: OutboxMessages<[UInt8]>) {
+        self.direct = direct
+        order = Array(direct.indices)
+        broadcast = nil
+    }
+
+    init(_ outbox: EncodedOutbox) {
+        direct = outbox.direct
+        let recipients = outbox.direct.recipients
+        order = direct.indices.sorted { recipients[$0] < recipients[$1] }
+        broadcast = outbox.broadcast.map { ($0.bytes, $0.recipients.sorted()) }
+    }
+
+    var count: Int { order.count + (broadcast?.recipients.count ?? 0) }
+
+    subscript(position: Int) -> (recipient: ClientID, bytes: [UInt8]) {
+        if position < order.count {
+            let element = direct[order[position]]
+            return (element.recipient, element.message)
+        }
+        let broadcast = broadcast!
+        return (broadcast.recipients[position - order.count], broadcast.bytes)
+    }
+}
+
 /// What one client did with one server message.
 package enum ClientStepOutcome: Sendable {
     /// Scheduled to drop in this round, or gone since an earlier drop or failure: not run.
@@ -164,9 +196,8 @@ package struct SessionRunner {
     /// Runs the session to its end. Throws only what the input hook or an observer throws.
     package mutating func run() throws -> Outcome {
         var outcome = Outcome()
-        var pending: [(recipient: ClientID, bytes: [UInt8])] = parties.indices.map {
-            (ClientID(UInt32($0 + 1)), [])
-        }
+        var pending = PendingMessages(
+            direct: OutboxMessages(parties.indices.map { (ClientID(UInt32($0 + 1)), [UInt8]()) }))
         var round = ProtocolRound.advertiseKeys
         while true {
             hooks.onRoundStarted?(round, pending.count)
@@ -178,7 +209,7 @@ package struct SessionRunner {
             switch step {
             case let .nextRound(next, outbox):
                 round = next
-                pending = outbox.allMessages.sorted { $0.recipient < $1.recipient }
+                pending = PendingMessages(outbox)
             case let .completed(result, outbox):
                 outcome.result = result
                 deliverFinal(outbox)
@@ -193,13 +224,12 @@ package struct SessionRunner {
 
     /// Hands the round's messages to the clients and their replies to the server, a batch at a time; returns the
     /// server's seconds receiving them.
-    private mutating func play(
-        _ pending: [(recipient: ClientID, bytes: [UInt8])], round: ProtocolRound, outcome: inout Outcome
-    ) throws -> Double {
+    private mutating func play(_ pending: PendingMessages, round: ProtocolRound, outcome: inout Outcome) throws -> Double {
         var serverSeconds = 0.0
         var start = 0
         while start < pending.count {
-            let batch = Array(pending[start..<min(start + max(1, hooks.batchSize), pending.count)])
+            // Deferred messages (neighbourhoods, forwarded shares) are made here, a batch at a time.
+            let batch = (start..<min(start + max(1, hooks.batchSize), pending.count)).map { pending[$0] }
             start += batch.count
             var delivered: [(recipient: ClientID, bytes: [UInt8])] = []
             var inputs: [ClientID: [[UInt64]]] = [:]

@@ -81,10 +81,22 @@ extension SecAggServer {
             encoded.broadcast = (bytes, recipients)
             metrics.sent(bytes.count * recipients.count, in: round, messages: recipients.count)
         }
-        for (recipient, message) in outbox.direct {
-            let bytes = wire.encode(message)
-            encoded.direct.append((recipient, bytes))
-            metrics.sent(bytes.count, in: round)
+        if outbox.direct.isDeferred {
+            // Made and encoded as the transport reads them; counted here from their sizes.
+            let wire = wire
+            encoded.direct = outbox.direct.mapMessages { wire.encode($0) }
+            for (position, recipient) in outbox.direct.recipients.enumerated() {
+                let size = outbox.direct.byteCount(for: recipient) ?? wire.encode(outbox.direct[position].message).count
+                metrics.sent(size, in: round)
+            }
+        } else {
+            var stored: [(recipient: ClientID, message: [UInt8])] = []
+            for (recipient, message) in outbox.direct {
+                let bytes = wire.encode(message)
+                stored.append((recipient, bytes))
+                metrics.sent(bytes.count, in: round)
+            }
+            encoded.direct = OutboxMessages(stored)
         }
         return encoded
     }
@@ -137,7 +149,7 @@ extension SecAggServer {
         switch closed {
         case .success(.next(let next, var outbox)):
             // Clients removed with abortClient(_:) get nothing more.
-            outbox.direct.removeAll { excluded.contains($0.recipient.rawValue) }
+            outbox.direct.removeRecipients { excluded.contains($0.rawValue) }
             outbox.broadcast?.recipients.removeAll { excluded.contains($0.rawValue) }
             enter(next)
             return .nextRound(next.round ?? .unmasking, outbox)
@@ -146,9 +158,14 @@ extension SecAggServer {
             if let sid = fixedSessionId {
                 let included = ClientSet(
                     clientCount: configuration.clientCount, members: result.includedClients.map(\.rawValue))
-                outbox.direct = finalRecipients.map {
-                    ($0, .sessionComplete(sessionId: sid, recipient: $0.rawValue, included: included.contains($0.rawValue)))
-                }
+                outbox.direct = OutboxMessages(
+                    finalRecipients.map {
+                        (
+                            $0,
+                            .sessionComplete(
+                                sessionId: sid, recipient: $0.rawValue, included: included.contains($0.rawValue))
+                        )
+                    })
             }
             enter(.completed(result))
             return .completed(result, outbox)

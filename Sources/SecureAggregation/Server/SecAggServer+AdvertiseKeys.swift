@@ -41,14 +41,17 @@ struct AdvertiseKeysRound: Sendable {
             let tree = try SessionTrees.keyTree(clientCount: configuration.clientCount, entries: entries)
             let sessionId = SessionTrees.sessionId(
                 configurationDigest: context.configurationDigest, count: keys.count, keyRoot: tree.root)
-            outbox.direct = keys.map { k in
-                (
-                    ClientID(k.index),
+            let (digest, count, root, keptKeys) = (context.configurationDigest, keys.count, tree.root, kept)
+            let size =
+                2 + 32 + 4 + 32 + KeyBroadcast.entryByteCount(signed: signed, committed: true)
+                + tree.depth * MerkleTree.digestByteCount
+            outbox.direct = OutboxMessages(
+                recipients: u1.ids,
+                make: { u in
                     .keyCommitment(
-                        configurationDigest: context.configurationDigest, count: keys.count, keyRoot: tree.root,
-                        keys: k, proof: tree.proof(slot: Int(k.index) - 1))
-                )
-            }
+                        configurationDigest: digest, count: count, keyRoot: root, keys: keptKeys[u.rawValue]!,
+                        proof: tree.proof(slot: u.position))
+                }, byteCount: { _ in size })
             return (
                 .seedReveal(
                     SeedRevealRound(sessionId: sessionId, advertised: kept, keyTree: tree, u1: u1, liveCounts: counts)),

@@ -23,7 +23,7 @@ struct ConsistencyCheckRound: Sendable {
     consuming func close(u4: ClientSet) -> (ServerPhase, ServerOutbox) {
         masked.session.liveCounts[.consistencyCheck] = u4.count
         var outbox = ServerOutbox()
-        outbox.direct = masked.unmaskingRequests(to: u4, signatures: signatures)
+        outbox.direct = OutboxMessages(masked.unmaskingRequests(to: u4, signatures: signatures))
         return (.unmasking(UnmaskingRound(masked: masked, eligible: u4)), outbox)
     }
 }

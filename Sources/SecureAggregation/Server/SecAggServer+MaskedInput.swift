@@ -78,7 +78,7 @@ struct MaskedInputRound: Sendable {
             )
             return (.consistencyCheck(ConsistencyCheckRound(masked: masked)), outbox)
         }
-        outbox.direct = masked.unmaskingRequests(to: u3, signatures: [:])
+        outbox.direct = OutboxMessages(masked.unmaskingRequests(to: u3, signatures: [:]))
         return (.unmasking(UnmaskingRound(masked: masked, eligible: u3)), outbox)
     }
 }

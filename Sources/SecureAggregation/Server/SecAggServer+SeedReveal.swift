@@ -49,21 +49,28 @@ struct SeedRevealRound: Sendable {
         let session = ServerSession(
             context: context, sessionId: sessionId, advertised: advertised, graph: graph, liveCounts: counts)
         var outbox = ServerOutbox()
-        outbox.direct = revealed.ids.map { u in
-            let records = graph.neighbours(of: u.rawValue).map { v in
-                let slot = Int(v) - 1
-                let keys = advertised[v]
-                return NeighbourRecord(
-                    index: v, keys: keys, contribution: keys == nil ? [] : contributions[v] ?? [],
-                    keyProof: keyTree.proof(slot: slot), revealProof: revealTree.proof(slot: slot))
-            }
-            return (
-                u,
-                .neighbourhood(
+        let (advertised, contributions, keyTree, sessionId) = (advertised, contributions, keyTree, sessionId)
+        let proofBytes = revealTree.depth * MerkleTree.digestByteCount
+        let entryBytes = KeyBroadcast.entryByteCount(signed: context.isActive, committed: true)
+        outbox.direct = OutboxMessages(
+            recipients: revealed.ids,
+            make: { u in
+                let records = graph.neighbours(of: u.rawValue).map { v in
+                    let slot = Int(v) - 1
+                    let keys = advertised[v]
+                    return NeighbourRecord(
+                        index: v, keys: keys, contribution: keys == nil ? [] : contributions[v] ?? [],
+                        keyProof: keyTree.proof(slot: slot), revealProof: revealTree.proof(slot: slot))
+                }
+                return .neighbourhood(
                     sessionId: sessionId, recipient: u.rawValue, revealRoot: revealTree.root,
                     proof: revealTree.proof(slot: u.position), neighbours: records)
-            )
-        }
+            },
+            byteCount: { u in
+                graph.neighbours(of: u.rawValue).reduce(2 + 32 + 4 + 32 + proofBytes + 4) { total, v in
+                    total + 5 + 2 * proofBytes + (advertised[v] == nil ? 0 : entryBytes - 4 + SeedContribution.byteCount)
+                }
+            })
         return (.shareKeys(ShareKeysRound(session: session, u1: u1)), outbox)
     }
 }

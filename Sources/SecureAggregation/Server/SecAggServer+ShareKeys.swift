@@ -31,11 +31,15 @@ struct ShareKeysRound: Sendable {
     /// Closes round 1 with U2: forwards to each client of U2 the ciphertexts from its neighbours in U2.
     func close(u2: ClientSet) -> (ServerPhase, ServerOutbox) {
         var outbox = ServerOutbox()
-        for w in u2 {
-            let shares = (inbox[w] ?? []).filter { u2.contains($0.peer) }.sorted { $0.peer < $1.peer }
-            outbox.direct.append(
-                (ClientID(w), .sharesForward(sessionId: session.sessionId, recipient: w, shares: shares)))
+        // Made as the transport reads them: n · k boxes are held once, in the inbox, not again in the outbox.
+        let (inbox, sessionId) = (inbox, session.sessionId)
+        @Sendable func forwarded(to w: UInt32) -> [EncryptedShare] {
+            (inbox[w] ?? []).filter { u2.contains($0.peer) }.sorted { $0.peer < $1.peer }
         }
+        outbox.direct = OutboxMessages(
+            recipients: u2.ids,
+            make: { w in .sharesForward(sessionId: sessionId, recipient: w.rawValue, shares: forwarded(to: w.rawValue)) },
+            byteCount: { w in 2 + 32 + 4 + 4 + forwarded(to: w.rawValue).count * (4 + shareCiphertextByteCount) })
         var next = session
         next.liveCounts[.shareKeys] = u2.count
         return (.maskedInput(MaskedInputRound(session: next, u2: u2, commitments: commitments)), outbox)

@@ -1,16 +1,103 @@
+/// Per-recipient messages of an outbox, ascending by recipient when the engine makes them. Either stored, or — for
+/// rounds whose messages are large in total (the neighbourhoods of a sparse graph: O(n · k log n) bytes, the
+/// forwarded shares: O(n · k)) — made one at a time when an element is read, so that a transport that sends them in
+/// turn never holds them all (SPEC.md §11.8). Reading an element twice makes it twice; the result is the same.
+public struct OutboxMessages<Message: Sendable>: RandomAccessCollection, Sendable, ExpressibleByArrayLiteral {
+    /// A recipient and its message.
+    public typealias Element = (recipient: ClientID, message: Message)
+
+    private var stored: [Element]
+    private var deferredRecipients: [ClientID]
+    private var make: (@Sendable (ClientID) -> Message)?
+    private var size: (@Sendable (ClientID) -> Int)?
+
+    /// Stored messages.
+    public init(_ elements: [Element] = []) {
+        stored = elements
+        deferredRecipients = []
+        make = nil
+        size = nil
+    }
+
+    /// Stored messages.
+    public init(arrayLiteral elements: Element...) { self.init(elements) }
+
+    /// Messages made when read: `make(r)` for each recipient r, in this order.
+    /// `byteCount(r)`, when given, is the encoded size of r's message (counted without making it).
+    package init(
+        recipients: [ClientID], make: @escaping @Sendable (ClientID) -> Message,
+        byteCount: (@Sendable (ClientID) -> Int)? = nil
+    ) {
+        stored = []
+        deferredRecipients = recipients
+        self.make = make
+        size = byteCount
+    }
+
+    /// The encoded size of a deferred message, when its maker knows it without making it.
+    package func byteCount(for recipient: ClientID) -> Int? { size?(recipient) }
+
+    /// True when the messages are made as they are read.
+    public var isDeferred: Bool { make != nil }
+
+    /// The recipients, in order (without making any message).
+    public var recipients: [ClientID] { make == nil ? stored.map(\.recipient) : deferredRecipients }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { make == nil ? stored.count : deferredRecipients.count }
+
+    public subscript(position: Int) -> Element {
+        guard let make else { return stored[position] }
+        let recipient = deferredRecipients[position]
+        return (recipient, make(recipient))
+    }
+
+    /// Adds a message (deferred messages are made first).
+    public mutating func append(_ element: Element) {
+        materialize()
+        stored.append(element)
+    }
+
+    /// Drops the messages whose recipient matches, without making any.
+    public mutating func removeRecipients(where shouldRemove: (ClientID) -> Bool) {
+        if make == nil {
+            stored.removeAll { shouldRemove($0.recipient) }
+        } else {
+            deferredRecipients.removeAll(where: shouldRemove)
+        }
+    }
+
+    /// The same recipients with each message transformed (deferred stays deferred).
+    package func mapMessages<T: Sendable>(_ transform: @escaping @Sendable (Message) -> T) -> OutboxMessages<T> {
+        if let make {
+            return OutboxMessages<T>(recipients: deferredRecipients, make: { transform(make($0)) }, byteCount: size)
+        }
+        return OutboxMessages<T>(stored.map { ($0.recipient, transform($0.message)) })
+    }
+
+    private mutating func materialize() {
+        guard let make else { return }
+        stored = deferredRecipients.map { ($0, make($0)) }
+        deferredRecipients = []
+        self.make = nil
+        size = nil
+    }
+}
+
 /// Messages the server sends when a round closes.
 public struct ServerOutbox: Sendable {
     /// One message for many recipients (encode once, send to each).
     public var broadcast: (message: ServerMessage, recipients: [ClientID])?
-    /// Per-recipient messages.
-    public var direct: [(recipient: ClientID, message: ServerMessage)] = []
+    /// Per-recipient messages (possibly made as they are read, ``OutboxMessages/isDeferred``).
+    public var direct: OutboxMessages<ServerMessage> = []
 
     /// An empty outbox.
     public init() {}
 
-    /// Every (recipient, message) pair, broadcast expanded.
+    /// Every (recipient, message) pair, broadcast expanded (deferred messages are all made: a transport with many
+    /// clients iterates ``direct`` instead).
     public var allMessages: [(recipient: ClientID, message: ServerMessage)] {
-        var out = direct
+        var out = Array(direct)
         if let broadcast { out += broadcast.recipients.map { ($0, broadcast.message) } }
         return out
     }
@@ -20,15 +107,16 @@ public struct ServerOutbox: Sendable {
 public struct EncodedOutbox: Sendable {
     /// One byte string for many recipients.
     public var broadcast: (bytes: [UInt8], recipients: [ClientID])?
-    /// Per-recipient byte strings.
-    public var direct: [(recipient: ClientID, bytes: [UInt8])] = []
+    /// Per-recipient byte strings (possibly encoded as they are read, ``OutboxMessages/isDeferred``).
+    public var direct: OutboxMessages<[UInt8]> = []
 
     /// An empty outbox.
     public init() {}
 
-    /// Every (recipient, bytes) pair, broadcast expanded.
+    /// Every (recipient, bytes) pair, broadcast expanded (deferred messages are all made: a transport with many
+    /// clients iterates ``direct`` instead).
     public var allMessages: [(recipient: ClientID, bytes: [UInt8])] {
-        var out = direct
+        var out = direct.map { (recipient: $0.recipient, bytes: $0.message) }
         if let broadcast { out += broadcast.recipients.map { ($0, broadcast.bytes) } }
         return out
     }
