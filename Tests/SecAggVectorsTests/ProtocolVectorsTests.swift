@@ -41,7 +41,7 @@ import Testing
     @Test("the protocol generators reproduce the committed files byte for byte")
     func generatorsAreDeterministic() throws {
         let vectors = try repositoryVectorsDirectory()
-        #expect(ProtocolVectors.generators.count == 9)
+        #expect(ProtocolVectors.generators.count == 10)
         for generator in ProtocolVectors.generators {
             let committed = try Data(contentsOf: vectors.appendingPathComponent(generator.relativePath))
             #expect(try generator.generate() == committed, "\(generator.relativePath)")
@@ -52,7 +52,7 @@ import Testing
     func committedFilesPass() throws {
         let report = try VectorVerifier(suites: ProtocolVectors.suites).verify(directory: repositoryVectorsDirectory())
         let ours = report.files.filter { $0.file.hasPrefix("protocol/") || $0.file.hasPrefix("graph/") }
-        #expect(ours.count == 9)
+        #expect(ours.count == 10)
         for file in ours {
             #expect(file.failedCount == 0, "\(file.file): \(file.failures.map(\.message))")
             #expect(file.passedCount > 0)
@@ -180,5 +180,26 @@ import Testing
             group["tests"] = list
         }
         #expect(report.failures.map(\.caseId) == [1, 4])
+    }
+
+    @Test("ring PRP vectors: a changed point, round key or neighbour list fails that case")
+    func corruptedRingPrpCases() throws {
+        let report = try verify("graph/ring_prp.json") { group in
+            var list = try #require(group["tests"] as? [[String: Any]])
+            var keys = try #require(list[0]["firstRoundKeys"] as? [Int])
+            keys[7] = (keys[7] + 1) % 48
+            list[0]["firstRoundKeys"] = keys
+            var points = try #require(list[4]["clientsAtPositions"] as? [[String: Any]])
+            points[3]["client"] = ((points[3]["client"] as? Int) ?? 0) % 1_000_000 + 1
+            list[4]["clientsAtPositions"] = points
+            var neighbourhoods = try #require(list[5]["neighbourhoods"] as? [[String: Any]])
+            var neighbours = try #require(neighbourhoods[2]["neighbours"] as? [Int])
+            neighbours.swapAt(0, 1)
+            neighbourhoods[2]["neighbours"] = neighbours
+            list[5]["neighbourhoods"] = neighbourhoods
+            list[6]["result"] = "valid"
+            group["tests"] = list
+        }
+        #expect(report.failures.map(\.caseId) == [1, 5, 6, 7])
     }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Independent re-implementation of the protocol (SPEC.md §10.2, §11, §12) in Python, checked against
-Vectors/protocol/transcript_*.json, Vectors/protocol/wire_v3.json and Vectors/graph/harary_permutation.json.
+Vectors/protocol/transcript_*.json, Vectors/protocol/wire_v3.json, Vectors/graph/harary_permutation.json and
+Vectors/graph/ring_prp.json (the v3 ring: SipHash-2-4 and the swap-or-not permutation in pure Python).
 
 No Swift code is involved. The primitives (§2.6 test generator, §3 derivations, §4 mask PRG, §5 share AEAD,
 §6 Shamir) are those of crosscheck_primitives.py, which validates them against Vectors/primitives/ when it
@@ -107,8 +108,43 @@ def threshold_ok(cfg):
     return privacy_failure(n, k, t, cfg["C"], cfg["D"], cfg["active"]) <= Fraction(1, 2 ** cfg["sigma"])
 
 
-# §10.2 Harary ring order.
-def below(rng, b):
+# §10.2 (v3) the swap-or-not ring: SipHash-2-4 in pure Python (checked against the published reference vector
+# below), the round keys from the §2.6 DRBG, forward and inverse evaluation at single points.
+_M64 = (1 << 64) - 1
+
+
+def siphash24(key, message):
+    """SipHash-2-4 (Aumasson, Bernstein) of `message` under the 16-byte `key`, as an integer (the 8 output bytes
+    read little-endian)."""
+    k0, k1 = int.from_bytes(key[:8], "little"), int.from_bytes(key[8:16], "little")
+    v = [k0 ^ 0x736F6D6570736575, k1 ^ 0x646F72616E646F6D, k0 ^ 0x6C7967656E657261, k1 ^ 0x7465646279746573]
+
+    def rounds(count):
+        v0, v1, v2, v3 = v
+        for _ in range(count):
+            v0 = (v0 + v1) & _M64; v1 = ((v1 << 13) | (v1 >> 51)) & _M64; v1 ^= v0; v0 = ((v0 << 32) | (v0 >> 32)) & _M64
+            v2 = (v2 + v3) & _M64; v3 = ((v3 << 16) | (v3 >> 48)) & _M64; v3 ^= v2
+            v0 = (v0 + v3) & _M64; v3 = ((v3 << 21) | (v3 >> 43)) & _M64; v3 ^= v0
+            v2 = (v2 + v1) & _M64; v1 = ((v1 << 17) | (v1 >> 47)) & _M64; v1 ^= v2; v2 = ((v2 << 32) | (v2 >> 32)) & _M64
+        v[:] = [v0, v1, v2, v3]
+
+    whole = len(message) - len(message) % 8
+    blocks = [int.from_bytes(message[i:i + 8], "little") for i in range(0, whole, 8)]
+    blocks.append(int.from_bytes(message[whole:], "little") | ((len(message) & 0xFF) << 56))
+    for m in blocks:
+        v[3] ^= m
+        rounds(2)
+        v[0] ^= m
+    v[2] ^= 0xFF
+    rounds(4)
+    return v[0] ^ v[1] ^ v[2] ^ v[3]
+
+
+check(siphash24(bytes(range(16)), bytes(range(15))) == 0xA129CA6149BE45E5, "SipHash-2-4 reference vector")
+
+
+def ring_below(rng, b):
+    """§10.2 step 3 / §2.6 below(b)."""
     if b <= 1:
         return 0
     mask = (1 << (b - 1).bit_length()) - 1
@@ -118,20 +154,136 @@ def below(rng, b):
             return v
 
 
-def harary_order(n, k, seed):
-    key = sha256(b"secagg/v1/harary-graph" + le32(n) + le32(k) + seed)
-    rng = prim.StreamDrbg(key)
+def ring_is_prp(n, k):
+    return k >= 2 and k % 2 == 0 and 16 * (k + 1) <= n
+
+
+def ring_round_count(n):
+    return 16 * (n - 1).bit_length() + 300  # L = ⌈log2 n⌉, the smallest L with 2^L ≥ n
+
+
+class RingPrp:
+    def __init__(self, n, k, seed):
+        self.n = n
+        self.key = hashlib.sha256(b"secagg/v3/ring-prp" + struct.pack("<II", n, k) + seed).digest()
+        rng = prim.StreamDrbg(self.key)
+        self.round_keys = [ring_below(rng, n) for _ in range(ring_round_count(n))]
+        self.sip_key = rng.read(16)  # the next 16 keystream bytes after the last round key
+
+    def _round(self, j, x):
+        partner = (self.round_keys[j] + self.n - x) % self.n
+        bit = siphash24(self.sip_key, struct.pack("<II", j, max(x, partner))) & 1
+        return partner if bit else x
+
+    def forward(self, x):
+        for j in range(len(self.round_keys)):
+            x = self._round(j, x)
+        return x
+
+    def inverse(self, y):
+        for j in reversed(range(len(self.round_keys))):
+            y = self._round(j, y)
+        return y
+
+    def order(self):
+        order = [0] * self.n
+        for x in range(self.n):
+            order[self.forward(x)] = x + 1
+        return order
+
+    def neighbours(self, k, client):
+        p = self.forward(client - 1)
+        return p, sorted(self.inverse((p + s * d) % self.n) + 1 for d in range(1, k // 2 + 1) for s in (1, -1))
+
+
+def fisher_yates_order(n, k, seed):
+    rng = prim.StreamDrbg(hashlib.sha256(b"secagg/v1/harary-graph" + struct.pack("<II", n, k) + seed).digest())
     order = list(range(1, n + 1))
     for i in range(n - 1, 0, -1):
-        j = below(rng, i + 1)
+        j = ring_below(rng, i + 1)
         order[i], order[j] = order[j], order[i]
     return order
 
 
-def ring_neighbours(order, k, client):
+def order_neighbours(order, k, client):
     n = len(order)
     p = order.index(client)
-    return sorted({order[(p + d) % n] for d in range(1, k // 2 + 1)} | {order[(p - d) % n] for d in range(1, k // 2 + 1)})
+    return p, sorted(order[(p + s * d) % n] for d in range(1, k // 2 + 1) for s in (1, -1))
+
+
+def le32_digest(values):
+    return hashlib.sha256(b"".join(struct.pack("<I", v) for v in values)).hexdigest()
+
+
+RING_FULL_ORDER_LIMIT = 2000  # whole swap-or-not orders are recomputed (and digested) only up to this n
+
+
+def check_harary_permutation():
+    """graph/harary_permutation.json under the v3 rule; for swap-or-not cases above RING_FULL_ORDER_LIMIT the
+    stored prefix and neighbourhoods are checked pointwise and the digest of the whole order is left to Swift."""
+    doc = json.load(open(os.path.join(VECTORS, "graph", "harary_permutation.json")))
+    for tc in doc["testGroups"][0]["tests"]:
+        n, k, seed, name = tc["clientCount"], tc["degree"], bytes.fromhex(tc["seed"]), f"harary {tc['tcId']}"
+        if tc["result"] != "valid":
+            check(len(seed) != 32 or k < 2 or k % 2 == 1 or n < 1, f"{name}: invalid parameters")
+            continue
+        check(len(seed) == 32 and k >= 2 and k % 2 == 0 and k <= n - 2, f"{name}: valid parameters")
+        if ring_is_prp(n, k):
+            check(tc["rule"] == "swap-or-not", f"{name}: rule")
+            ring = RingPrp(n, k, seed)
+            check(ring.key.hex() == tc["permutationKey"], f"{name}: key")
+            if n <= RING_FULL_ORDER_LIMIT:
+                check(le32_digest(ring.order()) == tc["orderDigest"], f"{name}: digest")
+            check([ring.inverse(p) + 1 for p in range(len(tc["order"]))] == tc["order"], f"{name}: order")
+            for entry in tc["neighbourhoods"]:
+                check(ring.neighbours(k, entry["client"]) == (entry["position"], entry["neighbours"]),
+                      f"{name}: client {entry['client']}")
+        else:
+            check(tc["rule"] == "fisher-yates", f"{name}: rule")
+            key = hashlib.sha256(b"secagg/v1/harary-graph" + struct.pack("<II", n, k) + seed).digest()
+            check(key.hex() == tc["permutationKey"], f"{name}: key")
+            order = fisher_yates_order(n, k, seed)
+            check(order[:len(tc["order"])] == tc["order"], f"{name}: order")
+            check(le32_digest(order) == tc["orderDigest"], f"{name}: digest")
+            for entry in tc["neighbourhoods"]:
+                check(order_neighbours(order, k, entry["client"]) == (entry["position"], entry["neighbours"]),
+                      f"{name}: client {entry['client']}")
+
+
+def check_ring_prp():
+    """graph/ring_prp.json: every field of every case, the large-n ones pointwise."""
+    doc = json.load(open(os.path.join(VECTORS, "graph", "ring_prp.json")))
+    for tc in doc["testGroups"][0]["tests"]:
+        n, k, seed, name = tc["clientCount"], tc["degree"], bytes.fromhex(tc["seed"]), f"ring_prp {tc['tcId']}"
+        valid = 1 <= n <= 1 << 24 and ring_is_prp(n, k) and len(seed) == 32
+        check(valid == (tc["result"] == "valid"), f"{name}: domain")
+        if not valid:
+            continue
+        ring = RingPrp(n, k, seed)
+        check(ring.key.hex() == tc["key"], f"{name}: key")
+        check(len(ring.round_keys) == tc["rounds"], f"{name}: rounds")
+        check(ring.round_keys[:len(tc["firstRoundKeys"])] == tc["firstRoundKeys"], f"{name}: round keys")
+        check(le32_digest(ring.round_keys) == tc["roundKeysDigest"], f"{name}: round key digest")
+        check(ring.sip_key.hex() == tc["sipKey"], f"{name}: SipHash key")
+        if tc["order"]:
+            order = ring.order()
+            check(order == tc["order"] and le32_digest(order) == tc["orderDigest"], f"{name}: order")
+        for point in tc["positions"]:
+            check(ring.forward(point["client"] - 1) == point["position"], f"{name}: position of {point['client']}")
+        for point in tc["clientsAtPositions"]:
+            check(ring.inverse(point["position"]) + 1 == point["client"], f"{name}: client at {point['position']}")
+        for entry in tc["neighbourhoods"]:
+            check(ring.neighbours(k, entry["client"]) == (entry["position"], entry["neighbours"]),
+                  f"{name}: neighbours of {entry['client']}")
+
+
+def harary_order(n, k, seed):
+    """§10.2 (v3): order[p] = the client at ring position p."""
+    return RingPrp(n, k, seed).order() if ring_is_prp(n, k) else fisher_yates_order(n, k, seed)
+
+
+def ring_neighbours(order, k, client):
+    return order_neighbours(order, k, client)[1]
 
 
 def graph(cfg, graph_seed):
@@ -411,29 +563,12 @@ def check_wire(sessions):
                 check(message in recorded, f"wire {tc['tcId']}: a message of the recomputed session")
 
 
-def check_harary():
-    doc = json.load(open(os.path.join(VECTORS, "graph", "harary_permutation.json")))
-    for tc in doc["testGroups"][0]["tests"]:
-        n, k, seed = tc["clientCount"], tc["degree"], bytes.fromhex(tc["seed"])
-        if tc["result"] != "valid":
-            check(len(seed) != 32 or k < 2 or k % 2 == 1 or n < 1, f"harary {tc['tcId']}: invalid parameters")
-            continue
-        key = sha256(b"secagg/v1/harary-graph" + le32(n) + le32(k) + seed)
-        check(key.hex() == tc["permutationKey"], f"harary {tc['tcId']}: key")
-        order = harary_order(n, k, seed)
-        check(order[:len(tc["order"])] == tc["order"], f"harary {tc['tcId']}: order")
-        check(hashlib.sha256(b"".join(le32(c) for c in order)).hexdigest() == tc["orderDigest"], f"harary {tc['tcId']}: digest")
-        for entry in tc["neighbourhoods"]:
-            check(order.index(entry["client"]) == entry["position"]
-                  and ring_neighbours(order, k, entry["client"]) == entry["neighbours"],
-                  f"harary {tc['tcId']}: client {entry['client']}")
-
-
 sessions = {}
 for file in sorted(os.listdir(os.path.join(VECTORS, "protocol"))):
     if file.startswith("transcript_") and file.endswith(".json"):
         sessions[file[len("transcript_"):-len(".json")]] = replay(os.path.join(VECTORS, "protocol", file))
 check({"active_complete", "semi_honest_harary"} <= set(sessions), "the active and the Harary transcripts exist")
 check_wire(sessions)
-check_harary()
+check_harary_permutation()
+check_ring_prp()
 print(f"{checked} checks passed: Python re-implementation of SPEC.md §10.2, §11, §12 agrees with Vectors/protocol and Vectors/graph")

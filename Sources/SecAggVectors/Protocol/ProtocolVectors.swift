@@ -7,7 +7,7 @@ public enum ProtocolVectors {
     /// Suites checking the files.
     public static var suites: [any VectorSuite] {
         [
-            TranscriptVectors.Suite(), WireVectors.Suite(), HararyPermutationVectors.Suite(),
+            TranscriptVectors.Suite(), WireVectors.Suite(), HararyPermutationVectors.Suite(), RingPrpVectors.Suite(),
             ParameterFinderVectors.Suite(), ConfigurationVectors.Suite(),
         ]
     }
@@ -17,7 +17,7 @@ public enum ProtocolVectors {
         TranscriptVectors.scenarios.map { TranscriptVectors.Generator(scenario: $0) }
             + [
                 WireVectors.Generator(), WireCheckVectors.Generator(), ConfigurationVectors.Generator(),
-                HararyPermutationVectors.Generator(),
+                HararyPermutationVectors.Generator(), RingPrpVectors.Generator(),
                 ParameterFinderVectors.Generator(relativePath: "graph/parameter_finder.json", table: false),
                 ParameterFinderVectors.Generator(relativePath: "graph/parameter_table.json", table: true),
             ]
