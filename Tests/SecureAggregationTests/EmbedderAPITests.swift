@@ -211,8 +211,9 @@ struct EmbedderAPITests {
             for (_, bytes) in step.outbox.allMessages {
                 #expect(bytes.count <= configuration.maximumServerMessageByteCount)
                 largestServer = max(largestServer, bytes.count)
-                if case .nextRound(.shareKeys, _) = step {
-                    // A neighbourhood (k present records with two proofs each) is the largest server message here.
+                // The largest server message: semi-honest, a neighbourhood (k present records with two proofs each);
+                // active, the key broadcast with every client.
+                if case .nextRound(model == .active ? .seedReveal : .shareKeys, _) = step {
                     #expect(bytes.count == configuration.maximumServerMessageByteCount)
                 }
             }

@@ -787,7 +787,7 @@ struct MutationKillerTests {
         }
         #expect(
             throws: SecAggError.wire(
-                .invalidField(field: "tag", reason: "neighbourhood in a session without a sparse graph"))
+                .invalidField(field: "tag", reason: "neighbourhood outside a semi-honest session with a sparse graph"))
         ) {
             _ = try w.decodeServerMessage(
                 w.encode(.neighbourhood(sessionId: sid, recipient: 1, revealRoot: sid, proof: [], neighbours: [])))

@@ -118,6 +118,14 @@ struct MessageLayout {
             layout.raw("configurationDigest", digest)
             layout.u32("keyCount", UInt32(keys.count))
             for (i, entry) in keys.entries.enumerated() { layout.keys("keys[\(i)].", entry) }
+        case let .seedReveals(sessionId, contributions):
+            layout.header(.seedReveals)
+            layout.raw("sessionId", sessionId)
+            layout.u32("contributionCount", UInt32(contributions.count))
+            for (i, entry) in contributions.enumerated() {
+                layout.u32("contributions[\(i)].index", entry.index)
+                layout.raw("contributions[\(i)].contribution", entry.contribution)
+            }
         case let .keyCommitment(digest, count, keyRoot, keys, proof):
             layout.header(.keyCommitment)
             layout.raw("configurationDigest", digest)

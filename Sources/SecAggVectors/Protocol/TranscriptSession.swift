@@ -134,6 +134,7 @@ extension MessageTag {
         case .keysBroadcast: "KeysBroadcast"
         case .keyCommitment: "KeyCommitment"
         case .neighbourhood: "Neighbourhood"
+        case .seedReveals: "SeedReveals"
         case .sharesForward: "SharesForward"
         case .consistencyRequest: "ConsistencyRequest"
         case .unmaskingRequest: "UnmaskingRequest"

@@ -52,6 +52,10 @@ public enum TranscriptVectors {
             name: "transcript_semi_honest_harary", title: "semi-honest, Harary graph, n = 10, k = 4, t = 3",
             model: .semiHonest, graph: .harary(degree: 4), clientCount: 10, threshold: 3, dropsAfterShareKeys: 2,
             dropsAfterMaskedInput: nil),
+        Scenario(
+            name: "transcript_active_harary", title: "active, Harary graph, n = 12, k = 6, t = 4", model: .active,
+            graph: .harary(degree: 6), clientCount: 12, threshold: 4, dropsAfterShareKeys: 2,
+            dropsAfterMaskedInput: 7),
     ]
 
     /// The vectors every client contributes: a full-width ring, a ring whose elements straddle bytes when
@@ -231,28 +235,43 @@ public enum TranscriptVectors {
         let wire = WireFormat(configuration: configuration)
         var seed = [UInt8](repeating: 0, count: 32)
         if configuration.isSparse {
+            let tags = [MessageTag.neighbourhood.rawValue, MessageTag.seedReveals.rawValue]
             guard
-                let first = messages.first(where: {
-                    !$0.fromClient && $0.bytes.count > 1 && $0.bytes[1] == MessageTag.neighbourhood.rawValue
-                }),
-                case let .neighbourhood(_, _, revealRoot, _, _)? = try? wire.decodeServerMessage(first.bytes)
+                let first = messages.first(where: { !$0.fromClient && $0.bytes.count > 1 && tags.contains($0.bytes[1]) }),
+                let message = try? wire.decodeServerMessage(first.bytes)
             else { return nil }
-            seed = SessionTrees.graphSeed(sessionId: sessionId, revealRoot: revealRoot)
+            switch message {
+            case let .neighbourhood(_, _, revealRoot, _, _):
+                seed = SessionTrees.graphSeed(sessionId: sessionId, revealRoot: revealRoot)
+            case let .seedReveals(_, contributions):
+                // Active model: the reveal tree from every contribution.
+                let n = configuration.clientCount
+                var byIndex: [UInt32: [UInt8]] = [:]
+                for entry in contributions { byIndex[entry.index] = entry.contribution }
+                let leaves = (1...n).flatMap { SessionTrees.revealLeafHash(index: UInt32($0), contribution: byIndex[UInt32($0)]) }
+                guard let tree = try? MerkleTree(leafHashes: leaves, slotCount: n) else { return nil }
+                seed = SessionTrees.graphSeed(sessionId: sessionId, revealRoot: tree.root)
+            default:
+                return nil
+            }
         }
         guard let graph = try? configuration.makeGraph(graphSeed: seed) else { return nil }
         return (sessionId, graph)
     }
 
-    /// The round a server message starts (``ServerMessage/round``).
+    /// The round a server message starts in this configuration (a key broadcast starts round 0′ on sparse graphs,
+    /// active model; ``ServerMessage/round`` names round 1).
     static func startedRound(_ message: ServerMessage, configuration: SessionConfiguration) -> ProtocolRound? {
-        message.round
+        if case .keysBroadcast = message, configuration.isSparse { return .seedReveal }
+        return message.round
     }
 
     /// The session id of a recorded session, recomputed from the bytes the clients received (SPEC.md §11.2):
     /// SHA-256("secagg/v3/session-id" ‖ configDigest ‖ LE32(count) ‖ keyRoot).
     static func sessionId(_ configuration: SessionConfiguration, messages: [RecordedMessage]) -> [UInt8]? {
         let wire = WireFormat(configuration: configuration)
-        let tag = configuration.isSparse ? MessageTag.keyCommitment : .keysBroadcast
+        let semiHonestSparse = configuration.isSparse && configuration.securityModel != .active
+        let tag = semiHonestSparse ? MessageTag.keyCommitment : .keysBroadcast
         guard let first = messages.first(where: { !$0.fromClient && $0.bytes.count > 1 && $0.bytes[1] == tag.rawValue }),
             let message = try? wire.decodeServerMessage(first.bytes)
         else { return nil }
@@ -266,7 +285,8 @@ public enum TranscriptVectors {
             var leaves: [UInt8] = []
             for i in 1...n {
                 leaves += SessionTrees.keyLeafHash(
-                    index: UInt32(i), entry: keys.entry(for: UInt32(i))?.entryBytes(signed: signed, committed: false))
+                    index: UInt32(i),
+                    entry: keys.entry(for: UInt32(i))?.entryBytes(signed: signed, committed: configuration.isSparse))
             }
             guard let tree = try? MerkleTree(leafHashes: leaves, slotCount: n) else { return nil }
             return SessionTrees.sessionId(configurationDigest: digest, count: keys.count, keyRoot: tree.root)

@@ -282,7 +282,7 @@ public enum WireVectors {
                 ),
             ]
             let completeTags = MessageTag.allCases.filter {
-                $0 != .seedReveal && $0 != .neighbourhood && $0 != .keyCommitment
+                $0 != .seedReveal && $0 != .neighbourhood && $0 != .keyCommitment && $0 != .seedReveals
             }
             let first = try Self.group(
                 configuration: configuration, tags: completeTags, golden: golden,
@@ -355,21 +355,51 @@ public enum WireVectors {
                 configuration: sparseConfiguration,
                 tags: [.advertiseKeys, .keyCommitment, .seedReveal, .neighbourhood, .shareKeys], golden: sparseGolden,
                 extra: [], invalid: sparseInvalid, relativePath: relativePath)
+            // Group 3: a sparse graph in the active model: the full key broadcast (commitments and signatures) starts
+            // round 0′ and every reveal (SeedReveals, 0x89) starts round 1.
+            guard let activeSparse = TranscriptVectors.scenarios.first(where: { $0.name == "transcript_active_harary" })
+            else { throw VectorError.malformedFile(file: relativePath, reason: "scenarios missing") }
+            let (activeSparseConfiguration, activeSparseGolden) = try Self.golden(activeSparse)
+            func activeSparseMessage(_ tag: MessageTag) -> [UInt8] { activeSparseGolden[tag]?.message ?? [] }
+            let reveals = activeSparseMessage(.seedReveals)
+            let activeN = activeSparseConfiguration.clientCount
+            var revealsDuplicate = reveals
+            if reveals.count >= 38 + 72 { for i in 0..<4 { revealsDuplicate[38 + 36 + i] = reveals[38 + i] } }
+            var revealsTooMany = reveals
+            if reveals.count >= 38 { for (i, byte) in le32(UInt32(activeN + 1)).enumerated() { revealsTooMany[34 + i] = byte } }
+            let activeSparseInvalid: [(String, String, [UInt8], String)] = [
+                ("trailing byte after a SeedReveals", "server", reveals + [0], "trailingBytes"),
+                ("duplicate index: SeedReveals lists the first client twice", "server", revealsDuplicate,
+                    "duplicateOrUnorderedIndex"),
+                ("count above the limit: SeedReveals with n + 1 contributions", "server", revealsTooMany,
+                    "countOutOfRange"),
+                (
+                    "invalid field: a Neighbourhood (tag 0x86) in an active-model session", "server",
+                    [reveals[0], MessageTag.neighbourhood.rawValue] + reveals.dropFirst(2), "invalidField"
+                ),
+            ]
+            let third = try Self.group(
+                configuration: activeSparseConfiguration, tags: [.keysBroadcast, .seedReveals],
+                golden: activeSparseGolden, extra: [], invalid: activeSparseInvalid, relativePath: relativePath)
             return try VectorJson.encode(
                 VectorEnvelope(
                     algorithm: WireVectors.algorithm,
                     generator: "secagg vectors generate (Sources/SecAggVectors/Protocol); messages taken from the "
-                        + "sessions of protocol/transcript_active_complete.json (group 1) and "
-                        + "protocol/transcript_semi_honest_harary.json (group 2), invalid ones edited from them",
+                        + "sessions of protocol/transcript_active_complete.json (group 1), "
+                        + "protocol/transcript_semi_honest_harary.json (group 2) and "
+                        + "protocol/transcript_active_harary.json (group 3), invalid ones edited from them",
                     header: "Wire format v3 (SPEC.md §12). Group 1: active model on the complete graph (AdvertiseKeys "
                         + "and KeysBroadcast entries carry signatures, no seed commitments); one message of every tag "
-                        + "but 0x06 and 0x86, and a MaskedInput with complaints. Group 2: semi-honest model on a "
-                        + "sparse Harary graph (entries carry seed commitments, no signatures); round 0 and 0′ "
-                        + "messages (0x01, 0x81, 0x06, 0x86) and a ShareKeys. `fields` lists each field's name, "
+                        + "but 0x06, 0x86, 0x88 and 0x89, and a MaskedInput with complaints. Group 2: semi-honest "
+                        + "model on a sparse Harary graph (entries carry seed commitments, no signatures); round 0 and "
+                        + "0′ messages (0x01, 0x88, 0x06, 0x86) and a ShareKeys. Group 3: active model on a sparse "
+                        + "Harary graph: the key broadcast with commitments and signatures (0x81) and every reveal "
+                        + "(0x89). `fields` lists each field's name, "
                         + "bytes (concatenated they give the message) and integer value or member list; decoding "
                         + "and re-encoding must give the same bytes. Invalid: decoding with the named decoder "
                         + "must fail with WireFormatError.<error>.",
-                    testGroups: [first, second], testCount: first.tests.count + second.tests.count))
+                    testGroups: [first, second, third],
+                    testCount: first.tests.count + second.tests.count + third.tests.count))
         }
     }
 

@@ -46,7 +46,11 @@ extension SecAggClient {
             metrics.rejectedMessages += 1
             throw error
         }
-        let round = message.round ?? .unmasking
+        // A key broadcast starts round 0′ on a sparse graph (active model), round 1 otherwise.
+        let round: ProtocolRound =
+            if case .keysBroadcast = message, configuration.isSparse { .seedReveal } else {
+                message.round ?? .unmasking
+            }
         metrics.received(bytes.count, in: round)
         guard let reply = try handle(message, using: &rng) else { return nil }
         return try encoded(reply)
@@ -127,6 +131,17 @@ extension SecAggClient {
             let (sent, reply) = try keys.shareKeys(
                 neighbours: graph.neighbours(of: context.index), entry: { broadcast.entry(for: $0) }, sessionId: sid,
                 context: context, using: &rng)
+            return (.awaitingShares(sent), reply)
+        case let (.awaitingKeyBroadcast(keys), .keysBroadcast(digest, broadcast)) where sparse:
+            // Active model: every advertisement, so that every reveal can be checked in round 1 (SPEC.md §11.2).
+            guard digest == context.configurationDigest else { throw .wrongSession }
+            let (revealed, reply) = try keys.revealSeed(broadcast, context: context)
+            return (.awaitingSeedReveals(revealed), reply)
+        case let (.awaitingSeedReveals(revealed), .seedReveals(sid, contributions)):
+            guard ConstantTime.equals(sid, revealed.sessionId) else { throw .wrongSession }
+            let (neighbours, live) = try revealed.neighbourhood(contributions: contributions, context: context)
+            let (sent, reply) = try revealed.keys.shareKeys(
+                neighbours: neighbours, entry: { live[$0] }, sessionId: sid, context: context, using: &rng)
             return (.awaitingShares(sent), reply)
         case let (.awaitingKeyBroadcast(keys), .keyCommitment(digest, count, keyRoot, own, proof)) where sparse:
             guard digest == context.configurationDigest else { throw .wrongSession }

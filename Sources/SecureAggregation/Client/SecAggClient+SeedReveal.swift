@@ -6,7 +6,48 @@ import SecAggGraph
 struct RevealedSeed: Sendable {
     let keys: ClientKeys
     let sessionId: [UInt8]
+    /// Semi-honest model: the key tree's root (neighbours' entries come with proofs).
     let keyRoot: [UInt8]
+    /// Active model: every advertisement (every reveal is checked against its commitment).
+    var broadcast: KeyBroadcast?
+
+    /// Active model (SPEC.md §11.2): checks that the reveals cover exactly the advertised clients and that each
+    /// opens its commitment, builds the reveal tree from them, and returns N(u) and the live neighbours' entries.
+    func neighbourhood(contributions: [SeedContribution], context: ClientContext) throws(SecAggError)
+        -> (neighbours: [UInt32], live: [UInt32: AdvertisedKeys])
+    {
+        guard let broadcast else { throw .inconsistentServerMessage(reason: "no key broadcast") }
+        // All or nothing: dropping a reveal would let whoever sees the others choose among graphs (§11.2).
+        guard contributions.map(\.index) == broadcast.indices else {
+            throw .inconsistentServerMessage(reason: "the seed reveals do not cover exactly the advertised clients")
+        }
+        if let index = broadcast.firstUnopenedCommitment(
+            contributions, configurationDigest: context.configurationDigest)
+        {
+            throw .inconsistentServerMessage(
+                reason: "client \(index)'s seed contribution does not match its commitment")
+        }
+        let n = context.configuration.clientCount
+        var byIndex: [UInt32: [UInt8]] = [:]
+        for entry in contributions { byIndex[entry.index] = entry.contribution }
+        var leaves: [UInt8] = []
+        leaves.reserveCapacity(n * MerkleTree.digestByteCount)
+        for i in 1...n {
+            leaves += SessionTrees.revealLeafHash(index: UInt32(i), contribution: byIndex[UInt32(i)])
+        }
+        let root: [UInt8]
+        do {
+            root = try MerkleTree(leafHashes: leaves, slotCount: n).root
+        } catch {
+            throw .crypto(error)
+        }
+        let graph = try context.configuration.makeGraph(
+            graphSeed: SessionTrees.graphSeed(sessionId: sessionId, revealRoot: root), evaluation: .pointwise)
+        let neighbours = graph.neighbours(of: context.index)
+        var live: [UInt32: AdvertisedKeys] = [:]
+        for v in neighbours { live[v] = broadcast.entry(for: v) }
+        return (neighbours, live)
+    }
 
     /// Checks the neighbourhood message (SPEC.md §11.2): this client's own contribution is in the reveal tree, the
     /// records cover exactly N(u) of the graph the reveal root gives, every record is proven in both trees, and
@@ -64,7 +105,21 @@ struct RevealedSeed: Sendable {
 }
 
 extension ClientKeys {
-    /// The key tree (and with it every commitment) is now fixed: check this client's own entry in it and reveal
+    /// Active model: the key broadcast (and with it every commitment) fixes the session id; check this client's own
+    /// entry in it and reveal the contribution.
+    func revealSeed(_ broadcast: KeyBroadcast, context: ClientContext) throws(SecAggError) -> (RevealedSeed, ClientMessage) {
+        let sid = try checkOwnEntry(in: broadcast, context: context)
+        // At least t + 1 advertisers are needed for anyone to have t live neighbours; refuse early.
+        guard broadcast.count >= context.threshold + 1 else {
+            throw .insufficientClients(round: .seedReveal, count: broadcast.count, required: context.threshold + 1)
+        }
+        return (
+            RevealedSeed(keys: self, sessionId: sid, keyRoot: [], broadcast: broadcast),
+            .seedReveal(sessionId: sid, sender: context.index, contribution: seedContribution)
+        )
+    }
+
+    /// Semi-honest model: the key tree (and with it every commitment) is now fixed: check this client's own entry in it and reveal
     /// the contribution.
     func revealSeed(
         count: Int, keyRoot: [UInt8], own: AdvertisedKeys, proof: [UInt8], context: ClientContext
@@ -89,7 +144,7 @@ extension ClientKeys {
         }
         let sid = SessionTrees.sessionId(configurationDigest: digest, count: count, keyRoot: keyRoot)
         return (
-            RevealedSeed(keys: self, sessionId: sid, keyRoot: keyRoot),
+            RevealedSeed(keys: self, sessionId: sid, keyRoot: keyRoot, broadcast: nil),
             .seedReveal(sessionId: sid, sender: index, contribution: seedContribution)
         )
     }

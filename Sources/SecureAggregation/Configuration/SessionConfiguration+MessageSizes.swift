@@ -17,8 +17,9 @@ extension SessionConfiguration {
     }
 
     /// The largest encoded server message a client of this session can receive, so that a client's transport can
-    /// bound its reads: on a configuration that is not sparse the key broadcast with every client (O(n)); on a
-    /// sparse graph the neighbourhood with k records and their proofs (O(k log n), SPEC.md §12.4).
+    /// bound its reads: on a configuration that is not sparse, and on a sparse graph in the active model, the key
+    /// broadcast with every client (O(n)); on a sparse graph in the semi-honest model the neighbourhood with k records
+    /// and their proofs (O(k log n), SPEC.md §12.4).
     public var maximumServerMessageByteCount: Int {
         let n = clientCount
         let k = degree
@@ -32,7 +33,11 @@ extension SessionConfiguration {
             2 + 32 + 4 + 3 * 4 + k * 4 + (securityModel == .active ? k * (4 + 64) : 0),  // UnmaskingRequest
             2 + 32 + 1,  // Abort
         ]
-        if isSparse {
+        if isSparse, securityModel == .active {
+            // Every advertisement (with commitments and signatures), then every reveal.
+            sizes.append(2 + 32 + 4 + n * (4 + 64 + 32 + 64))  // KeysBroadcast
+            sizes.append(2 + 32 + 4 + n * (4 + SeedContribution.byteCount))  // SeedReveals
+        } else if isSparse {
             let entry = 4 + 64 + 32 + signature
             sizes.append(2 + 32 + 4 + 32 + entry + proof)  // KeyCommitment
             // Neighbourhood: k records, each with keys, commitment, contribution and two proofs.

@@ -115,6 +115,36 @@ public struct KeyBroadcast: Sendable, Equatable {
         return nil
     }
 
+    /// The index of the first contribution that does not belong to the entry at its position or does not open
+    /// that entry's seed commitment (SPEC.md §11.2), or nil when they all do and cover every entry in order.
+    /// Works on the encoded entries (one SHA-256 per entry, the common prefix hashed once), since a client checks
+    /// all n of them.
+    public func firstUnopenedCommitment(_ contributions: [SeedContribution], configurationDigest: [UInt8])
+        -> UInt32?
+    {
+        guard committed, contributions.count == count else { return contributions.first?.index ?? 0 }
+        var prefix = Sha256Hasher()
+        prefix.update(SeedContribution.commitmentBlock(configurationDigest: configurationDigest))
+        var digest = [UInt8](repeating: 0, count: 32)
+        return storage.withUnsafeBytes { raw -> UInt32? in
+            digest.withUnsafeMutableBytes { out -> UInt32? in
+                for (position, entry) in contributions.enumerated() {
+                    let offset = position * entryByteCount
+                    guard Self.readIndex(storage, at: offset) == entry.index,
+                        entry.contribution.count == SeedContribution.byteCount
+                    else { return entry.index }
+                    var hasher = prefix
+                    withUnsafeBytes(of: entry.index.littleEndian) { hasher.update($0) }
+                    entry.contribution.withUnsafeBytes { hasher.update($0) }
+                    hasher.finalize(into: out)
+                    let commitment = UnsafeRawBufferPointer(rebasing: raw[(offset + 68)..<(offset + 100)])
+                    guard commitment.elementsEqual(UnsafeRawBufferPointer(out)) else { return entry.index }
+                }
+                return nil
+            }
+        }
+    }
+
     /// Every entry, decoded.
     public var entries: [AdvertisedKeys] { (0..<count).compactMap { decode(at: $0) } }
 

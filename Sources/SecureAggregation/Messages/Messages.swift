@@ -212,9 +212,12 @@ public enum ClientMessage: Sendable, Equatable {
 
 /// Messages the server sends to clients.
 public enum ServerMessage: Sendable, Equatable {
-    /// Starts round 1 on complete (not sparse) configurations: every advertisement received in round 0, ascending
-    /// by index (the same for all clients).
+    /// Every advertisement received in round 0, ascending by index (the same for all clients): starts round 1 on
+    /// configurations that are not sparse, and round 0′ on sparse graphs in the active model (SPEC.md §11.2).
     case keysBroadcast(configurationDigest: [UInt8], keys: KeyBroadcast)
+    /// Starts round 1 on sparse graphs in the active model: every revealed contribution, ascending by index, so that
+    /// each client checks every one against its commitment and builds the reveal tree itself (SPEC.md §11.2).
+    case seedReveals(sessionId: [UInt8], contributions: [SeedContribution])
     /// Starts round 0′ on sparse graphs: the number of advertisements, the root of the key tree (which fixes the
     /// session id) and the recipient's own entry with its proof (SPEC.md §11.2).
     case keyCommitment(configurationDigest: [UInt8], count: Int, keyRoot: [UInt8], keys: AdvertisedKeys, proof: [UInt8])
@@ -244,7 +247,7 @@ public enum ServerMessage: Sendable, Equatable {
         switch self {
         case .keysBroadcast: .shareKeys
         case .keyCommitment: .seedReveal
-        case .neighbourhood: .shareKeys
+        case .neighbourhood, .seedReveals: .shareKeys
         case .sharesForward: .maskedInputCollection
         case .consistencyRequest: .consistencyCheck
         case .unmaskingRequest: .unmasking

@@ -35,7 +35,7 @@ struct AdvertiseKeysRound: Sendable {
         for k in keys { kept[k.index] = k }
         let counts: [ProtocolRound: Int] = [.advertiseKeys: u1.count]
         var outbox = ServerOutbox()
-        if configuration.isSparse {
+        if configuration.isSparse, !signed {
             var entries: [UInt32: [UInt8]] = [:]
             for k in keys { entries[k.index] = k.entryBytes(signed: signed, committed: true) }
             let tree = try SessionTrees.keyTree(clientCount: configuration.clientCount, entries: entries)
@@ -58,12 +58,20 @@ struct AdvertiseKeysRound: Sendable {
                 outbox
             )
         }
-        let broadcast = KeyBroadcast(entries: keys, signed: signed, committed: false)
+        // Not sparse, or sparse in the active model: every client gets every advertisement (SPEC.md §11.2).
+        let broadcast = KeyBroadcast(entries: keys, signed: signed, committed: configuration.isSparse)
         let sessionId = try broadcast.sessionId(
             configurationDigest: context.configurationDigest, clientCount: configuration.clientCount)
         outbox.broadcast = (
             .keysBroadcast(configurationDigest: context.configurationDigest, keys: broadcast), u1.ids
         )
+        if configuration.isSparse {
+            return (
+                .seedReveal(
+                    SeedRevealRound(sessionId: sessionId, advertised: kept, keyTree: nil, u1: u1, liveCounts: counts)),
+                outbox
+            )
+        }
         let graph = try configuration.makeGraph(graphSeed: unusedGraphSeed)
         let session = ServerSession(
             context: context, sessionId: sessionId, advertised: kept, graph: graph, liveCounts: counts)

@@ -5,13 +5,14 @@ import SecAggGraph
 struct SeedRevealRound: Sendable {
     let sessionId: [UInt8]
     let advertised: [UInt32: AdvertisedKeys]
-    let keyTree: MerkleTree
+    /// Semi-honest model: the key tree (for the neighbours' proofs); nil in the active model.
+    let keyTree: MerkleTree?
     let u1: ClientSet
     let liveCounts: [ProtocolRound: Int]
     private var contributions: [UInt32: [UInt8]] = [:]
 
     init(
-        sessionId: [UInt8], advertised: [UInt32: AdvertisedKeys], keyTree: MerkleTree, u1: ClientSet,
+        sessionId: [UInt8], advertised: [UInt32: AdvertisedKeys], keyTree: MerkleTree?, u1: ClientSet,
         liveCounts: [ProtocolRound: Int]
     ) {
         self.sessionId = sessionId
@@ -49,7 +50,15 @@ struct SeedRevealRound: Sendable {
         let session = ServerSession(
             context: context, sessionId: sessionId, advertised: advertised, graph: graph, liveCounts: counts)
         var outbox = ServerOutbox()
-        let (advertised, contributions, keyTree, sessionId) = (advertised, contributions, keyTree, sessionId)
+        guard let keyTree else {
+            // Active model: every reveal to every client, each checks them all (SPEC.md §11.2).
+            let entries = revealed.compactMap { u in
+                self.contributions[u].map { SeedContribution(index: u, contribution: $0) }
+            }
+            outbox.broadcast = (.seedReveals(sessionId: sessionId, contributions: entries), revealed.ids)
+            return (.shareKeys(ShareKeysRound(session: session, u1: u1)), outbox)
+        }
+        let (advertised, reveals, sessionId) = (advertised, contributions, sessionId)
         let proofBytes = revealTree.depth * MerkleTree.digestByteCount
         let entryBytes = KeyBroadcast.entryByteCount(signed: context.isActive, committed: true)
         outbox.direct = OutboxMessages(
@@ -59,7 +68,7 @@ struct SeedRevealRound: Sendable {
                     let slot = Int(v) - 1
                     let keys = advertised[v]
                     return NeighbourRecord(
-                        index: v, keys: keys, contribution: keys == nil ? [] : contributions[v] ?? [],
+                        index: v, keys: keys, contribution: keys == nil ? [] : reveals[v] ?? [],
                         keyProof: keyTree.proof(slot: slot), revealProof: revealTree.proof(slot: slot))
                 }
                 return .neighbourhood(

@@ -14,7 +14,8 @@ public enum MessageTag: UInt8, Sendable, CaseIterable {
     case unmaskingResponse = 0x05
     /// Round 0′ (sparse graphs), client → server.
     case seedReveal = 0x06
-    /// Server → clients, starts round 1 on configurations that are not sparse.
+    /// Server → clients, starts round 1 on configurations that are not sparse, round 0′ on sparse graphs in the
+    /// active model.
     case keysBroadcast = 0x81
     /// Server → client, starts round 2.
     case sharesForward = 0x82
@@ -22,12 +23,16 @@ public enum MessageTag: UInt8, Sendable, CaseIterable {
     case consistencyRequest = 0x83
     /// Server → client, starts round 4.
     case unmaskingRequest = 0x84
-    /// Server → client, starts round 1 on sparse graphs (the neighbours' keys and contributions with proofs).
+    /// Server → client, starts round 1 on sparse graphs in the semi-honest model (the neighbours' keys and
+    /// contributions with proofs).
     case neighbourhood = 0x86
     /// Server → client, the session completed.
     case sessionComplete = 0x87
-    /// Server → client, starts round 0′ on sparse graphs (the key tree's root and the recipient's own proof).
+    /// Server → client, starts round 0′ on sparse graphs in the semi-honest model (the key tree's root and the
+    /// recipient's own proof).
     case keyCommitment = 0x88
+    /// Server → clients, starts round 1 on sparse graphs in the active model (every revealed contribution).
+    case seedReveals = 0x89
     /// Server → client, the session is over.
     case abort = 0x8F
 }
@@ -138,6 +143,15 @@ public struct WireFormat: Sendable {
             w.write(raw: digest)
             w.write(UInt32(keys.count))
             keys.withEntryBytes { w.write(raw: $0) }
+            return w.bytes
+        case let .seedReveals(sessionId, contributions):
+            var w = header(.seedReveals, capacity: 38 + contributions.count * 36)
+            w.write(raw: sessionId)
+            w.write(UInt32(contributions.count))
+            for entry in contributions {
+                w.write(entry.index)
+                w.write(raw: entry.contribution)
+            }
             return w.bytes
         case let .keyCommitment(digest, count, keyRoot, keys, proof):
             var w = header(.keyCommitment, capacity: 72 + keyEntryByteCount + proof.count)
@@ -363,8 +377,9 @@ public struct WireFormat: Sendable {
             let message: ServerMessage
             switch try readHeader(&r) {
             case .keysBroadcast:
-                guard !hasSeedCommitments else {
-                    throw .invalidField(field: "tag", reason: "key broadcast in a session with a sparse graph")
+                guard !hasSeedCommitments || hasSignatures else {
+                    throw .invalidField(
+                        field: "tag", reason: "key broadcast in a semi-honest session with a sparse graph")
                 }
                 let digest = try r.read(count: bindingByteCount, field: "configurationDigest")
                 let count = try r.readCount(field: "keyCount", maximum: n)
@@ -375,8 +390,9 @@ public struct WireFormat: Sendable {
                     keys: try KeyBroadcast(
                         validating: entries, signed: hasSignatures, committed: hasSeedCommitments, clientCount: n))
             case .keyCommitment:
-                guard hasSeedCommitments else {
-                    throw .invalidField(field: "tag", reason: "key commitment in a session without a sparse graph")
+                guard hasSeedCommitments, !hasSignatures else {
+                    throw .invalidField(
+                        field: "tag", reason: "key commitment outside a semi-honest session with a sparse graph")
                 }
                 let digest = try r.read(count: bindingByteCount, field: "configurationDigest")
                 let count = try r.readCount(field: "keyCount", maximum: n)
@@ -386,8 +402,9 @@ public struct WireFormat: Sendable {
                 message = .keyCommitment(
                     configurationDigest: digest, count: count, keyRoot: keyRoot, keys: keys, proof: proof)
             case .neighbourhood:
-                guard hasSeedCommitments else {
-                    throw .invalidField(field: "tag", reason: "neighbourhood in a session without a sparse graph")
+                guard hasSeedCommitments, !hasSignatures else {
+                    throw .invalidField(
+                        field: "tag", reason: "neighbourhood outside a semi-honest session with a sparse graph")
                 }
                 let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
                 let recipient = try r.readIndex(field: "recipient", clientCount: n)
@@ -427,6 +444,19 @@ public struct WireFormat: Sendable {
                 message = .neighbourhood(
                     sessionId: sessionId, recipient: recipient, revealRoot: revealRoot, proof: proof,
                     neighbours: neighbours)
+            case .seedReveals:
+                guard hasSeedCommitments, hasSignatures else {
+                    throw .invalidField(
+                        field: "tag", reason: "seed reveals outside an active-model session with a sparse graph")
+                }
+                let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
+                let contributions = try readIndexedList(
+                    &r, countField: "contributionCount", indexField: "contribution", maximum: n
+                ) { (index, r) throws(WireFormatError) in
+                    SeedContribution(
+                        index: index, contribution: try r.read(count: seedByteCount, field: "contribution"))
+                }
+                message = .seedReveals(sessionId: sessionId, contributions: contributions)
             case .sharesForward:
                 let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
                 let recipient = try r.readIndex(field: "recipient", clientCount: n)
