@@ -1,26 +1,37 @@
 #!/usr/bin/env python3
 """Independent re-implementation of the protocol (SPEC.md §10.2, §11, §12) in Python, checked against
 Vectors/protocol/transcript_*.json, Vectors/protocol/wire_v3.json, Vectors/graph/harary_permutation.json and
-Vectors/graph/ring_prp.json (the v3 ring: SipHash-2-4 and the swap-or-not permutation in pure Python).
+Vectors/graph/ring_prp.json (the v3 ring: SipHash-2-4 and the swap-or-not permutation in pure Python) and
+(§2.7, this script's own Merkle tree) Vectors/primitives/merkle.json.
 
 No Swift code is involved. The primitives (§2.6 test generator, §3 derivations, §4 mask PRG, §5 share AEAD,
 §6 Shamir) are those of crosscheck_primitives.py, which validates them against Vectors/primitives/ when it
 is imported. From each transcript's configuration, inputs, client generator seeds and Ed25519 seeds this
 script recomputes every message of the session, byte for byte, following the spec text:
 
-  - the configuration (§11.1, version 2, with its threat assumption) and the threshold rule it must meet
-    (§11.1: t ≥ 2, 2t > k in the active model, the §10.4 privacy bound for the declared C, D and σ, computed
-    here with exact rationals), its digest and the session id from the recorded KeysBroadcast (§11.2);
+  - the configuration (§11.1, protocol version 3, with its threat assumption) and the threshold rule it must
+    meet (§11.1: t ≥ 2, 2t > k in the active model, the §10.4 privacy bound for the declared C, D and σ, computed
+    here with exact rationals), its digest;
   - each client's X25519 keys, seed contribution (sparse graphs) and self-mask seed from its generator (§11.3
     draw order), checked against the recorded test-only secrets and the advertised public keys;
-  - on sparse graphs the seed commitments, round 0′ (SeedReveal, SeedReveals) and the graph seed from every
-    revealed contribution (§11.2), then the graph (§10.2);
+  - the key tree (a §2.7 Merkle tree, implemented here on its own, over slots 1 … n: LeafHash(0x01 ‖ entry) for
+    an advertiser, LeafHash(0x00 ‖ LE32(i)) for a client without one) and the session id
+    SHA-256("secagg/v3/session-id" ‖ configDigest ‖ LE32(count) ‖ keyRoot); on complete graphs the KeysBroadcast,
+    from which each client derives the same session id again;
+  - on sparse graphs, round 0′: each client's KeyCommitment (the key root and its own proof, byte for byte, and
+    the client's checks: own entry unchanged and proven, count ≥ t + 1), SeedReveal, the reveal tree over the
+    contributions and the graph seed SHA-256("secagg/v3/graph-seed" ‖ sessionId ‖ revealRoot); then the graph
+    (§10.2) and each client's Neighbourhood (every root and proof byte for byte, and the client's checks: its own
+    reveal proof, the records listing exactly N(u) of the graph from the reveal root, every key and reveal proof,
+    every r_v opening h_v);
   - every ShareKeys message: the self-mask commitment and the boxes (Shamir coefficients and nonces drawn in
     the §11.3 order, §3 key, §5 associated data), and every box opened again by its recipient;
   - every masked input y_u = x_u + PRG(b_u) + Σ_{v<u} PRG(s_uv) − Σ_{v>u} PRG(s_uv) (§11.3, §4, §8 packing);
   - the server messages (§12.4), consistency signatures (Ed25519 is deterministic) and unmasking responses;
   - the unmasking of §11.4 (reconstructions from the recorded responses checked against the commitments and
-    advertised keys, masks removed) and the aggregate.
+    advertised keys, masks removed) and the aggregate;
+  - the valid messages of wire_v3.json (SessionComplete: session id, recipient, and its inclusion in U3), the
+    §10.2 ring of graph/harary_permutation.json and this script's Merkle tree against primitives/merkle.json.
 
 Run from the repository root: python3 Vectors/tools/crosscheck_protocol.py
 """
@@ -60,7 +71,7 @@ class Reader:
     def u64(self): return struct.unpack("<Q", self.take(8))[0]
 
 
-VERSION = 2
+VERSION = 3
 
 
 def parse_config(data):
@@ -294,6 +305,72 @@ def graph(cfg, graph_seed):
     return {u: ring_neighbours(order, cfg["k"], u) for u in range(1, n + 1)}
 
 
+# §2.7 Merkle tree, built level by level over the padded leaf row (self-contained: no other script's tree).
+def merkle_depth(n):
+    return (n - 1).bit_length() if n > 1 else 0
+
+
+def leaf_hash(payload): return sha256(b"\x00" + payload)
+def node_hash(left, right): return sha256(b"\x01" + left + right)
+
+
+def merkle_tree(leaves):
+    """Every level of the tree over `leaves` (32-byte leaf hashes), level 0 first; the root is levels[-1][0]."""
+    depth = merkle_depth(len(leaves))
+    level = list(leaves) + [bytes(32)] * ((1 << depth) - len(leaves))  # padding slots hold 0^32
+    levels = [level]
+    for _ in range(depth):
+        level = [node_hash(level[2 * s], level[2 * s + 1]) for s in range(len(level) // 2)]
+        levels.append(level)
+    return levels
+
+
+def merkle_proof(levels, slot):
+    return b"".join(levels[j][(slot >> j) ^ 1] for j in range(len(levels) - 1))
+
+
+def merkle_verify(root, n, slot, leaf, proof):
+    depth = merkle_depth(n)
+    if not (1 <= n <= 1 << 24 and 0 <= slot < n and len(proof) == 32 * depth):
+        return False
+    h = leaf
+    for j in range(depth):
+        sibling = proof[32 * j:32 * (j + 1)]
+        h = node_hash(h, sibling) if (slot >> j) & 1 == 0 else node_hash(sibling, h)
+    return h == root
+
+
+# §11.2 (version 3) the session's trees: one slot per client index (slot i − 1 for client i).
+def key_leaf(i, entry):
+    """0x01 ‖ entry (which starts with LE32(i)) for an advertiser, 0x00 ‖ LE32(i) for a client without one."""
+    return leaf_hash(b"\x01" + entry) if entry is not None else leaf_hash(b"\x00" + le32(i))
+
+
+def reveal_leaf(i, contribution):
+    return leaf_hash(b"\x01" + le32(i) + contribution) if contribution is not None else leaf_hash(b"\x00" + le32(i))
+
+
+def key_tree(n, entries):
+    return merkle_tree([key_leaf(i, entries.get(i)) for i in range(1, n + 1)])
+
+
+def reveal_tree(n, contributions):
+    return merkle_tree([reveal_leaf(i, contributions.get(i)) for i in range(1, n + 1)])
+
+
+def session_id_of(digest, count, key_root):
+    return sha256(b"secagg/v3/session-id" + digest + le32(count) + key_root)
+
+
+def graph_seed_of(session_id, reveal_root):
+    return sha256(b"secagg/v3/graph-seed" + session_id + reveal_root)
+
+
+def seed_commitment(digest, i, r):
+    label = b"secagg/v1/seed-commitment"
+    return sha256(label + bytes(32 - len(label)) + digest + le32(i) + r)
+
+
 # X25519, masks, packing.
 def x25519_public(sk): return X25519PrivateKey.from_private_bytes(sk).public_key().public_bytes_raw()
 def x25519(sk, pk):
@@ -371,30 +448,90 @@ def replay(path):
             r = rng[u].read(32)
             check(r.hex() == secrets["seedContribution"], f"{name}: client {u} r_u is its third generator draw")
             secret[u]["r"] = r
-            label = b"secagg/v1/seed-commitment"
-            entry += sha256(label + bytes(32 - len(label)) + digest + le32(u) + r)
+            entry += seed_commitment(digest, u, r)
         if cfg["active"]:
             entry += sign(clients[u]["d"], b"secagg/v1/advertise" + digest + entry)
         entries[u] = entry
         emit("clientToServer", "advertise-keys", u, V + bytes([0x01]) + digest + entry)
     u1 = sorted(entries)
-    key_list = le32(len(u1)) + b"".join(entries[u] for u in u1)
-    for u in u1:
-        emit("serverToClient", "seed-reveal" if sparse else "share-keys", u, V + bytes([0x81]) + digest + key_list)
-    session_id = sha256(b"secagg/v1/session-id" + digest + key_list)
-    check(session_id.hex() == group["sessionId"], f"{name}: session id from the KeysBroadcast")
+    recorded_at = {(tc["direction"], tc["round"], tc["client"]): bytes.fromhex(tc["message"])
+                   for tc in group["tests"] if tc["kind"] == "message"}
+    # §11.2 v3: the key tree over slots 1 … n (absent leaves for clients that did not advertise) fixes the session id.
+    keys = key_tree(n, entries)
+    key_root = keys[-1][0]
+    session_id = session_id_of(digest, len(u1), key_root)
+    check(session_id.hex() == group["sessionId"], f"{name}: session id from the key tree's root")
     graph_seed = bytes(32)
-    if sparse:  # round 0′: every advertiser reveals; the seed hashes all contributions
-        reveals = b""
+    if not sparse:  # round 1 starts with the full key list; each client rebuilds the key tree from it
+        key_list = le32(len(u1)) + b"".join(entries[u] for u in u1)
+        for u in u1:
+            emit("serverToClient", "share-keys", u, V + bytes([0x81]) + digest + key_list)
+            received = recorded_at.get(("serverToClient", "share-keys", u), b"")
+            size = len(entries[u])
+            r = Reader(received[2:])
+            got_digest, count = r.take(32), r.u32()
+            listed = {int.from_bytes(e[:4], "little"): e for e in (r.take(size) for _ in range(count))}
+            check(got_digest == digest and session_id_of(digest, count, key_tree(n, listed)[-1][0]) == session_id,
+                  f"{name}: client {u} derives the session id from its KeysBroadcast")
+    else:
+        # Round 0′ starts with a KeyCommitment per client: the count, the key root, its own entry and proof.
+        for u in u1:
+            emit("serverToClient", "seed-reveal", u, V + bytes([0x88]) + digest + le32(len(u1)) + key_root + entries[u]
+                 + merkle_proof(keys, u - 1))
+            r = Reader(recorded_at.get(("serverToClient", "seed-reveal", u), bytes(2))[2:])
+            got_digest, count, got_root = r.take(32), r.u32(), r.take(32)
+            own, proof = r.take(len(entries[u])), r.take(32 * merkle_depth(n))
+            check(got_root == key_root and proof == merkle_proof(keys, u - 1),
+                  f"{name}: KeyCommitment to {u}: the key root and the proof of slot {u - 1} are the tree's")
+            check(got_digest == digest and own == entries[u] and merkle_verify(got_root, n, u - 1, key_leaf(u, own), proof)
+                  and count >= t + 1 and session_id_of(digest, count, got_root) == session_id,
+                  f"{name}: client {u} accepts its KeyCommitment (own entry unchanged and proven, count ≥ t + 1)")
+        # Every advertiser reveals; the reveal tree's root enters the graph seed.
+        contributions = {}
         for u in u1:
             emit("clientToServer", "seed-reveal", u, V + bytes([0x06]) + session_id + le32(u) + secret[u]["r"])
-            reveals += le32(u) + secret[u]["r"]
-        for u in u1:
-            emit("serverToClient", "share-keys", u, V + bytes([0x86]) + session_id + le32(len(u1)) + reveals)
-        graph_seed = sha256(b"secagg/v1/graph-seed" + session_id + le32(len(u1)) + reveals)
+            contributions[u] = secret[u]["r"]
+        reveals = reveal_tree(n, contributions)
+        reveal_root = reveals[-1][0]
+        graph_seed = graph_seed_of(session_id, reveal_root)
     neighbours = graph(cfg, graph_seed)
     for u, c in clients.items():
         check(neighbours[u] == c["neighbours"], f"{name}: client {u} neighbours (§10.2 / §11.2)")
+    if sparse:
+        # Round 1 starts with a Neighbourhood per client: its reveal proof, then one record per neighbour.
+        L = merkle_depth(n)
+        for u in u1:
+            body = b""
+            for v in neighbours[u]:
+                body += le32(v)
+                body += (b"\x01" + entries[v][4:] + contributions[v]) if v in entries else b"\x00"
+                body += merkle_proof(keys, v - 1) + merkle_proof(reveals, v - 1)
+            emit("serverToClient", "share-keys", u, V + bytes([0x86]) + session_id + le32(u) + reveal_root
+                 + merkle_proof(reveals, u - 1) + le32(len(neighbours[u])) + body)
+            # The client's checks (§11.2 v3), on the recorded message.
+            r = Reader(recorded_at.get(("serverToClient", "share-keys", u), bytes(2))[2:])
+            got_sid, recipient, got_root, own_proof = r.take(32), r.u32(), r.take(32), r.take(32 * L)
+            check(got_sid == session_id and recipient == u and got_root == reveal_root
+                  and own_proof == merkle_proof(reveals, u - 1)
+                  and merkle_verify(got_root, n, u - 1, reveal_leaf(u, secret[u]["r"]), own_proof),
+                  f"{name}: Neighbourhood to {u}: the reveal root and its own reveal proof")
+            listed = []
+            for _ in range(r.u32()):
+                v, present = r.u32(), r.u8()
+                entry = contribution = None
+                if present == 1:
+                    entry = le32(v) + r.take(len(entries[u]) - 4)
+                    contribution = r.take(32)
+                key_proof, reveal_proof = r.take(32 * L), r.take(32 * L)
+                check(present in (0, 1) and key_proof == merkle_proof(keys, v - 1)
+                      and reveal_proof == merkle_proof(reveals, v - 1)
+                      and merkle_verify(key_root, n, v - 1, key_leaf(v, entry), key_proof)
+                      and merkle_verify(got_root, n, v - 1, reveal_leaf(v, contribution), reveal_proof)
+                      and (entry is None or seed_commitment(digest, v, contribution) == entry[68:100]),
+                      f"{name}: Neighbourhood to {u}: record {v} is proven in both trees and r_{v} opens h_{v}")
+                listed.append(v)
+            check(r.pos == len(r.data) and listed == graph(cfg, graph_seed_of(got_sid, got_root))[u],
+                  f"{name}: Neighbourhood to {u} lists exactly N({u}) of the graph from its reveal root")
     pk = {u: (entries[u][4:36], entries[u][36:68]) for u in u1}
 
     # Round 1: ShareKeys.
@@ -521,14 +658,14 @@ def replay(path):
     print(f"{name}: {len(recorded)} messages recomputed (n = {n}, t = {t}, "
           f"{'active' if cfg['active'] else 'semi-honest'}, {'Harary k = %d' % cfg['k'] if cfg['harary'] else 'complete'}, "
           f"U2 = {u2}, U3 = {u3}, U5 = {u5})")
-    return {(tc["direction"], tc["round"], tc["client"]): bytes.fromhex(tc["message"]) for tc in recorded}, session_id
+    return {(tc["direction"], tc["round"], tc["client"]): bytes.fromhex(tc["message"]) for tc in recorded}, session_id, u3
 
 
 def check_wire(sessions):
     doc = json.load(open(os.path.join(VECTORS, "protocol", "wire_v3.json")))
     groups = doc["testGroups"]
     check(len(groups) == 2, "wire: a complete-graph group and a sparse-graph group")
-    for group, (messages, session_id) in zip(groups, [sessions["active_complete"], sessions["semi_honest_harary"]]):
+    for group, (messages, session_id, u3) in zip(groups, [sessions["active_complete"], sessions["semi_honest_harary"]]):
         recorded = set(messages.values())
         n = group["clientCount"]
         for tc in group["tests"]:
@@ -540,11 +677,10 @@ def check_wire(sessions):
             if message[1] == 0x8F:
                 check(message == bytes([VERSION, 0x8F]) + session_id + bytes([1]), f"wire {tc['tcId']}: Abort (§12.4)")
             elif message[1] == 0x87:
-                # SessionComplete (§12.4): the session id, then U3 as a bitmap over 1...n, padding bits zero.
-                bitmap = message[34:]
-                members = [i + 1 for i in range(8 * len(bitmap)) if bitmap[i // 8] >> (i % 8) & 1]
-                check(message[2:34] == session_id and len(bitmap) == (n + 7) // 8 and all(m <= n for m in members),
-                      f"wire {tc['tcId']}: SessionComplete (§12.4)")
+                # SessionComplete (§12.4, v3): the session id, the recipient, and whether its input is in the sum.
+                recipient = int.from_bytes(message[34:38], "little")
+                check(len(message) == 39 and message[2:34] == session_id and 1 <= recipient <= n
+                      and message[38] == (1 if recipient in u3 else 0), f"wire {tc['tcId']}: SessionComplete (§12.4)")
             elif message[1] == 0x03 and message not in recorded:
                 # MaskedInput with complaints (§12.4): the recorded message of the same sender with a complaint
                 # list in place of the empty one.
@@ -563,6 +699,23 @@ def check_wire(sessions):
                 check(message in recorded, f"wire {tc['tcId']}: a message of the recomputed session")
 
 
+def check_merkle():
+    """This script's §2.7 tree against primitives/merkle.json (roots, proofs, and the rejected proofs)."""
+    doc = json.load(open(os.path.join(VECTORS, "primitives", "merkle.json")))
+    for group in doc["testGroups"]:
+        n = group["slotCount"]
+        levels = merkle_tree([leaf_hash(bytes.fromhex(p)) for p in group["leafPayloads"]])
+        root = bytes.fromhex(group["root"])
+        check(levels[-1][0] == root and len(levels) - 1 == group["depth"] == merkle_depth(n), f"merkle: n = {n}, root")
+        for tc in group["tests"]:
+            proof, slot = bytes.fromhex(tc["proof"]), tc["slot"]
+            accepted = merkle_verify(root, n, slot, leaf_hash(bytes.fromhex(tc["leafPayload"])), proof)
+            if tc["result"] == "valid":
+                check(accepted and proof == merkle_proof(levels, slot), f"merkle {tc['tcId']}: the proof of slot {slot}")
+            else:
+                check(not accepted, f"merkle {tc['tcId']}: rejected")
+
+
 sessions = {}
 for file in sorted(os.listdir(os.path.join(VECTORS, "protocol"))):
     if file.startswith("transcript_") and file.endswith(".json"):
@@ -571,4 +724,6 @@ check({"active_complete", "semi_honest_harary"} <= set(sessions), "the active an
 check_wire(sessions)
 check_harary_permutation()
 check_ring_prp()
-print(f"{checked} checks passed: Python re-implementation of SPEC.md §10.2, §11, §12 agrees with Vectors/protocol and Vectors/graph")
+check_merkle()
+print(f"{checked} checks passed: Python re-implementation of SPEC.md §2.7, §10.2, §11, §12 (protocol version 3) agrees with "
+      "Vectors/protocol, Vectors/graph and primitives/merkle.json")

@@ -15,9 +15,10 @@ crosscheck_protocol.py do not cover, checked against every case of the files bel
     the §10.8 table: graph/parameter_finder.json, graph/parameter_table.json;
   - §11.1 session configurations (decoding, the checks in order, the threshold rule with exact rationals, the
     digest): protocol/configuration.json;
-  - §12 a strict wire decoder returning the §15 error names: every case of protocol/wire_v3.json and
-    protocol/wire_v3_checks.json (valid messages decode and their fields concatenate to the message; invalid ones
-    fail with the named error).
+  - §12 a strict wire decoder returning the §15 error names (protocol version 3: KeyCommitment 0x88 and
+    Neighbourhood 0x86 with their §2.7 proofs on sparse graphs only, KeysBroadcast 0x81 on the others only, the
+    per-client SessionComplete 0x87): every case of protocol/wire_v3.json and protocol/wire_v3_checks.json (valid
+    messages decode and their fields concatenate to the message; invalid ones fail with the named error).
 
 Run from the repository root: python3 Vectors/tools/crosscheck_spec.py
 """
@@ -46,6 +47,9 @@ def load(path):
 
 
 def le32(x): return struct.pack("<I", x)
+
+
+VERSION = 3  # the protocol version byte of configurations (§11.1) and messages (§12.1)
 
 
 # ---------------------------------------------------------------- §2.5 Ed25519 (pure Python, RFC 8032 §5.1)
@@ -926,7 +930,7 @@ def configuration(data):
     """§11.1: the decoded fields, or the error name of the first failing check."""
     r = Reader(data)
     try:
-        if r.u8() != 2:
+        if r.u8() != VERSION:
             return {"error": "unsupportedVersion"}
         n, t, model = r.u32(), r.u32(), r.u8()
         if model not in (0, 1):
@@ -997,7 +1001,13 @@ def check_configurations():
 
 # ---------------------------------------------------------------- §12 a strict decoder with the §15 error names
 P61 = (1 << 61) - 1
-CLIENT_TAGS, SERVER_TAGS = {1, 2, 3, 4, 5, 6}, {0x81, 0x82, 0x83, 0x84, 0x86, 0x87, 0x8F}
+CLIENT_TAGS, SERVER_TAGS = {1, 2, 3, 4, 5, 6}, {0x81, 0x82, 0x83, 0x84, 0x86, 0x87, 0x88, 0x8F}
+SPARSE_ONLY_TAGS = {0x06, 0x86, 0x88}  # SeedReveal, Neighbourhood, KeyCommitment; 0x81 is for the other sessions
+
+
+def merkle_depth(n):
+    """§2.7: L = ⌈log2 n⌉, the number of hashes in a proof over n slots."""
+    return (n - 1).bit_length() if n > 1 else 0
 
 
 def parse_config_for_wire(data):
@@ -1043,16 +1053,18 @@ def wire_decode(data, decoder, cfg):
             raise WireError("invalidField")
 
     try:
-        if r.u8() != 2:
+        if r.u8() != VERSION:
             return "unsupportedVersion"
         tag = r.u8()
         if tag not in CLIENT_TAGS | SERVER_TAGS:
             return "unknownTag"
         if (tag in CLIENT_TAGS) != (decoder == "client"):
             return "invalidField"
-        if tag in (0x06, 0x86) and not cfg["sparse"]:
+        if (tag in SPARSE_ONLY_TAGS and not cfg["sparse"]) or (tag == 0x81 and cfg["sparse"]):
             return "invalidField"
-        extra = (32 if cfg["sparse"] else 0) + (64 if cfg["active"] else 0)
+        sig = 64 if cfg["active"] else 0
+        extra = (32 if cfg["sparse"] else 0) + sig
+        proof = 32 * merkle_depth(n)  # a §2.7 proof over the n client slots
         if tag == 0x01:
             r.take(32); r.index(n); r.take(64 + extra)
         elif tag == 0x06:
@@ -1084,14 +1096,30 @@ def wire_decode(data, decoder, cfg):
                 if i <= previous:
                     return "duplicateOrUnorderedIndex"
                 previous = i
+        elif tag == 0x88:
+            r.take(32); r.count(n); r.take(32)  # configDigest, advertisement count, key root
+            r.index(n); r.take(64 + extra)  # the recipient's own entry (sparse: with its commitment)
+            r.take(proof)
         elif tag == 0x86:
-            r.take(32)
-            indexed_list(n, lambda: r.take(32))
+            r.take(32); r.index(n); r.take(32); r.take(proof)  # sessionId, recipient, reveal root, own proof
+
+            def record():
+                present = r.u8()
+                if present == 1:
+                    r.take(64 + 32 + sig + 32)  # cPK, sPK, commitment, [signature], r_v
+                elif present != 0:
+                    raise WireError("invalidField")
+                r.take(proof); r.take(proof)  # key proof, reveal proof
+            indexed_list(k, record)
         elif tag == 0x82:
             r.take(32); r.index(n)
             indexed_list(k, lambda: r.take(128))
-        elif tag in (0x83, 0x87):
+        elif tag == 0x83:
             r.take(32); bitmap()
+        elif tag == 0x87:
+            r.take(32); r.index(n)
+            if r.u8() > 1:  # included: 0 or 1
+                raise WireError("invalidField")
         elif tag == 0x84:
             r.take(32); r.index(n)
             indexed_list(k, lambda: None)

@@ -47,7 +47,8 @@ def test_hostile_messages_are_rejected_and_the_session_completes():
     assert _rejected(lambda: server.receive(advert + b"\x00", 1)).kind == "trailingBytes"
     assert _rejected(lambda: server.receive(_flip(advert, 0), 1)).kind == "unsupportedVersion"
     assert _rejected(lambda: server.receive(_flip(advert, 1, 3), 1)).kind in ("unknownTag", "truncated")
-    _rejected(lambda: server.receive(bytes([2, 0x81]) + advert[2:], 1), secagg.WireFormatError)  # a server tag
+    server_tag = bytes([secagg.PROTOCOL_VERSION, 0x81]) + advert[2:]
+    assert _rejected(lambda: server.receive(server_tag, 1), secagg.WireFormatError).kind == "invalidField"
     for offset in range(2, 34):  # the configuration digest
         assert _rejected(lambda: server.receive(_flip(advert, offset), 1)).kind == "wrongSession"
     assert _rejected(lambda: server.receive(_flip(advert, 34, 1), 1)).kind == "invalidClientMessage"  # sender 3

@@ -145,7 +145,7 @@ def test_configuration_round_trip_and_fields():
     assert config.threat == (1, 2, 30) and config.graph is None and config.degree == 6 and not config.sparse
     assert config.inputs == (secagg.Input("α", 3, modulus=65521), secagg.Input("b", 9, bits=64))
     data = config.to_bytes()
-    assert data[0] == secagg.PROTOCOL_VERSION == 2
+    assert data[0] == secagg.PROTOCOL_VERSION == 3
     again = secagg.SessionConfiguration.from_bytes(data)
     assert again == config and again.to_bytes() == data and again.digest == config.digest and len(config.digest) == 32
     assert config.max_client_message_bytes("masked_input") >= 2 + 32 + 4 + 3 * 2 + 9 * 8
@@ -255,4 +255,4 @@ def test_closed_objects_refuse_calls():
 
 def test_versions():
     assert secagg.library_version() == secagg.__version__
-    assert secagg.PROTOCOL_VERSION == 2
+    assert secagg.PROTOCOL_VERSION == 3
