@@ -10,7 +10,7 @@ import SecureAggregation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks (use a release build).",
-        subcommands: [Mask.self, ProtocolSession.self, Shamir.self, Wire.self, Apply.self, Privacy.self])
+        subcommands: [Mask.self, ProtocolSession.self, ClientAlone.self, Shamir.self, Wire.self, Apply.self, Privacy.self])
 
     /// `secagg bench mask [--length M] [--bits B] [--json]`
     struct Mask: ParsableCommand {
@@ -131,10 +131,54 @@ struct BenchCommand: ParsableCommand {
                 options.drops = try drops.map { text throws(SimulationError) in
                     try DropSpecification(parsing: text.contains("@") ? text : text + "@masked-input")
                 }
-                let result = try ProtocolBenchmark.run(options)
+                // The server's time per round goes to stderr as the session runs.
+                let result = try ProtocolBenchmark.run(options) { line in
+                    FileHandle.standardError.write(Data(("server round " + line + "\n").utf8))
+                }
                 print(json ? result.jsonReport : result.textReport)
                 guard result.verified else { throw ToolError("the aggregate does not match the plaintext sum") }
             } catch let error as SimulationError {
+                throw ToolError(error.description)
+            }
+        }
+    }
+
+    /// `secagg bench client [--clients N] [--length M] [--json]`
+    struct ClientAlone: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "client",
+            abstract: "One SecAgg+ client of an n-client cohort, measured alone (rounds 0–2, bytes received).",
+            discussion: """
+                Every one of the n clients advertises keys and reveals its graph-seed contribution, so the server \
+                builds both Merkle trees over n slots; from round 1 on only the measured client and its k \
+                neighbours go on. Reports the measured client's CPU per round and the bytes it received and sent \
+                (k and t from the parameter finder, semi-honest, γ and δ as given).
+                """)
+
+        @Option(help: "Number of clients n.") var clients = 1_000
+        @Option(help: "Vector length m.") var length = 10_000
+        @Option(help: "γ for the parameter finder.") var corrupt = 0.05
+        @Option(name: .customLong("dropout-bound"), help: "δ for the parameter finder.") var dropoutBound = 0.05
+        @Option(help: "The measured client (1…n).") var client: UInt32 = 1
+        @Option(help: "k instead of the finder's (with --threshold).") var degree: Int?
+        @Option(help: "t instead of the finder's (with --degree).") var threshold: Int?
+        @Option(help: "Seed.") var seed: UInt64 = 1
+        @Flag(help: "One JSON object.") var json = false
+
+        func run() throws {
+            var options = ClientBenchmarkOptions()
+            options.clientCount = clients
+            options.vectorLength = length
+            options.corruptFraction = corrupt
+            options.dropoutBound = dropoutBound
+            options.client = client
+            options.degree = degree
+            options.threshold = threshold
+            options.seed = seed
+            do {
+                let result = try ClientBenchmark.run(options)
+                print(json ? result.jsonReport : result.textReport)
+            } catch {
                 throw ToolError(error.description)
             }
         }
