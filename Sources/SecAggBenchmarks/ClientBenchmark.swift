@@ -133,9 +133,11 @@ public enum ClientBenchmark {
             threat: threat, nonce: rng.bytes(count: 32), verificationKeys: [])
         var runner: SessionRunner
         do {
+            // The server's memory limit is for a whole cohort going through every round (n · k boxes); here only the
+            // measured client's neighbourhood goes past round 0′.
             runner = try SessionRunner(
                 configuration: configuration,
-                generators: SessionRunner.generators(clientCount: n, masterSeed: masterSeed))
+                generators: SessionRunner.generators(clientCount: n, masterSeed: masterSeed), serverLimits: .unlimited)
         } catch {
             throw .configuration("\(error)")
         }
