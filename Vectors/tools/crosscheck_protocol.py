@@ -17,13 +17,19 @@ script recomputes every message of the session, byte for byte, following the spe
   - the key tree (a §2.7 Merkle tree, implemented here on its own, over slots 1 … n: LeafHash(0x01 ‖ entry) for
     an advertiser, LeafHash(0x00 ‖ LE32(i)) for a client without one) and the session id
     SHA-256("secagg/v3/session-id" ‖ configDigest ‖ LE32(count) ‖ keyRoot); on complete graphs the KeysBroadcast,
-    from which each client derives the same session id again;
-  - on sparse graphs, round 0′: each client's KeyCommitment (the key root and its own proof, byte for byte, and
-    the client's checks: own entry unchanged and proven, count ≥ t + 1), SeedReveal, the reveal tree over the
-    contributions and the graph seed SHA-256("secagg/v3/graph-seed" ‖ sessionId ‖ revealRoot); then the graph
+    from which each client derives the same session id again (and finds its own entry unchanged);
+  - on sparse graphs in the active model, round 0′ starts with the KeysBroadcast (entries with commitment and
+    signature; each client derives the session id from it, finds its own entry unchanged and count ≥ t + 1), and
+    round 1 with SeedReveals (0x89, every reveal: each client checks that they cover exactly the indices of its
+    key broadcast and open their commitments, builds the reveal tree itself and takes N(u) from its graph seed);
+  - on sparse graphs, SeedReveal, the reveal tree over the contributions and the graph seed
+    SHA-256("secagg/v3/graph-seed" ‖ sessionId ‖ revealRoot);
+  - on sparse graphs in the semi-honest model, round 0′ starts with each client's KeyCommitment (the key root and
+    its own proof, byte for byte, and the client's checks: own entry unchanged and proven, count ≥ t + 1); then the graph
     (§10.2) and each client's Neighbourhood (every root and proof byte for byte, and the client's checks: its own
     reveal proof, the records listing exactly N(u) of the graph from the reveal root, every key and reveal proof,
     every r_v opening h_v);
+  - in the active model, each client's check of its live neighbours' advertisement signatures (Ed25519);
   - every ShareKeys message: the self-mask commitment and the boxes (Shamir coefficients and nonces drawn in
     the §11.3 order, §3 key, §5 associated data), and every box opened again by its recipient;
   - every masked input y_u = x_u + PRG(b_u) + Σ_{v<u} PRG(s_uv) − Σ_{v>u} PRG(s_uv) (§11.3, §4, §8 packing);
@@ -40,7 +46,8 @@ from fractions import Fraction
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import crosscheck_primitives as prim  # noqa: E402  (checks Vectors/primitives/ on import)
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from cryptography.exceptions import InvalidSignature  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey  # noqa: E402
 
 VECTORS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -400,6 +407,15 @@ def bitmap(members, n):
 def sign(seed, message): return Ed25519PrivateKey.from_private_bytes(seed).sign(message)
 
 
+def verify_advertisement(verification_key, digest, entry):
+    """§11.3 round 1 (active): the entry's last 64 bytes sign "secagg/v1/advertise" ‖ configDigest ‖ the rest."""
+    try:
+        Ed25519PublicKey.from_public_bytes(verification_key).verify(entry[-64:], b"secagg/v1/advertise" + digest + entry[:-64])
+        return True
+    except InvalidSignature:
+        return False
+
+
 # The session of §11.3–§11.4, computing every message.
 def replay(path):
     doc = json.load(open(path))
@@ -462,17 +478,35 @@ def replay(path):
     session_id = session_id_of(digest, len(u1), key_root)
     check(session_id.hex() == group["sessionId"], f"{name}: session id from the key tree's root")
     graph_seed = bytes(32)
-    if not sparse:  # round 1 starts with the full key list; each client rebuilds the key tree from it
+    broadcast = {}  # client -> the entries of the KeysBroadcast it received (complete graphs; sparse, active)
+
+    def key_broadcast(round_name):
+        """The full key list (0x81), the same bytes to every client of U1; each client rebuilds the key tree from
+        the entries it received and derives the session id, and checks its own entry (keys, commitment) in it and,
+        when the list starts round 0′, count ≥ t + 1."""
         key_list = le32(len(u1)) + b"".join(entries[u] for u in u1)
         for u in u1:
-            emit("serverToClient", "share-keys", u, V + bytes([0x81]) + digest + key_list)
-            received = recorded_at.get(("serverToClient", "share-keys", u), b"")
+            emit("serverToClient", round_name, u, V + bytes([0x81]) + digest + key_list)
+            received = recorded_at.get(("serverToClient", round_name, u), b"")
             size = len(entries[u])
             r = Reader(received[2:])
             got_digest, count = r.take(32), r.u32()
             listed = {int.from_bytes(e[:4], "little"): e for e in (r.take(size) for _ in range(count))}
+            check(r.pos == len(r.data) and sorted(listed) == list(listed) and len(listed) == count <= n,
+                  f"{name}: KeysBroadcast to {u}: {count} entries, ascending, nothing after them")
             check(got_digest == digest and session_id_of(digest, count, key_tree(n, listed)[-1][0]) == session_id,
                   f"{name}: client {u} derives the session id from its KeysBroadcast")
+            check(listed.get(u) == entries[u] and (round_name != "seed-reveal" or count >= t + 1),
+                  f"{name}: client {u} finds its own entry unchanged in its KeysBroadcast"
+                  + (", count ≥ t + 1" if round_name == "seed-reveal" else ""))
+            broadcast[u] = listed
+
+    if not sparse:  # round 1 starts with the full key list
+        key_broadcast("share-keys")
+    elif cfg["active"]:
+        # Active model (§11.2 v3): round 0′ starts with the full key list, commitments and signatures included,
+        # so that every client can check every reveal in round 1.
+        key_broadcast("seed-reveal")
     else:
         # Round 0′ starts with a KeyCommitment per client: the count, the key root, its own entry and proof.
         for u in u1:
@@ -486,6 +520,7 @@ def replay(path):
             check(got_digest == digest and own == entries[u] and merkle_verify(got_root, n, u - 1, key_leaf(u, own), proof)
                   and count >= t + 1 and session_id_of(digest, count, got_root) == session_id,
                   f"{name}: client {u} accepts its KeyCommitment (own entry unchanged and proven, count ≥ t + 1)")
+    if sparse:
         # Every advertiser reveals; the reveal tree's root enters the graph seed.
         contributions = {}
         for u in u1:
@@ -497,7 +532,30 @@ def replay(path):
     neighbours = graph(cfg, graph_seed)
     for u, c in clients.items():
         check(neighbours[u] == c["neighbours"], f"{name}: client {u} neighbours (§10.2 / §11.2)")
-    if sparse:
+    if sparse and cfg["active"]:
+        # Round 1 starts with every reveal (SeedReveals 0x89), the same bytes to every client of U1: each client
+        # checks that they cover exactly the indices of its key broadcast and open their commitments, builds the
+        # reveal tree itself and takes N(u) from the graph seed of its root.
+        reveal_list = le32(len(u1)) + b"".join(le32(v) + contributions[v] for v in u1)
+        for u in u1:
+            emit("serverToClient", "share-keys", u, V + bytes([0x89]) + session_id + reveal_list)
+            r = Reader(recorded_at.get(("serverToClient", "share-keys", u), bytes(2))[2:])
+            got_sid, count = r.take(32), r.u32()
+            revealed = {}
+            for _ in range(count):
+                v = r.u32()
+                revealed[v] = r.take(32)
+            listed = broadcast[u]
+            check(got_sid == session_id and r.pos == len(r.data) and len(revealed) == count <= n
+                  and list(revealed) == list(listed),
+                  f"{name}: SeedReveals to {u} covers exactly the indices of its KeysBroadcast, ascending")
+            check(all(seed_commitment(digest, v, revealed[v]) == listed[v][68:100] for v in revealed),
+                  f"{name}: SeedReveals to {u}: every r_v opens the h_v of its KeysBroadcast")
+            own_tree = reveal_tree(n, revealed)
+            check(own_tree[-1][0] == reveal_root
+                  and graph(cfg, graph_seed_of(got_sid, own_tree[-1][0]))[u] == neighbours[u],
+                  f"{name}: client {u} builds the reveal tree from its SeedReveals and gets N({u})")
+    elif sparse:
         # Round 1 starts with a Neighbourhood per client: its reveal proof, then one record per neighbour.
         L = merkle_depth(n)
         for u in u1:
@@ -540,6 +598,11 @@ def replay(path):
     u2 = [u for u in u1 if answers[u] >= 1]
     for u in u2:
         live = [v for v in neighbours[u] if v in u1]
+        if cfg["active"]:  # the live neighbours' entries, as received in the key broadcast, are signed (§11.3)
+            check(all(verify_advertisement(cfg["verificationKeys"][v - 1], digest, broadcast[u][v]) for v in live)
+                  and len({broadcast[u][v][4:36] for v in live} | {broadcast[u][v][36:68] for v in live}) == 2 * len(live)
+                  and len(live) >= t,
+                  f"{name}: client {u} verifies its {len(live)} live neighbours' signatures (distinct keys, ≥ t)")
         b = rng[u].read(32)
         check(b.hex() == clients[u]["testOnlySecrets"]["selfMaskSeed"], f"{name}: client {u} b_u is drawn first in round 1")
         secret[u]["b"] = b
@@ -664,8 +727,9 @@ def replay(path):
 def check_wire(sessions):
     doc = json.load(open(os.path.join(VECTORS, "protocol", "wire_v3.json")))
     groups = doc["testGroups"]
-    check(len(groups) == 2, "wire: a complete-graph group and a sparse-graph group")
-    for group, (messages, session_id, u3) in zip(groups, [sessions["active_complete"], sessions["semi_honest_harary"]]):
+    check(len(groups) == 3, "wire: a complete-graph group and two sparse-graph groups (semi-honest, active)")
+    for group, (messages, session_id, u3) in zip(
+            groups, [sessions["active_complete"], sessions["semi_honest_harary"], sessions["active_harary"]]):
         recorded = set(messages.values())
         n = group["clientCount"]
         for tc in group["tests"]:
@@ -720,7 +784,8 @@ sessions = {}
 for file in sorted(os.listdir(os.path.join(VECTORS, "protocol"))):
     if file.startswith("transcript_") and file.endswith(".json"):
         sessions[file[len("transcript_"):-len(".json")]] = replay(os.path.join(VECTORS, "protocol", file))
-check({"active_complete", "semi_honest_harary"} <= set(sessions), "the active and the Harary transcripts exist")
+check({"active_complete", "semi_honest_harary", "active_harary"} <= set(sessions),
+      "the active and the Harary transcripts exist")
 check_wire(sessions)
 check_harary_permutation()
 check_ring_prp()

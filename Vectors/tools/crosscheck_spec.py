@@ -16,9 +16,11 @@ crosscheck_protocol.py do not cover, checked against every case of the files bel
   - §11.1 session configurations (decoding, the checks in order, the threshold rule with exact rationals, the
     digest): protocol/configuration.json;
   - §12 a strict wire decoder returning the §15 error names (protocol version 3: KeyCommitment 0x88 and
-    Neighbourhood 0x86 with their §2.7 proofs on sparse graphs only, KeysBroadcast 0x81 on the others only, the
-    per-client SessionComplete 0x87): every case of protocol/wire_v3.json and protocol/wire_v3_checks.json (valid
-    messages decode and their fields concatenate to the message; invalid ones fail with the named error).
+    Neighbourhood 0x86 with their §2.7 proofs on sparse graphs in the semi-honest model only, SeedReveals 0x89 on
+    sparse graphs in the active model only, KeysBroadcast 0x81 everywhere but on sparse graphs in the semi-honest
+    model (on sparse graphs its entries carry commitments), the per-client SessionComplete 0x87): every case of
+    protocol/wire_v3.json and protocol/wire_v3_checks.json (valid messages decode and their fields concatenate to
+    the message; invalid ones fail with the named error).
 
 Run from the repository root: python3 Vectors/tools/crosscheck_spec.py
 """
@@ -1001,8 +1003,23 @@ def check_configurations():
 
 # ---------------------------------------------------------------- §12 a strict decoder with the §15 error names
 P61 = (1 << 61) - 1
-CLIENT_TAGS, SERVER_TAGS = {1, 2, 3, 4, 5, 6}, {0x81, 0x82, 0x83, 0x84, 0x86, 0x87, 0x88, 0x8F}
-SPARSE_ONLY_TAGS = {0x06, 0x86, 0x88}  # SeedReveal, Neighbourhood, KeyCommitment; 0x81 is for the other sessions
+CLIENT_TAGS, SERVER_TAGS = {1, 2, 3, 4, 5, 6}, {0x81, 0x82, 0x83, 0x84, 0x86, 0x87, 0x88, 0x89, 0x8F}
+
+
+def tag_allowed(tag, cfg):
+    """§12 (v3): which session kinds a tag belongs to. SeedReveal (0x06) on sparse graphs; KeyCommitment (0x88) and
+    Neighbourhood (0x86) on sparse graphs in the semi-honest model; SeedReveals (0x89) on sparse graphs in the
+    active model; KeysBroadcast (0x81) everywhere but on sparse graphs in the semi-honest model."""
+    sparse, active = cfg["sparse"], cfg["active"]
+    if tag == 0x06:
+        return sparse
+    if tag in (0x86, 0x88):
+        return sparse and not active
+    if tag == 0x89:
+        return sparse and active
+    if tag == 0x81:
+        return active or not sparse
+    return True
 
 
 def merkle_depth(n):
@@ -1060,7 +1077,7 @@ def wire_decode(data, decoder, cfg):
             return "unknownTag"
         if (tag in CLIENT_TAGS) != (decoder == "client"):
             return "invalidField"
-        if (tag in SPARSE_ONLY_TAGS and not cfg["sparse"]) or (tag == 0x81 and cfg["sparse"]):
+        if not tag_allowed(tag, cfg):
             return "invalidField"
         sig = 64 if cfg["active"] else 0
         extra = (32 if cfg["sparse"] else 0) + sig
@@ -1096,6 +1113,9 @@ def wire_decode(data, decoder, cfg):
                 if i <= previous:
                     return "duplicateOrUnorderedIndex"
                 previous = i
+        elif tag == 0x89:
+            r.take(32)  # sessionId
+            indexed_list(n, lambda: r.take(32))  # every reveal: LE32 i ascending ‖ r_i
         elif tag == 0x88:
             r.take(32); r.count(n); r.take(32)  # configDigest, advertisement count, key root
             r.index(n); r.take(64 + extra)  # the recipient's own entry (sparse: with its commitment)

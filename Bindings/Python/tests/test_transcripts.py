@@ -22,6 +22,7 @@ TRANSCRIPTS = sorted(PROTOCOL_VECTORS.glob("transcript_*.json"))
 def test_the_transcripts_are_there():
     assert [path.name for path in TRANSCRIPTS] == [
         "transcript_active_complete.json",
+        "transcript_active_harary.json",
         "transcript_semi_honest_complete.json",
         "transcript_semi_honest_harary.json",
     ]
