@@ -194,6 +194,38 @@ struct GraphSeedTests {
         #expect(result.vectors == h.expectedSum(of: Array(1...12)))
     }
 
+    /// Active model: a server that showed two key lists (so two session ids) cannot pass one view's consistency
+    /// signature off as the other's — the client checking it aborts before revealing any share (SPEC.md §11.2).
+    @Test func anActiveServerShowingTwoKeyListsIsCaughtByTheConsistencySignatures() throws {
+        var h = try Harness(n: 12, t: 4, model: .active, label: "two key lists", graph: .harary(degree: 6))
+        try h.run(until: .unmasking)
+        guard case let .unmaskingRequest(sid, recipient, dropped, survivors, signatures)? = h.pending.first?.message,
+            let forged = signatures.first
+        else {
+            Issue.record("no unmasking request")
+            return
+        }
+        // The other view: a different key list gives a different session id (any other 32 bytes here).
+        var otherSid = sid
+        otherSid[0] ^= 1
+        let u3 = ClientSet(clientCount: 12, members: 1...12)
+        let key = try #require(h.signingKeys[forged.signer])
+        var changed = signatures
+        changed[0].signature = key.signature(
+            for: ConsistencyCheck.signedBytes(sessionId: otherSid, signer: forged.signer, survivors: u3))
+        var client = h.clients[recipient]!
+        #expect(throws: SecAggError.self) {
+            _ = try client.handle(
+                .unmaskingRequest(
+                    sessionId: sid, recipient: recipient, dropped: dropped, survivors: survivors, signatures: changed))
+        }
+        if case .aborted = client.state {} else { Issue.record("the client should have aborted") }
+        // Honestly relayed, the session completes.
+        try h.deliver()
+        let result = try #require(try h.finish())
+        #expect(result.vectors == h.expectedSum(of: Array(1...12)))
+    }
+
     /// The ring comes from every revealed contribution: changing any one changes the reveal tree's root, and so the
     /// graph seed; the clients' pointwise neighbourhoods equal the server's stored ring.
     @Test func theRingDependsOnEveryContribution() throws {

@@ -10,6 +10,8 @@ struct Harness {
     var inputs: [UInt32: [[UInt64]]]
     var rng: DeterministicRandomGenerator
     var wire: WireFormat
+    /// Active model: each client's signing key.
+    var signingKeys: [UInt32: Ed25519.PrivateKey]
     /// Server → client messages of the current round, not yet delivered.
     var pending: [(recipient: UInt32, message: ServerMessage)] = []
     /// Client → server replies of the current round, not yet delivered.
@@ -27,6 +29,7 @@ struct Harness {
         let (config, keys) = SessionDriver.makeConfiguration(
             n: n, t: t, model: model, inputs: inputs, graph: graph, rng: &rng)
         configuration = config
+        signingKeys = keys
         self.inputs = SessionDriver.randomInputs(config, rng: &rng)
         server = try SecAggServer(configuration: config)
         wire = WireFormat(configuration: config)
