@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SecAggCrypto
 import SecAggGraph
 import SecAggSessionRunner
@@ -63,12 +64,7 @@ public struct ClientBenchmarkResult: Sendable, Codable, Hashable {
     }
 
     /// One JSON object, keys sorted.
-    public var jsonReport: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(self) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
+    public var jsonReport: String { sortedJson(self) }
 
     /// One line.
     public var textReport: String {
@@ -84,11 +80,10 @@ public struct ClientBenchmarkResult: Sendable, Codable, Hashable {
 /// Runs ``ClientBenchmarkOptions``.
 public enum ClientBenchmark {
     /// The neighbours of the measured client, learnt from its Neighbourhood message when round 0′ closes.
-    private final class Neighbourhood: @unchecked Sendable {
-        private let lock = NSLock()
-        private var members: Set<UInt32>?
-        func set(_ value: Set<UInt32>) { lock.withLock { members = value } }
-        func contains(_ client: UInt32) -> Bool { lock.withLock { members?.contains(client) ?? false } }
+    private final class Neighbourhood: Sendable {
+        private let members = Mutex(Set<UInt32>())
+        func set(_ value: Set<UInt32>) { members.withLock { $0 = value } }
+        func contains(_ client: UInt32) -> Bool { members.withLock { $0.contains(client) } }
     }
 
     public static func run(_ options: ClientBenchmarkOptions) throws(SimulationError) -> ClientBenchmarkResult {
@@ -153,7 +148,7 @@ public enum ClientBenchmark {
         }
         runner.hooks.input = { client, _ in
             var vector = [UInt64](repeating: 0, count: spec.length)
-            for k in vector.indices { vector[k] = UInt64(truncatingIfNeeded: k &* 2_654_435_761 &+ Int(client.rawValue)) & 0xFFFF_FFFF }
+            try ProtocolBenchmark.addInput(of: client.rawValue, seed: masterSeed, spec: spec, into: &vector)
             return [vector]
         }
         let rounds = configuration.rounds

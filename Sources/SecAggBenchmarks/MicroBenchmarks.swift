@@ -16,7 +16,7 @@ func bestSeconds(_ repetitions: Int, _ body: () throws -> Void) rethrows -> Doub
 }
 
 /// JSON with sorted keys.
-private func sortedJson(_ value: some Encodable) -> String {
+func sortedJson(_ value: some Encodable) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     guard let data = try? encoder.encode(value) else { return "{}" }

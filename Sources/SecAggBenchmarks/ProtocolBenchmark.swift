@@ -176,12 +176,7 @@ public struct ProtocolBenchmarkResult: Sendable, Codable, Hashable {
     }
 
     /// One JSON object, keys sorted.
-    public var jsonReport: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(self) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
+    public var jsonReport: String { sortedJson(self) }
 
     /// Human-readable lines.
     public var textReport: String {
@@ -383,7 +378,7 @@ public enum ProtocolBenchmark {
 
     /// Client u's synthetic input: uniformly random ring elements, the mask-PRG expansion of
     /// SHA-256("secagg/bench/input" || seed || LE32(u)); added into `vector`.
-    private static func addInput(of u: UInt32, seed: [UInt8], spec: InputSpecification, into vector: inout [UInt64])
+    static func addInput(of u: UInt32, seed: [UInt8], spec: InputSpecification, into vector: inout [UInt64])
         throws(SimulationError)
     {
         var bytes = Array("secagg/bench/input".utf8) + seed
@@ -466,17 +461,7 @@ public enum ProtocolBenchmark {
                 for (i, spec) in configuration.inputs.enumerated() {
                     guard let vector = try? BitPacking.unpack(packed[i], count: spec.length, modulus: spec.modulus)
                     else { throw .configuration("cannot unpack the ingest input") }
-                    let mask = spec.modulus.elementMask
-                    switch spec.modulus {
-                    case .powerOfTwo:
-                        sums[i].withUnsafeMutableBufferPointer { t in
-                            vector.withUnsafeBufferPointer { v in
-                                for k in 0..<t.count { t[k] = (t[k] &+ v[k]) & mask }
-                            }
-                        }
-                    case .integer:
-                        for k in sums[i].indices { sums[i][k] = spec.modulus.add(sums[i][k], vector[k]) }
-                    }
+                    spec.modulus.accumulate(vector, into: &sums[i])
                 }
             }
             best = min(best, threadCpuSeconds() - t0)

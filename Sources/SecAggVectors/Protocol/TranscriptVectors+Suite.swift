@@ -335,7 +335,7 @@ extension TranscriptVectors {
                         replay.fail(position, "the replayed server sends no message here")
                     }
                     if let decoded = try? wire.decodeServerMessage(message.bytes) {
-                        if TranscriptVectors.startedRound(decoded, configuration: configuration) != message.round {
+                        if decoded.round(in: configuration) != message.round {
                             replay.fail(position, "decodes as a message of another round")
                         }
                         if wire.encode(decoded) != message.bytes {

@@ -259,13 +259,6 @@ public enum TranscriptVectors {
         return (sessionId, graph)
     }
 
-    /// The round a server message starts in this configuration (a key broadcast starts round 0′ on sparse graphs,
-    /// active model; ``ServerMessage/round`` names round 1).
-    static func startedRound(_ message: ServerMessage, configuration: SessionConfiguration) -> ProtocolRound? {
-        if case .keysBroadcast = message, configuration.isSparse { return .seedReveal }
-        return message.round
-    }
-
     /// The session id of a recorded session, recomputed from the bytes the clients received (SPEC.md §11.2):
     /// SHA-256("secagg/v3/session-id" ‖ configDigest ‖ LE32(count) ‖ keyRoot).
     static func sessionId(_ configuration: SessionConfiguration, messages: [RecordedMessage]) -> [UInt8]? {

@@ -46,12 +46,7 @@ extension SecAggClient {
             metrics.rejectedMessages += 1
             throw error
         }
-        // A key broadcast starts round 0′ on a sparse graph (active model), round 1 otherwise.
-        let round: ProtocolRound =
-            if case .keysBroadcast = message, configuration.isSparse { .seedReveal } else {
-                message.round ?? .unmasking
-            }
-        metrics.received(bytes.count, in: round)
+        metrics.received(bytes.count, in: message.round(in: configuration) ?? .unmasking)
         guard let reply = try handle(message, using: &rng) else { return nil }
         return try encoded(reply)
     }

@@ -27,20 +27,10 @@ struct RevealedSeed: Sendable {
             throw .inconsistentServerMessage(
                 reason: "client \(index)'s seed contribution does not match its commitment")
         }
-        let n = context.configuration.clientCount
         var byIndex: [UInt32: [UInt8]] = [:]
         for entry in contributions { byIndex[entry.index] = entry.contribution }
-        var leaves: [UInt8] = []
-        leaves.reserveCapacity(n * MerkleTree.digestByteCount)
-        for i in 1...n {
-            leaves += SessionTrees.revealLeafHash(index: UInt32(i), contribution: byIndex[UInt32(i)])
-        }
-        let root: [UInt8]
-        do {
-            root = try MerkleTree(leafHashes: leaves, slotCount: n).root
-        } catch {
-            throw .crypto(error)
-        }
+        let root = try SessionTrees.revealTree(clientCount: context.configuration.clientCount, contributions: byIndex)
+            .root
         let graph = try context.configuration.makeGraph(
             graphSeed: SessionTrees.graphSeed(sessionId: sessionId, revealRoot: root), evaluation: .pointwise)
         let neighbours = graph.neighbours(of: context.index)

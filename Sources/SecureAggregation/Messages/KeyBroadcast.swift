@@ -45,11 +45,7 @@ public struct KeyBroadcast: Sendable, Equatable {
         self.committed = committed
         var w = ByteWriter(capacity: entries.count * entryByteCount)
         for k in entries.sorted(by: { $0.index < $1.index }) {
-            w.write(k.index)
-            w.write(raw: k.encryptionKey.rawRepresentation)
-            w.write(raw: k.maskingKey.rawRepresentation)
-            if committed { w.write(raw: k.seedCommitment) }
-            if signed { w.write(raw: k.signature) }
+            w.write(raw: k.entryBytes(signed: signed, committed: committed))
         }
         storage = w.bytes[...]
     }

@@ -242,7 +242,15 @@ public enum ServerMessage: Sendable, Equatable {
     /// before round 0 closed.
     case abort(binding: [UInt8], code: AbortCode)
 
-    /// The round this message starts (nil for the end-of-session message and aborts).
+    /// The round this message starts in a session of `configuration`: as ``round``, except that a key broadcast
+    /// starts round 0′ on a sparse graph (active model) and round 1 otherwise.
+    public func round(in configuration: SessionConfiguration) -> ProtocolRound? {
+        if case .keysBroadcast = self, configuration.isSparse { return .seedReveal }
+        return round
+    }
+
+    /// The round this message starts (nil for the end-of-session message and aborts; a key broadcast is named by
+    /// round 1, see ``round(in:)``).
     public var round: ProtocolRound? {
         switch self {
         case .keysBroadcast: .shareKeys

@@ -41,16 +41,17 @@ struct AdvertiseKeysRound: Sendable {
             let tree = try SessionTrees.keyTree(clientCount: configuration.clientCount, entries: entries)
             let sessionId = SessionTrees.sessionId(
                 configurationDigest: context.configurationDigest, count: keys.count, keyRoot: tree.root)
-            let (digest, count, root, keptKeys) = (context.configurationDigest, keys.count, tree.root, kept)
+            let (digest, count, root) = (context.configurationDigest, keys.count, tree.root)
             let size =
                 2 + 32 + 4 + 32 + KeyBroadcast.entryByteCount(signed: signed, committed: true)
                 + tree.depth * MerkleTree.digestByteCount
+            // `keys` is U1's advertisements in ascending order, so position i is the i-th recipient's own entry.
             outbox.direct = OutboxMessages(
-                recipients: u1.ids,
-                make: { u in
+                recipients: keys.map { ClientID($0.index) },
+                makeAt: { i in
                     .keyCommitment(
-                        configurationDigest: digest, count: count, keyRoot: root, keys: keptKeys[u.rawValue]!,
-                        proof: tree.proof(slot: u.position))
+                        configurationDigest: digest, count: count, keyRoot: root, keys: keys[i],
+                        proof: tree.proof(slot: Int(keys[i].index) - 1))
                 }, byteCount: { _ in size })
             return (
                 .seedReveal(

@@ -45,24 +45,9 @@ struct MaskedInputRound: Sendable {
             }
         }
         for (i, spec) in configuration.inputs.enumerated() {
-            Self.accumulate(vectors[i], into: &sum[i], modulus: spec.modulus)
+            spec.modulus.accumulate(vectors[i], into: &sum[i])
         }
         if !reported.isEmpty { complaints[sender] = reported }
-    }
-
-    /// Adds a masked vector into the running sum.
-    private static func accumulate(_ vector: [UInt64], into total: inout [UInt64], modulus: RingModulus) {
-        switch modulus {
-        case .powerOfTwo:
-            let mask = modulus.elementMask
-            total.withUnsafeMutableBufferPointer { t in
-                vector.withUnsafeBufferPointer { v in
-                    for k in 0..<t.count { t[k] = (t[k] &+ v[k]) & mask }
-                }
-            }
-        case .integer:
-            for k in total.indices { total[k] = modulus.add(total[k], vector[k]) }
-        }
     }
 
     /// Closes round 2 with U3: the active model asks U3 to sign it; otherwise the unmasking requests go out.
@@ -127,6 +112,24 @@ struct MaskedSum: Sendable {
                     sessionId: session.sessionId, recipient: w, dropped: dropped, survivors: survivors,
                     signatures: entries)
             )
+        }
+    }
+}
+
+extension RingModulus {
+    /// Adds a masked vector into a running sum, element by element in this ring (the server's round 2, and the
+    /// benchmarks' ingest floor).
+    package func accumulate(_ vector: [UInt64], into total: inout [UInt64]) {
+        switch self {
+        case .powerOfTwo:
+            let mask = elementMask
+            total.withUnsafeMutableBufferPointer { t in
+                vector.withUnsafeBufferPointer { v in
+                    for k in 0..<t.count { t[k] = (t[k] &+ v[k]) & mask }
+                }
+            }
+        case .integer:
+            for k in total.indices { total[k] = add(total[k], vector[k]) }
         }
     }
 }

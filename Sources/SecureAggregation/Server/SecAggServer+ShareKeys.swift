@@ -39,7 +39,10 @@ struct ShareKeysRound: Sendable {
         outbox.direct = OutboxMessages(
             recipients: u2.ids,
             make: { w in .sharesForward(sessionId: sessionId, recipient: w.rawValue, shares: forwarded(to: w.rawValue)) },
-            byteCount: { w in 2 + 32 + 4 + 4 + forwarded(to: w.rawValue).count * (4 + shareCiphertextByteCount) })
+            byteCount: { w in
+                let count = (inbox[w.rawValue] ?? []).reduce(0) { $0 + (u2.contains($1.peer) ? 1 : 0) }
+                return 2 + 32 + 4 + 4 + count * (4 + shareCiphertextByteCount)
+            })
         var next = session
         next.liveCounts[.shareKeys] = u2.count
         return (.maskedInput(MaskedInputRound(session: next, u2: u2, commitments: commitments)), outbox)

@@ -8,7 +8,8 @@ public struct OutboxMessages<Message: Sendable>: RandomAccessCollection, Sendabl
 
     private var stored: [Element]
     private var deferredRecipients: [ClientID]
-    private var make: (@Sendable (ClientID) -> Message)?
+    /// Makes the message of the recipient at a position of `deferredRecipients`.
+    private var make: (@Sendable (Int) -> Message)?
     private var size: (@Sendable (ClientID) -> Int)?
 
     /// Stored messages.
@@ -26,6 +27,14 @@ public struct OutboxMessages<Message: Sendable>: RandomAccessCollection, Sendabl
     /// `byteCount(r)`, when given, is the encoded size of r's message (counted without making it).
     package init(
         recipients: [ClientID], make: @escaping @Sendable (ClientID) -> Message,
+        byteCount: (@Sendable (ClientID) -> Int)? = nil
+    ) {
+        self.init(recipients: recipients, makeAt: { make(recipients[$0]) }, byteCount: byteCount)
+    }
+
+    /// Messages made when read: `make(i)` for the recipient at position i of `recipients`.
+    package init(
+        recipients: [ClientID], makeAt make: @escaping @Sendable (Int) -> Message,
         byteCount: (@Sendable (ClientID) -> Int)? = nil
     ) {
         stored = []
@@ -48,8 +57,7 @@ public struct OutboxMessages<Message: Sendable>: RandomAccessCollection, Sendabl
 
     public subscript(position: Int) -> Element {
         guard let make else { return stored[position] }
-        let recipient = deferredRecipients[position]
-        return (recipient, make(recipient))
+        return (deferredRecipients[position], make(position))
     }
 
     /// Adds a message (deferred messages are made first).
@@ -70,14 +78,14 @@ public struct OutboxMessages<Message: Sendable>: RandomAccessCollection, Sendabl
     /// The same recipients with each message transformed (deferred stays deferred).
     package func mapMessages<T: Sendable>(_ transform: @escaping @Sendable (Message) -> T) -> OutboxMessages<T> {
         if let make {
-            return OutboxMessages<T>(recipients: deferredRecipients, make: { transform(make($0)) }, byteCount: size)
+            return OutboxMessages<T>(recipients: deferredRecipients, makeAt: { transform(make($0)) }, byteCount: size)
         }
         return OutboxMessages<T>(stored.map { ($0.recipient, transform($0.message)) })
     }
 
     private mutating func materialize() {
         guard let make else { return }
-        stored = deferredRecipients.map { ($0, make($0)) }
+        stored = deferredRecipients.indices.map { (deferredRecipients[$0], make($0)) }
         deferredRecipients = []
         self.make = nil
         size = nil

@@ -173,10 +173,7 @@ public struct WireFormat: Sendable {
                 w.write(record.index)
                 if let keys = record.keys {
                     w.write(UInt8(1))
-                    w.write(raw: keys.encryptionKey.rawRepresentation)
-                    w.write(raw: keys.maskingKey.rawRepresentation)
-                    if hasSeedCommitments { w.write(raw: keys.seedCommitment) }
-                    if hasSignatures { w.write(raw: keys.signature) }
+                    writeKeyFields(keys, to: &w)
                     w.write(raw: record.contribution)
                 } else {
                     w.write(UInt8(0))
@@ -235,6 +232,11 @@ public struct WireFormat: Sendable {
 
     private func writeKeys(_ keys: AdvertisedKeys, to w: inout ByteWriter) {
         w.write(keys.index)
+        writeKeyFields(keys, to: &w)
+    }
+
+    /// An entry's fields after its index: c^PK ‖ s^PK [‖ commitment] [‖ signature].
+    private func writeKeyFields(_ keys: AdvertisedKeys, to w: inout ByteWriter) {
         w.write(raw: keys.encryptionKey.rawRepresentation)
         w.write(raw: keys.maskingKey.rawRepresentation)
         if hasSeedCommitments { w.write(raw: keys.seedCommitment) }
@@ -254,7 +256,11 @@ public struct WireFormat: Sendable {
     }
 
     private func readKeys(_ r: inout ByteReader) throws(WireFormatError) -> AdvertisedKeys {
-        let index = try r.readIndex(field: "index", clientCount: n)
+        try readKeyFields(index: r.readIndex(field: "index", clientCount: n), &r)
+    }
+
+    /// An entry's fields after its index (``writeKeyFields(_:to:)``).
+    private func readKeyFields(index: UInt32, _ r: inout ByteReader) throws(WireFormatError) -> AdvertisedKeys {
         let c = try r.read(count: X25519.keyByteCount, field: "encryptionKey")
         let s = try r.read(count: X25519.keyByteCount, field: "maskingKey")
         let commitment = hasSeedCommitments ? try r.read(count: seedByteCount, field: "seedCommitment") : []
@@ -420,18 +426,8 @@ public struct WireFormat: Sendable {
                     switch present {
                     case 0: break
                     case 1:
-                        let c = try r.read(count: X25519.keyByteCount, field: "encryptionKey")
-                        let s = try r.read(count: X25519.keyByteCount, field: "maskingKey")
-                        let commitment = try r.read(count: seedByteCount, field: "seedCommitment")
-                        let signature =
-                            hasSignatures ? try r.read(count: Ed25519.signatureByteCount, field: "signature") : []
+                        keys = try readKeyFields(index: index, &r)
                         contribution = try r.read(count: seedByteCount, field: "contribution")
-                        guard let ck = try? X25519.PublicKey(rawRepresentation: c),
-                            let sk = try? X25519.PublicKey(rawRepresentation: s)
-                        else { throw .invalidField(field: "publicKey", reason: "bad length") }
-                        keys = AdvertisedKeys(
-                            index: index, encryptionKey: ck, maskingKey: sk, seedCommitment: commitment,
-                            signature: signature)
                     default:
                         throw .invalidField(field: "present", reason: "\(present) is neither 0 nor 1")
                     }
