@@ -166,7 +166,7 @@ public enum ClientBenchmark {
             let wire = WireFormat(configuration: configuration)
             // Only the measured client's message is made here (the outbox is deferred).
             if let position = outbox.direct.recipients.firstIndex(of: ClientID(measured)),
-                case let .neighbourhood(_, _, _, _, records)? = try? wire.decodeServerMessage(
+                case let .neighbourhood(_, _, _, _, _, records, _)? = try? wire.decodeServerMessage(
                     outbox.direct[position].message)
             {
                 neighbourhood.set(Set(records.map(\.index)))

@@ -133,6 +133,36 @@ public struct HararyGraph: CommunicationGraph, Hashable {
         }
     }
 
+    /// The client at ring position `position` (0 ≤ position < n), or nil for a position outside the ring or a
+    /// complete graph.
+    public func client(atPosition position: Int) -> UInt32? {
+        guard position >= 0, position < clientCount else { return nil }
+        switch ring {
+        case .complete: return nil
+        case let .table(clientAtPosition, _): return clientAtPosition[position]
+        case let .pointwise(permutation): return permutation.client(atPosition: position)
+        }
+    }
+
+    /// The window of `client` (SPEC.md §11.2): its ring position p and the clients at positions p − k/2 … p + k/2
+    /// (mod n), in that order (k + 1 clients, `client` itself in the middle); nil for an invalid client or a complete
+    /// graph. One forward and k inverse evaluations in pointwise mode.
+    public func window(of client: UInt32) -> (position: Int, clients: [UInt32])? {
+        guard let position = position(of: client) else { return nil }
+        let n = clientCount
+        let half = degree / 2
+        var clients: [UInt32] = []
+        clients.reserveCapacity(degree + 1)
+        for distance in -half...half {
+            if distance == 0 {
+                clients.append(client)
+            } else if let v = self.client(atPosition: ((position + distance) % n + n) % n) {
+                clients.append(v)
+            }
+        }
+        return (position, clients)
+    }
+
     /// The clients at ring distance 1...k/2 on either side of `client`, ascending.
     public func neighbours(of client: UInt32) -> [UInt32] {
         guard isValidClient(client) else { return [] }

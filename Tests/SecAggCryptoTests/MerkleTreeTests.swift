@@ -208,4 +208,78 @@ private func tree(_ leaves: [[UInt8]]) throws -> MerkleTree {
         #expect(
             "\(SecAggCryptoError.merkleSlotCountOutOfRange(slotCount: 0, maximum: 16))".contains("between 1 and 16"))
     }
+
+    @Test("multiproofs: every subset of small trees, built independently and verified")
+    func multiproofsOfEverySubset() throws {
+        for n in 1...9 {
+            let hashes = leaves(n)
+            let t = try tree(hashes)
+            for mask in 1..<(1 << n) {
+                let slots = (0..<n).filter { mask >> $0 & 1 == 1 }
+                let proof = t.multiproof(slots: slots)
+                // Reference: the siblings of every path, level by level, skipping those that are on a path themselves.
+                var expected: [UInt8] = []
+                var known = Set(slots)
+                for j in 0..<t.depth {
+                    for s in known.sorted() where !known.contains(s ^ 1) {
+                        expected += reference(hashes, level: j, index: s ^ 1, depth: t.depth)
+                    }
+                    known = Set(known.map { $0 >> 1 })
+                }
+                #expect(proof == expected, "n \(n) slots \(slots)")
+                let flat = slots.flatMap { hashes[$0] }
+                #expect(MerkleTree.verify(root: t.root, leafHashes: flat, slots: slots, slotCount: n, multiproof: proof))
+                if slots.count == 1 { #expect(proof == t.proof(slot: slots[0])) }
+                if !proof.isEmpty {
+                    var flipped = proof
+                    flipped[mask % proof.count] ^= 1
+                    #expect(
+                        !MerkleTree.verify(root: t.root, leafHashes: flat, slots: slots, slotCount: n, multiproof: flipped))
+                }
+            }
+        }
+    }
+
+    @Test("multiproofs of ring windows: at most 4L values, and far fewer than k proofs")
+    func windowMultiproofs() throws {
+        for (n, k) in [(1000, 30), (4096, 34), (100_000, 36)] {
+            let hashes = leaves(n)
+            let t = try tree(hashes)
+            for start in [0, 1, n / 3, n - k / 2, n - 1] {
+                let slots = (0..<(k + 1)).map { (start + $0) % n }.sorted()
+                let proof = t.multiproof(slots: slots)
+                #expect(proof.count <= 4 * t.depth * 32)
+                #expect(proof.count < k * t.depth * 32 / 4)
+                #expect(
+                    MerkleTree.verify(
+                        root: t.root, leafHashes: slots.flatMap { hashes[$0] }, slots: slots, slotCount: n,
+                        multiproof: proof))
+                // A leaf moved to another slot of the window, an unsorted list, one value more or less: refused.
+                var swapped = slots.flatMap { hashes[$0] }
+                swapped.swapAt(0, 32)
+                #expect(
+                    !MerkleTree.verify(root: t.root, leafHashes: swapped, slots: slots, slotCount: n, multiproof: proof))
+                #expect(
+                    !MerkleTree.verify(
+                        root: t.root, leafHashes: slots.reversed().flatMap { hashes[$0] }, slots: slots.reversed(),
+                        slotCount: n, multiproof: proof))
+                #expect(
+                    !MerkleTree.verify(
+                        root: t.root, leafHashes: slots.flatMap { hashes[$0] }, slots: slots, slotCount: n,
+                        multiproof: proof + zero))
+                #expect(
+                    !MerkleTree.verify(
+                        root: t.root, leafHashes: slots.flatMap { hashes[$0] }, slots: slots, slotCount: n,
+                        multiproof: Array(proof.dropLast(32))))
+            }
+        }
+    }
+}
+
+/// Level `level`'s node `index` of the tree over `hashes` padded to 2^depth with zero leaves, computed from scratch.
+private func reference(_ hashes: [[UInt8]], level: Int, index: Int, depth: Int) -> [UInt8] {
+    if level == 0 { return index < hashes.count ? hashes[index] : zero }
+    return node(
+        reference(hashes, level: level - 1, index: 2 * index, depth: depth),
+        reference(hashes, level: level - 1, index: 2 * index + 1, depth: depth))
 }

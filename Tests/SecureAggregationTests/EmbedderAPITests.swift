@@ -211,10 +211,15 @@ struct EmbedderAPITests {
             for (_, bytes) in step.outbox.allMessages {
                 #expect(bytes.count <= configuration.maximumServerMessageByteCount)
                 largestServer = max(largestServer, bytes.count)
-                // The largest server message: semi-honest, a neighbourhood (k present records with two proofs each);
-                // active, the key broadcast with every client.
+                // The largest server message: semi-honest, a neighbourhood (k present records and a multiproof, which
+                // the bound takes at its most, 4L values); active, the key broadcast with every client.
                 if case .nextRound(model == .active ? .seedReveal : .shareKeys, _) = step {
-                    #expect(bytes.count == configuration.maximumServerMessageByteCount)
+                    var shortfall = 0
+                    if case let .neighbourhood(_, _, _, _, _, _, multiproof) = try h.wire.decodeServerMessage(bytes) {
+                        shortfall = 4 * MerkleTree.depth(slotCount: 9) * 32 - multiproof.count
+                        #expect(shortfall >= 0)
+                    }
+                    #expect(bytes.count + shortfall == configuration.maximumServerMessageByteCount)
                 }
             }
             guard case let .nextRound(next, outbox) = step else { break }

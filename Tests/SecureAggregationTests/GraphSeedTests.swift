@@ -108,53 +108,101 @@ struct GraphSeedTests {
             try h.server.receive(.seedReveal(sessionId: sid, sender: sender, contribution: forged), from: sender)
         }
         try h.advance()
-        guard case let .neighbourhood(_, recipient, root, proof, records)? = h.pending.first?.message else {
+        guard case let .neighbourhood(_, recipient, root, proof, ringRoot, records, multiproof)? = h.pending.first?.message
+        else {
             Issue.record("no neighbourhood")
             return
         }
         #expect(recipient == 1)
-        let v = records[0].index
         // Each forgery is tried on a copy of client 1 (clients are values); each aborts it with its reason.
         func refuses(_ message: ServerMessage, _ reason: String) {
             var copy = h.clients[1]!
             #expect(throws: SecAggError.inconsistentServerMessage(reason: reason)) { _ = try copy.handle(message) }
             if case .aborted = copy.state {} else { Issue.record("client 1 should have aborted: \(reason)") }
         }
-        func with(_ edit: (inout [NeighbourRecord]) -> Void) -> ServerMessage {
+        func with(
+            ringRoot changedRoot: [UInt8]? = nil, multiproof changedProof: [UInt8]? = nil,
+            _ edit: (inout [NeighbourRecord]) -> Void = { _ in }
+        ) -> ServerMessage {
             var changed = records
             edit(&changed)
-            return .neighbourhood(sessionId: sid, recipient: 1, revealRoot: root, proof: proof, neighbours: changed)
+            return .neighbourhood(
+                sessionId: sid, recipient: 1, revealRoot: root, proof: proof, ringRoot: changedRoot ?? ringRoot,
+                neighbours: changed, multiproof: changedProof ?? multiproof)
         }
-        // A changed contribution is not the one in the reveal tree.
-        refuses(with { $0[0].contribution[7] ^= 0x40 }, "client \(v)'s reveal-tree proof does not verify")
-        // A wrong (or missing) key-tree proof, or a neighbour claimed absent.
-        refuses(with { $0[0].keyProof[3] ^= 1 }, "client \(v)'s key-tree proof does not verify")
-        refuses(with { $0[0].keyProof = [] }, "client \(v)'s key-tree proof does not verify")
-        refuses(
-            with {
-                $0[0].keys = nil
-                $0[0].contribution = []
-            }, "client \(v)'s key-tree proof does not verify")
+        let notShown = "the ring tree's multiproof does not show this neighbourhood"
+        // A neighbour's keys changed, or a neighbour claimed absent: not the leaves of the ring tree.
+        let present = try #require(records.firstIndex { $0.keys != nil })
+        refuses(with { $0[present].keys!.seedCommitment[7] ^= 0x40 }, notShown)
+        refuses(with { $0[present].keys!.maskingKey = $0[present].keys!.encryptionKey }, notShown)
+        refuses(with { $0[present].keys = nil }, notShown)
+        // A wrong, short, long or missing multiproof, or another ring root.
+        var flipped = multiproof
+        flipped[flipped.count / 2] ^= 1
+        refuses(with(multiproof: flipped), notShown)
+        refuses(with(multiproof: Array(multiproof.dropLast(32))), notShown)
+        refuses(with(multiproof: multiproof + [UInt8](repeating: 0, count: 32)), notShown)
+        refuses(with(multiproof: []), notShown)
+        var otherRoot = ringRoot
+        otherRoot[0] ^= 1
+        refuses(with(ringRoot: otherRoot), notShown)
         // A neighbour left out, or this client's own contribution not in the tree the seed comes from.
         refuses(with { $0.removeLast() }, "the neighbourhood does not list exactly this client's neighbours")
         var otherProof = proof
         otherProof[0] ^= 1
         refuses(
-            .neighbourhood(sessionId: sid, recipient: 1, revealRoot: root, proof: otherProof, neighbours: records),
+            .neighbourhood(
+                sessionId: sid, recipient: 1, revealRoot: root, proof: otherProof, ringRoot: ringRoot,
+                neighbours: records, multiproof: multiproof),
             "the reveal tree does not hold this client's contribution")
+        // Another session's ring tree (its root and multiproof, with this session's records) does not hold these
+        // leaves: this client's own key leaf differs there.
+        var other = try Harness(n: 12, t: 3, label: "forged reveal, another session", graph: .harary(degree: 4))
+        try other.run(until: .shareKeys)
+        guard case let .neighbourhood(_, _, _, _, foreignRoot, _, foreignProof)? = other.pending.first?.message else {
+            Issue.record("no neighbourhood in the other session")
+            return
+        }
+        refuses(with(ringRoot: foreignRoot, multiproof: foreignProof), notShown)
         // A message for another session is only rejected (the client is unchanged and carries on).
         let before = h.clients[3]!.state
         #expect(throws: SecAggError.wrongSession) {
             _ = try h.clients[3]!.handle(
                 .neighbourhood(
                     sessionId: [UInt8](repeating: 9, count: 32), recipient: 3, revealRoot: root, proof: proof,
-                    neighbours: records))
+                    ringRoot: ringRoot, neighbours: records, multiproof: multiproof))
         }
         #expect(h.clients[3]!.state == before)
         try h.deliver()
         let result = try #require(try h.finish())
         #expect(result.includedClients.map(\.rawValue) == Array(1...12))
         #expect(result.vectors == h.expectedSum(of: Array(1...12)))
+    }
+
+    /// A client that never advertised is an absent leaf of the key tree and so of the ring tree: its neighbours get
+    /// an absent record for it, shown by the same multiproof, and the session completes without it.
+    @Test func absentNeighboursAreShownByTheMultiproof() throws {
+        var h = try Harness(n: 20, t: 3, label: "absent neighbour", graph: .harary(degree: 4))
+        try h.run(until: .shareKeys, skip: [.advertiseKeys: [7]])
+        var absentRecords = 0
+        for (recipient, message) in h.pending {
+            guard case let .neighbourhood(_, _, _, _, _, records, _) = message else {
+                Issue.record("not a neighbourhood")
+                continue
+            }
+            #expect(recipient != 7)
+            for record in records where record.index == 7 {
+                #expect(record.keys == nil)
+                absentRecords += 1
+            }
+        }
+        // Client 7 has k = 4 neighbours, each of which lists it as absent.
+        #expect(absentRecords == 4)
+        try h.deliver()
+        let included = (UInt32(1)...20).filter { $0 != 7 }
+        let result = try #require(try h.finish())
+        #expect(result.includedClients.map(\.rawValue) == included)
+        #expect(result.vectors == h.expectedSum(of: included))
     }
 
     /// The key tree binds each client's view: a proof from another session's tree, or a root that leaves this client
@@ -232,7 +280,7 @@ struct GraphSeedTests {
         for (n, k) in [(16, 4), (120, 4)] {
             var h = try Harness(n: n, t: 3, label: "ring depends \(n)", graph: .harary(degree: k))
             try h.run(until: .shareKeys)
-            guard case let .neighbourhood(sid, _, root, _, _)? = h.pending.first?.message else { return }
+            guard case let .neighbourhood(sid, _, root, _, _, _, _)? = h.pending.first?.message else { return }
             var rng = DeterministicRandomGenerator(testLabel: "contributions \(n)")
             let contributions = (0..<n).map { _ in rng.bytes(count: 32) }
             func revealRoot(_ list: [[UInt8]]) throws -> [UInt8] {

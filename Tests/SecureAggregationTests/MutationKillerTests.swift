@@ -693,11 +693,19 @@ struct MutationKillerTests {
         let sid = [UInt8](repeating: 1, count: 32)
         let proof = [UInt8](repeating: 2, count: 4 * 32)
         func records(_ indices: [UInt32]) -> [NeighbourRecord] {
-            indices.map { NeighbourRecord(index: $0, keys: nil, contribution: [], keyProof: proof, revealProof: proof) }
+            indices.map { NeighbourRecord(index: $0, keys: nil) }
         }
-        func message(_ list: [NeighbourRecord]) -> ServerMessage {
-            .neighbourhood(sessionId: sid, recipient: 1, revealRoot: sid, proof: proof, neighbours: list)
+        func message(_ list: [NeighbourRecord], multiproof: [UInt8] = []) -> ServerMessage {
+            .neighbourhood(
+                sessionId: sid, recipient: 1, revealRoot: sid, proof: proof, ringRoot: sid, neighbours: list,
+                multiproof: multiproof)
         }
+        // A window is at most two runs of slots: at most 4L = 16 multiproof values for n = 12.
+        #expect(throws: SecAggError.wire(.countOutOfRange(field: "multiproofCount", count: 17, maximum: 16))) {
+            _ = try w.decodeServerMessage(
+                w.encode(message(records([2, 3]), multiproof: [UInt8](repeating: 3, count: 17 * 32))))
+        }
+        #expect(try w.decodeServerMessage(w.encode(message(records([2, 3]), multiproof: [UInt8](repeating: 3, count: 16 * 32)))) == message(records([2, 3]), multiproof: [UInt8](repeating: 3, count: 16 * 32)))
         #expect(throws: SecAggError.wire(.countOutOfRange(field: "neighbourCount", count: 5, maximum: 4))) {
             _ = try w.decodeServerMessage(w.encode(message(records([2, 3, 4, 5, 6]))))
         }
@@ -790,7 +798,10 @@ struct MutationKillerTests {
                 .invalidField(field: "tag", reason: "neighbourhood outside a semi-honest session with a sparse graph"))
         ) {
             _ = try w.decodeServerMessage(
-                w.encode(.neighbourhood(sessionId: sid, recipient: 1, revealRoot: sid, proof: [], neighbours: [])))
+                w.encode(
+                    .neighbourhood(
+                        sessionId: sid, recipient: 1, revealRoot: sid, proof: [], ringRoot: sid, neighbours: [],
+                        multiproof: [])))
         }
         #expect(throws: SecAggError.wire(.indexOutOfRange(field: "recipient", index: 0, clientCount: 5))) {
             _ = try w.decodeServerMessage(

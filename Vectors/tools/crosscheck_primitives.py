@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Independent re-implementation of SPEC.md §2-§6 (with the §2.7 Merkle tree) in Python (no Swift code involved), checked against
-every case of Vectors/primitives/*.json. Uses only the `cryptography` package for ChaCha20, X25519,
+"""Independent re-implementation of SPEC.md §2-§6 (with the §2.7 Merkle tree, its proofs and multiproofs) in Python (no Swift
+code involved), checked against every case of Vectors/primitives/*.json. Uses only the `cryptography` package for ChaCha20, X25519,
 HKDF/HMAC and ChaCha20-Poly1305; XChaCha20 (HChaCha20) and the mask, Shamir and test-generator mappings
 are written here from the spec text.
 
@@ -215,6 +215,39 @@ def merkle_verify(root, n, slot, leaf, proof):
         h = hashlib.sha256(b"\x01" + (h + sibling if (slot >> j) & 1 == 0 else sibling + h)).digest()
     return h == root
 
+# §2.7 multiproofs: level by level from the leaves, for each slot of K_j ascending whose sibling is not in K_j its
+# sibling's value, then K_{j+1} = {s >> 1}. Verification walks the same way, reading one value wherever a slot's
+# sibling is not in K_j, and accepts only if every value was read and the result is the root.
+def merkle_multiproof(levels, slots):
+    known, out = sorted(set(slots)), []
+    for j in range(len(levels) - 1):
+        out += [levels[j][s ^ 1] for s in known if s ^ 1 not in known]
+        known = sorted({s >> 1 for s in known})
+    return b"".join(out)
+
+def merkle_multiverify(root, n, slots, leaves, multiproof):
+    if not 1 <= n <= 1 << 24 or not slots or len(leaves) != len(slots) or len(multiproof) % 32:
+        return False
+    if any(not 0 <= s < n for s in slots) or any(a >= b for a, b in zip(slots, slots[1:])):
+        return False
+    values = [multiproof[i:i + 32] for i in range(0, len(multiproof), 32)]
+    hashes, read = dict(zip(slots, leaves)), 0
+    for j in range((n - 1).bit_length()):
+        known, upper, i = sorted(hashes), {}, 0
+        while i < len(known):
+            s = known[i]
+            if s % 2 == 0 and i + 1 < len(known) and known[i + 1] == s + 1:
+                upper[s >> 1] = hashlib.sha256(b"\x01" + hashes[s] + hashes[s + 1]).digest()
+                i += 2
+                continue
+            if read == len(values):
+                return False
+            m, read = values[read], read + 1
+            upper[s >> 1] = hashlib.sha256(b"\x01" + (hashes[s] + m if s % 2 == 0 else m + hashes[s])).digest()
+            i += 1
+        hashes = upper
+    return read == len(values) and hashes[0] == root
+
 doc = load("merkle.json")
 for g in doc["testGroups"]:
     n = g["slotCount"]
@@ -229,5 +262,13 @@ for g in doc["testGroups"]:
             check(ok and proof == expected, f"merkle {t['tcId']}")
         else:
             check(not ok, f"merkle invalid {t['tcId']}")
+    for t in g["multiproofTests"]:
+        slots, proof = t["slots"], bytes.fromhex(t["multiproof"])
+        leaves = [hashlib.sha256(b"\x00" + bytes.fromhex(p)).digest() for p in t["leafPayloads"]]
+        ok = merkle_multiverify(root, n, slots, leaves, proof)
+        if t["result"] == "valid":
+            check(ok and proof == merkle_multiproof(levels, slots), f"merkle multiproof {t['tcId']}")
+        else:
+            check(not ok, f"merkle multiproof invalid {t['tcId']}")
 
 print(f"{checked} checks passed: Python re-implementation agrees with Vectors/primitives")

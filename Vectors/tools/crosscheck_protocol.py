@@ -2,7 +2,7 @@
 """Independent re-implementation of the protocol (SPEC.md §10.2, §11, §12) in Python, checked against
 Vectors/protocol/transcript_*.json, Vectors/protocol/wire_v3.json, Vectors/graph/harary_permutation.json and
 Vectors/graph/ring_prp.json (the v3 ring: SipHash-2-4 and the swap-or-not permutation in pure Python) and
-(§2.7, this script's own Merkle tree) Vectors/primitives/merkle.json.
+(§2.7, this script's own Merkle tree, proofs and multiproofs) Vectors/primitives/merkle.json.
 
 No Swift code is involved. The primitives (§2.6 test generator, §3 derivations, §4 mask PRG, §5 share AEAD,
 §6 Shamir) are those of crosscheck_primitives.py, which validates them against Vectors/primitives/ when it
@@ -26,9 +26,11 @@ script recomputes every message of the session, byte for byte, following the spe
     SHA-256("secagg/v3/graph-seed" ‖ sessionId ‖ revealRoot);
   - on sparse graphs in the semi-honest model, round 0′ starts with each client's KeyCommitment (the key root and
     its own proof, byte for byte, and the client's checks: own entry unchanged and proven, count ≥ t + 1); then the graph
-    (§10.2) and each client's Neighbourhood (every root and proof byte for byte, and the client's checks: its own
-    reveal proof, the records listing exactly N(u) of the graph from the reveal root, every key and reveal proof,
-    every r_v opening h_v);
+    (§10.2), the ring tree (the key tree's leaf hashes in ring order, slot p holding the leaf of order[p]) and each
+    client's Neighbourhood (the reveal root and proof, the ring root, the records and the §2.7 multiproof of the
+    window W(u) = the k + 1 ring slots around p_u, byte for byte; and the client's checks: its own reveal proof, the
+    records listing exactly N(u) of the graph from the reveal root, the multiproof verifying under the ring root with
+    its own key leaf at p_u and each record's at position(v), and altered multiproofs or leaves rejected);
   - in the active model, each client's check of its live neighbours' advertisement signatures (Ed25519);
   - every ShareKeys message: the self-mask commitment and the boxes (Shamir coefficients and nonces drawn in
     the §11.3 order, §3 key, §5 associated data), and every box opened again by its recipient;
@@ -37,7 +39,9 @@ script recomputes every message of the session, byte for byte, following the spe
   - the unmasking of §11.4 (reconstructions from the recorded responses checked against the commitments and
     advertised keys, masks removed) and the aggregate;
   - the valid messages of wire_v3.json (SessionComplete: session id, recipient, and its inclusion in U3), the
-    §10.2 ring of graph/harary_permutation.json and this script's Merkle tree against primitives/merkle.json.
+    §10.2 ring of graph/harary_permutation.json and this script's Merkle tree against primitives/merkle.json (proofs
+    and multiproofs, valid and rejected; and of its own, of one slot the proof, of every window of consecutive slots
+    at most 4L values that verify).
 
 Run from the repository root: python3 Vectors/tools/crosscheck_protocol.py
 """
@@ -347,7 +351,51 @@ def merkle_verify(root, n, slot, leaf, proof):
     return h == root
 
 
-# §11.2 (version 3) the session's trees: one slot per client index (slot i − 1 for client i).
+def merkle_multiproof(levels, slots):
+    """§2.7 multiproof of the slot set `slots`: K_0 = the set; at each level j, in ascending order, the sibling
+    level_j[s XOR 1] of every s ∈ K_j whose sibling is not itself in K_j (padding leaves and nodes over padding
+    only are read from the padded levels); then K_{j+1} = {s >> 1}."""
+    known = sorted(set(slots))
+    out = b""
+    for j in range(len(levels) - 1):
+        members = set(known)
+        out += b"".join(levels[j][s ^ 1] for s in known if s ^ 1 not in members)
+        known = sorted({s >> 1 for s in known})
+    return out
+
+
+def merkle_multiverify(root, n, slots, leaves, multiproof):
+    """§2.7 multiproof verification of (root, n, S = `slots`, their leaf hashes `leaves` in the same order,
+    multiproof): S nonempty, strictly ascending and below n, the multiproof a whole number of 32-byte values,
+    every value read exactly once and the last level's one node equal to the root."""
+    depth = merkle_depth(n)
+    if not (1 <= n <= 1 << 24 and slots and len(leaves) == len(slots)
+            and all(0 <= s < n for s in slots) and all(a < b for a, b in zip(slots, slots[1:]))
+            and len(multiproof) % 32 == 0):
+        return False
+    values = [multiproof[i:i + 32] for i in range(0, len(multiproof), 32)]
+    read = 0
+    known = list(zip(slots, leaves))  # (s, H_j[s]) for s ∈ K_j, ascending
+    for _ in range(depth):
+        parents, i = [], 0
+        while i < len(known):
+            s, h = known[i]
+            if s % 2 == 0 and i + 1 < len(known) and known[i + 1][0] == s + 1:
+                parents.append((s >> 1, node_hash(h, known[i + 1][1])))
+                i += 2
+                continue
+            if read == len(values):
+                return False
+            m = values[read]
+            read += 1
+            parents.append((s >> 1, node_hash(h, m) if s % 2 == 0 else node_hash(m, h)))
+            i += 1
+        known = parents
+    return read == len(values) and len(known) == 1 and known[0][1] == root
+
+
+# §11.2 (version 3) the session's trees: the key and reveal trees have one slot per client index (slot i − 1 for
+# client i); the ring tree (sparse, semi-honest) one per ring position.
 def key_leaf(i, entry):
     """0x01 ‖ entry (which starts with LE32(i)) for an advertiser, 0x00 ‖ LE32(i) for a client without one."""
     return leaf_hash(b"\x01" + entry) if entry is not None else leaf_hash(b"\x00" + le32(i))
@@ -363,6 +411,17 @@ def key_tree(n, entries):
 
 def reveal_tree(n, contributions):
     return merkle_tree([reveal_leaf(i, contributions.get(i)) for i in range(1, n + 1)])
+
+
+def ring_tree(keys, order):
+    """§11.2 (sparse, semi-honest) the ring tree: the key tree's leaf hashes in ring order, slot p holding the leaf
+    of order[p], the client at ring position p (present or absent as in the key tree)."""
+    return merkle_tree([keys[0][i - 1] for i in order])
+
+
+def ring_window(n, k, position):
+    """§11.2 W(u) = {(p_u + d) mod n : d = −k/2 … k/2}, ascending: the k + 1 ring slots of u and its neighbours."""
+    return sorted({(position + d) % n for d in range(-(k // 2), k // 2 + 1)})
 
 
 def session_id_of(digest, count, key_root):
@@ -556,40 +615,77 @@ def replay(path):
                   and graph(cfg, graph_seed_of(got_sid, own_tree[-1][0]))[u] == neighbours[u],
                   f"{name}: client {u} builds the reveal tree from its SeedReveals and gets N({u})")
     elif sparse:
-        # Round 1 starts with a Neighbourhood per client: its reveal proof, then one record per neighbour.
-        L = merkle_depth(n)
+        # Round 1 starts with a Neighbourhood per client: its reveal proof, the ring root, one record per neighbour
+        # (its entry, if it advertised) and the multiproof of its window W(u) in the ring tree (§11.2, §12.4).
+        L, k = merkle_depth(n), cfg["k"]
+        order = harary_order(n, k, graph_seed)
+        ring = ring_tree(keys, order)
+        ring_root = ring[-1][0]
+        position = {c: p for p, c in enumerate(order)}
+        check(sorted(order) == list(range(1, n + 1))
+              and all(ring[0][p] == keys[0][order[p] - 1] for p in range(n)) and ring[0][n:] == keys[0][n:],
+              f"{name}: the ring tree holds the key tree's n leaves in ring order (padding 0^32 after them)")
         for u in u1:
             body = b""
             for v in neighbours[u]:
-                body += le32(v)
-                body += (b"\x01" + entries[v][4:] + contributions[v]) if v in entries else b"\x00"
-                body += merkle_proof(keys, v - 1) + merkle_proof(reveals, v - 1)
+                body += le32(v) + ((b"\x01" + entries[v][4:]) if v in entries else b"\x00")
+            multiproof = merkle_multiproof(ring, ring_window(n, k, position[u]))
             emit("serverToClient", "share-keys", u, V + bytes([0x86]) + session_id + le32(u) + reveal_root
-                 + merkle_proof(reveals, u - 1) + le32(len(neighbours[u])) + body)
+                 + merkle_proof(reveals, u - 1) + ring_root + le32(len(neighbours[u])) + body
+                 + le32(len(multiproof) // 32) + multiproof)
             # The client's checks (§11.2 v3), on the recorded message.
-            r = Reader(recorded_at.get(("serverToClient", "share-keys", u), bytes(2))[2:])
+            received = recorded_at.get(("serverToClient", "share-keys", u), bytes(2))
+            r = Reader(received[2:])
             got_sid, recipient, got_root, own_proof = r.take(32), r.u32(), r.take(32), r.take(32 * L)
             check(got_sid == session_id and recipient == u and got_root == reveal_root
                   and own_proof == merkle_proof(reveals, u - 1)
                   and merkle_verify(got_root, n, u - 1, reveal_leaf(u, secret[u]["r"]), own_proof),
                   f"{name}: Neighbourhood to {u}: the reveal root and its own reveal proof")
-            listed = []
+            got_ring_root = r.take(32)
+            records, presents = [], 0  # (v, the record's key leaf)
             for _ in range(r.u32()):
                 v, present = r.u32(), r.u8()
-                entry = contribution = None
-                if present == 1:
-                    entry = le32(v) + r.take(len(entries[u]) - 4)
-                    contribution = r.take(32)
-                key_proof, reveal_proof = r.take(32 * L), r.take(32 * L)
-                check(present in (0, 1) and key_proof == merkle_proof(keys, v - 1)
-                      and reveal_proof == merkle_proof(reveals, v - 1)
-                      and merkle_verify(key_root, n, v - 1, key_leaf(v, entry), key_proof)
-                      and merkle_verify(got_root, n, v - 1, reveal_leaf(v, contribution), reveal_proof)
-                      and (entry is None or seed_commitment(digest, v, contribution) == entry[68:100]),
-                      f"{name}: Neighbourhood to {u}: record {v} is proven in both trees and r_{v} opens h_{v}")
-                listed.append(v)
-            check(r.pos == len(r.data) and listed == graph(cfg, graph_seed_of(got_sid, got_root))[u],
+                check(present in (0, 1), f"{name}: Neighbourhood to {u}: record {v} present byte is 0 or 1")
+                entry = (le32(v) + r.take(len(entries[u]) - 4)) if present == 1 else None
+                check(entry == entries.get(v), f"{name}: Neighbourhood to {u}: record {v} carries "
+                      + ("its advertised entry" if v in entries else "no entry (v did not advertise)"))
+                records.append((v, key_leaf(v, entry)))
+                presents += present
+            h = r.u32()
+            got_multiproof = r.take(32 * h)
+            check(r.pos == len(r.data) and h <= 4 * L
+                  and len(received) == 110 + 32 * L + 32 * h + 101 * presents + 5 * (len(records) - presents),
+                  f"{name}: Neighbourhood to {u}: h = {h} ≤ 4L multiproof values, 110 + 32L + 32h bytes plus the records")
+            client_order = harary_order(n, k, graph_seed_of(got_sid, got_root))
+            client_position = {c: p for p, c in enumerate(client_order)}
+            check([v for v, _ in records] == graph(cfg, graph_seed_of(got_sid, got_root))[u],
                   f"{name}: Neighbourhood to {u} lists exactly N({u}) of the graph from its reveal root")
+            # Check 4: the window's leaves — its own key leaf at p_u, each record's at position(v) — under ringRoot.
+            leaf_at = {client_position[u]: key_leaf(u, entries[u])}
+            leaf_at.update((client_position[v], leaf) for v, leaf in records)
+            window = ring_window(n, k, client_position[u])
+            check(sorted(leaf_at) == window and len(window) == k + 1,
+                  f"{name}: Neighbourhood to {u}: {u} and its records fill its window W({u}) of {k + 1} ring slots")
+            leaves = [leaf_at[p] for p in window]
+            check(got_ring_root == ring_root and got_multiproof == multiproof,
+                  f"{name}: Neighbourhood to {u}: the ring root and the multiproof of W({u}) are the ring tree's")
+            check(merkle_multiverify(got_ring_root, n, window, leaves, got_multiproof),
+                  f"{name}: Neighbourhood to {u}: the multiproof of W({u}) verifies under ringRoot")
+            # Altered multiproofs and leaves must be rejected.
+            flipped = bytearray(got_multiproof)
+            flipped[len(flipped) // 2] ^= 0x01
+            own, first = window.index(client_position[u]), window.index(client_position[records[0][0]])
+            swapped = list(leaves)
+            swapped[own], swapped[first] = leaves[first], leaves[own]
+            check(len(got_multiproof) >= 32
+                  and not merkle_multiverify(got_ring_root, n, window, leaves, bytes(flipped))
+                  and not merkle_multiverify(got_ring_root, n, window, leaves, got_multiproof[:-32])
+                  and not merkle_multiverify(got_ring_root, n, window, leaves, got_multiproof + got_multiproof[:32])
+                  and not merkle_multiverify(got_ring_root, n, window, leaves, got_multiproof[:-1])
+                  and not merkle_multiverify(got_ring_root, n, window, swapped, got_multiproof)
+                  and not merkle_multiverify(got_ring_root, n, window[::-1], leaves[::-1], got_multiproof),
+                  f"{name}: Neighbourhood to {u}: a flipped, short, long or truncated multiproof, its own leaf swapped "
+                  f"with {records[0][0]}'s and an unordered window are rejected")
     pk = {u: (entries[u][4:36], entries[u][36:68]) for u in u1}
 
     # Round 1: ShareKeys.
@@ -764,7 +860,8 @@ def check_wire(sessions):
 
 
 def check_merkle():
-    """This script's §2.7 tree against primitives/merkle.json (roots, proofs, and the rejected proofs)."""
+    """This script's §2.7 tree against primitives/merkle.json (roots, proofs, multiproofs, and the rejected proofs and
+    multiproofs), and its multiproofs of every window on the same trees."""
     doc = json.load(open(os.path.join(VECTORS, "primitives", "merkle.json")))
     for group in doc["testGroups"]:
         n = group["slotCount"]
@@ -778,6 +875,31 @@ def check_merkle():
                 check(accepted and proof == merkle_proof(levels, slot), f"merkle {tc['tcId']}: the proof of slot {slot}")
             else:
                 check(not accepted, f"merkle {tc['tcId']}: rejected")
+        for tc in group.get("multiproofTests", []):
+            multiproof, slots = bytes.fromhex(tc["multiproof"]), tc["slots"]
+            leaves = [leaf_hash(bytes.fromhex(p)) for p in tc["leafPayloads"]]
+            accepted = merkle_multiverify(root, n, slots, leaves, multiproof)
+            if tc["result"] == "valid":
+                check(accepted and multiproof == merkle_multiproof(levels, slots),
+                      f"merkle {tc['tcId']}: the multiproof of slots {slots}")
+            else:
+                check(not accepted, f"merkle {tc['tcId']}: multiproof rejected ({tc['comment']})")
+        # §2.7 multiproofs on the same tree: for S = {s} the proof of s; every window of consecutive slots (wrapping
+        # past n − 1, as the ring windows of §11.2 do) verifies with at most 4L values, and not with a flipped value.
+        leaves = levels[0][:n]
+        check(all(merkle_multiproof(levels, [s]) == merkle_proof(levels, s) for s in range(n)),
+              f"merkle: n = {n}, the multiproof of one slot is its proof")
+        depth = merkle_depth(n)
+        for width in sorted({1, 2, 3, 5, n // 2, n} - {0}):
+            ok = True
+            for start in range(n):
+                window = sorted({(start + d) % n for d in range(width)})
+                multiproof = merkle_multiproof(levels, window)
+                flipped = bytes([multiproof[0] ^ 0x80]) + multiproof[1:] if multiproof else b"\x00" * 32
+                ok = ok and len(multiproof) <= 32 * 4 * depth and merkle_multiverify(
+                    root, n, window, [leaves[s] for s in window], multiproof) and not merkle_multiverify(
+                    root, n, window, [leaves[s] for s in window], flipped)
+            check(ok, f"merkle: n = {n}, every window of {width} slots has a multiproof of ≤ 4L values that verifies")
 
 
 sessions = {}

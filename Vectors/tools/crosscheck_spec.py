@@ -15,12 +15,20 @@ crosscheck_protocol.py do not cover, checked against every case of the files bel
     the §10.8 table: graph/parameter_finder.json, graph/parameter_table.json;
   - §11.1 session configurations (decoding, the checks in order, the threshold rule with exact rationals, the
     digest): protocol/configuration.json;
-  - §12 a strict wire decoder returning the §15 error names (protocol version 3: KeyCommitment 0x88 and
-    Neighbourhood 0x86 with their §2.7 proofs on sparse graphs in the semi-honest model only, SeedReveals 0x89 on
-    sparse graphs in the active model only, KeysBroadcast 0x81 everywhere but on sparse graphs in the semi-honest
-    model (on sparse graphs its entries carry commitments), the per-client SessionComplete 0x87): every case of
-    protocol/wire_v3.json and protocol/wire_v3_checks.json (valid messages decode and their fields concatenate to
-    the message; invalid ones fail with the named error).
+  - §12 a strict wire decoder returning the §15 error names (protocol version 3: KeyCommitment 0x88 with its §2.7
+    proof and Neighbourhood 0x86 — the recipient's reveal proof, the ring root, one record per neighbour (present
+    with the entry's fields, or absent) and a multiproof of at most 4L hashes — on sparse graphs in the semi-honest
+    model only, SeedReveals 0x89 on sparse graphs in the active model only, KeysBroadcast 0x81 everywhere but on
+    sparse graphs in the semi-honest model (on sparse graphs its entries carry commitments), the per-client
+    SessionComplete 0x87): every case of protocol/wire_v3.json and protocol/wire_v3_checks.json (valid messages
+    decode and their fields concatenate to the message; invalid ones fail with the named error). A valid
+    Neighbourhood is also decoded into its named fields and encoded back, its size checked against §12.4, and
+    checked as its recipient u would (§11.2), from the same group's configuration, KeyCommitment to u and
+    SeedReveal from u: the session id, u's own reveal proof, the records listing exactly N(u) of the ring seeded
+    by the graph seed, and the multiproof of u's window W(u) verifying under ringRoot (the ring tree: key-tree
+    leaves in ring order, u's own leaf at its position);
+  - §2.7 a second Merkle tree, recursive over subtrees (roots, proofs, multiproofs and their verification):
+    primitives/merkle.json.
 
 Run from the repository root: python3 Vectors/tools/crosscheck_spec.py
 """
@@ -1121,16 +1129,17 @@ def wire_decode(data, decoder, cfg):
             r.index(n); r.take(64 + extra)  # the recipient's own entry (sparse: with its commitment)
             r.take(proof)
         elif tag == 0x86:
-            r.take(32); r.index(n); r.take(32); r.take(proof)  # sessionId, recipient, reveal root, own proof
+            r.take(32); r.index(n); r.take(32); r.take(proof)  # sessionId, recipient, reveal root, own reveal proof
+            r.take(32)  # ring root
 
             def record():
                 present = r.u8()
                 if present == 1:
-                    r.take(64 + 32 + sig + 32)  # cPK, sPK, commitment, [signature], r_v
+                    r.take(64 + 32)  # cPK, sPK, commitment (0x86 is semi-honest only: no signature)
                 elif present != 0:
                     raise WireError("invalidField")
-                r.take(proof); r.take(proof)  # key proof, reveal proof
             indexed_list(k, record)
+            r.take(32 * r.count(4 * merkle_depth(n)))  # the multiproof: LE32 h ≤ 4L, then h hashes
         elif tag == 0x82:
             r.take(32); r.index(n)
             indexed_list(k, lambda: r.take(128))
@@ -1153,67 +1162,230 @@ def wire_decode(data, decoder, cfg):
     return None
 
 
+# §12.4 Neighbourhood (0x86), field by field: sessionId ‖ LE32 u ‖ revealRoot ‖ proof[32L] ‖ ringRoot ‖ LE32 c ‖
+# c × (LE32 v ‖ u8 present ‖ [cPK ‖ sPK ‖ commit]) ‖ LE32 h ‖ h × hash. Decoded into a dict, encoded back from it.
+def neighbourhood_decode(data, n):
+    r = Reader(data[2:])
+    m = {"sessionId": r.take(32), "recipient": r.u32(), "revealRoot": r.take(32), "proof": r.take(32 * merkle_depth(n)),
+         "ringRoot": r.take(32), "records": []}
+    for _ in range(r.u32()):
+        v, present = r.u32(), r.u8()
+        m["records"].append((v, r.take(96) if present == 1 else None))  # cPK ‖ sPK ‖ commit, or absent
+    m["multiproof"] = [r.take(32) for _ in range(r.u32())]
+    r.finish()
+    return m
+
+
+def neighbourhood_encode(m):
+    records = b"".join(le32(v) + (b"\x01" + fields if fields is not None else b"\x00") for v, fields in m["records"])
+    return (bytes([VERSION, 0x86]) + m["sessionId"] + le32(m["recipient"]) + m["revealRoot"] + m["proof"] + m["ringRoot"]
+            + le32(len(m["records"])) + records + le32(len(m["multiproof"])) + b"".join(m["multiproof"]))
+
+
+def neighbourhood_fields(m):
+    """The named fields of wire_v3.json, in order: (field, bytes, integer value or None)."""
+    out = [("version", bytes([VERSION]), VERSION), ("tag", b"\x86", 0x86), ("sessionId", m["sessionId"], None),
+           ("recipient", le32(m["recipient"]), m["recipient"]), ("revealRoot", m["revealRoot"], None),
+           ("proof", m["proof"], None), ("ringRoot", m["ringRoot"], None),
+           ("neighbourCount", le32(len(m["records"])), len(m["records"]))]
+    for i, (v, fields) in enumerate(m["records"]):
+        out += [(f"neighbours[{i}].index", le32(v), v),
+                (f"neighbours[{i}].present", bytes([fields is not None]), int(fields is not None))]
+        if fields is not None:
+            out += [(f"neighbours[{i}].encryptionKey", fields[:32], None), (f"neighbours[{i}].maskingKey", fields[32:64], None),
+                    (f"neighbours[{i}].seedCommitment", fields[64:96], None)]
+    return out + [("multiproofCount", le32(len(m["multiproof"])), len(m["multiproof"])),
+                  ("multiproof", b"".join(m["multiproof"]), None)]
+
+
+def ring_of_seed(n, k, seed):
+    """§10.2 (v3): (position of client i, client at position p) of H(n, k) seeded by `seed`."""
+    if ring_is_prp(n, k):
+        ring = RingPrp(n, k, seed)
+        return (lambda i: ring.forward(i - 1)), (lambda p: ring.inverse(p) + 1)
+    order = fisher_yates_order(n, k, seed)
+    return order.index, order.__getitem__
+
+
+def check_neighbourhood_client(path, group, cfg, neighbourhood):
+    """§11.2 client checks on a group's Neighbourhood to u, from the same group's configuration, KeyCommitment to u
+    and SeedReveal from u (one session): session id, own reveal proof, records = N(u) of the graph seed, and the
+    multiproof of the window W(u) under ringRoot with u's own key leaf and the records' leaves. False when the
+    group lacks the KeyCommitment or SeedReveal of that client."""
+    n, k, t, L = cfg["n"], cfg["k"], cfg["t"], merkle_depth(cfg["n"])
+    m = neighbourhood_decode(neighbourhood, n)
+    u, name = m["recipient"], f"{path}: Neighbourhood to {m['recipient']}"
+    valid = [bytes.fromhex(x["message"]) for x in group["tests"] if x["result"] == "valid"]
+    commitments = [b for b in valid if b[1] == 0x88 and b[2 + 32 + 4 + 32:2 + 32 + 4 + 32 + 4] == le32(u)]
+    reveals = [b for b in valid if b[1] == 0x06 and b[34:38] == le32(u)]
+    if not commitments or not reveals:
+        return False
+    # KeyCommitment (§11.2, in order): the digest, u's entry proven in the key tree, count ≥ t + 1.
+    digest = hashlib.sha256(b"secagg/v1/config" + bytes.fromhex(group["configuration"])).digest()
+    kc = commitments[0][2:]
+    count, key_root, entry_u, key_proof = struct.unpack("<I", kc[32:36])[0], kc[36:68], kc[68:168], kc[168:]
+    check(kc[:32] == digest and merkle_verify(key_root, n, u - 1, leaf_hash(b"\x01" + entry_u), key_proof)
+          and count >= t + 1, f"{name}: its KeyCommitment passes the client checks")
+    for advert in (b for b in valid if b[1] == 0x01 and b[34:38] == le32(u)):
+        check(advert[2:34] == digest and advert[34:] == entry_u, f"{name}: KeyCommitment holds u's own advertised entry")
+    session_id = sha(b"secagg/v3/session-id" + digest + le32(count) + key_root)
+    r_u = reveals[0][38:70]
+    check(reveals[0][2:34] == session_id, f"{name}: the SeedReveal carries the session id")
+    # Neighbourhood checks 1–4.
+    check(m["sessionId"] == session_id, f"{name}: session id")
+    check(merkle_verify(m["revealRoot"], n, u - 1, leaf_hash(b"\x01" + le32(u) + r_u), m["proof"]),
+          f"{name}: own reveal proof")
+    position, client_at = ring_of_seed(n, k, sha(b"secagg/v3/graph-seed" + session_id + m["revealRoot"]))
+    p_u = position(u)
+    window = sorted({(p_u + d) % n for d in range(-(k // 2), k // 2 + 1)})
+    check([v for v, _ in m["records"]] == sorted(client_at(p) for p in window if p != p_u), f"{name}: records = N(u)")
+    leaves = {p_u: leaf_hash(b"\x01" + entry_u)}
+    for v, fields in m["records"]:
+        leaves[position(v)] = leaf_hash(b"\x01" + le32(v) + fields if fields is not None else b"\x00" + le32(v))
+    check(sorted(leaves) == window and len(m["multiproof"]) <= 4 * L
+          and merkle_multiverify(m["ringRoot"], n, window, [leaves[p] for p in window], b"".join(m["multiproof"])),
+          f"{name}: the multiproof of W(u) verifies under ringRoot")
+    return True
+
+
 def check_wire(path):
     doc = load(path)
+    neighbourhoods_checked = 0
     for g in doc["testGroups"]:
         cfg = parse_config_for_wire(bytes.fromhex(g["configuration"]))
         check(cfg["n"] == g["clientCount"] and cfg["k"] == g["degree"], f"{path}: group configuration")
         for t in g["tests"]:
-            out = wire_decode(bytes.fromhex(t["message"]), t["decoder"], cfg)
+            data = bytes.fromhex(t["message"])
+            out = wire_decode(data, t["decoder"], cfg)
             if t["result"] == "valid":
                 check(out is None and "".join(f["bytes"] for f in t["fields"]) == t["message"], f"{path} {t['tcId']}: {out}")
+                if data[1] == 0x86:
+                    m = neighbourhood_decode(data, cfg["n"])
+                    L, h = merkle_depth(cfg["n"]), len(m["multiproof"])
+                    expected = [(f, b.hex(), None if v is None else str(v)) for f, b, v in neighbourhood_fields(m)]
+                    check(neighbourhood_encode(m) == data
+                          and [(f["field"], f["bytes"], f.get("value")) for f in t["fields"]] == expected,
+                          f"{path} {t['tcId']}: Neighbourhood fields")
+                    records = sum(5 + (96 if fields is not None else 0) for _, fields in m["records"])
+                    check(len(data) == 110 + 32 * L + 32 * h + records <= 110 + 160 * L + 101 * cfg["k"],
+                          f"{path} {t['tcId']}: Neighbourhood size (§12.4)")
+                    neighbourhoods_checked += check_neighbourhood_client(path, g, cfg, data)
             else:
                 check(out == t["error"], f"{path} {t['tcId']}: {out}, expected {t['error']}")
+    if path.endswith("wire_v3.json"):
+        check(neighbourhoods_checked >= 1, f"{path}: a Neighbourhood checked as its recipient would")
+
+
+# ---------------------------------------------------------------- §2.7 a second Merkle tree, recursive over subtrees
+def sha(b):
+    return hashlib.sha256(b).digest()
+
+
+def leaf_hash(payload):
+    return sha(b"\x00" + payload)
+
+
+def depth_of(n):
+    d = 0
+    while (1 << d) < n:
+        d += 1
+    return d
+
+
+def subtree(leaves, lo, size):
+    """The node covering slots lo ... lo + size - 1 (size a power of two); padding slots hold 32 zero bytes."""
+    if size == 1:
+        return leaves[lo] if lo < len(leaves) else bytes(32)
+    half = size // 2
+    return sha(b"\x01" + subtree(leaves, lo, half) + subtree(leaves, lo + half, half))
+
+
+def proof_of(leaves, slot):
+    d = depth_of(len(leaves))
+    return b"".join(subtree(leaves, ((slot >> j) ^ 1) << j, 1 << j) for j in range(d))
+
+
+def merkle_verify(root, n, slot, leaf, proof):
+    d = depth_of(n)
+    if not (1 <= n <= 1 << 24 and 0 <= slot < n and len(proof) == 32 * d):
+        return False
+    h = leaf
+    for j in range(d):
+        sib = proof[32 * j:32 * (j + 1)]
+        h = sha(b"\x01" + h + sib) if (slot >> j) & 1 == 0 else sha(b"\x01" + sib + h)
+    return h == root
+
+
+def multiproof_needs(slots, lo, size):
+    """The subtrees a multiproof of `slots` (a set) sends, as (level, position): walking down from the subtree at lo
+    of `size` slots (which holds one of them), every child that holds none of them while its sibling does. Sorted,
+    this is §2.7's order: level by level from the leaves, ascending within a level."""
+    if size == 1:
+        return []
+    half, out = size // 2, []
+    for child in (lo, lo + half):
+        if any(child <= s < child + half for s in slots):
+            out += multiproof_needs(slots, child, half)
+        else:
+            out.append((depth_of(half), child // half))
+    return out
+
+
+def multiproof_of(leaves, slots):
+    d = depth_of(len(leaves))
+    needs = sorted(multiproof_needs(set(slots), 0, 1 << d))
+    return b"".join(subtree(leaves, position << level, 1 << level) for level, position in needs)
+
+
+def merkle_multiverify(root, n, slots, leaves, multiproof):
+    """§2.7 multiproof verification, recursively: the multiproof must hold exactly the subtrees the slots need, in
+    their order; the root is then computed from the slots' leaves and those subtrees."""
+    if not (1 <= n <= 1 << 24 and slots and len(leaves) == len(slots) and len(multiproof) % 32 == 0):
+        return False
+    if any(not 0 <= s < n for s in slots) or any(a >= b for a, b in zip(slots, slots[1:])):
+        return False
+    d, known = depth_of(n), dict(zip(slots, leaves))
+    needs = sorted(multiproof_needs(set(slots), 0, 1 << d))
+    if len(multiproof) != 32 * len(needs):
+        return False
+    given = {need: multiproof[32 * i:32 * (i + 1)] for i, need in enumerate(needs)}
+
+    def node(lo, size):
+        if not any(lo <= s < lo + size for s in known):
+            return given[(depth_of(size), lo // size)]
+        if size == 1:
+            return known[lo]
+        return sha(b"\x01" + node(lo, size // 2) + node(lo + size // 2, size // 2))
+    return node(0, 1 << d) == root
 
 
 def check_merkle():
-    """§2.7 Merkle tree, written recursively over subtrees (hashlib only): primitives/merkle.json."""
-    def sha(b):
-        return hashlib.sha256(b).digest()
-
-    def subtree(leaves, lo, size):
-        # The node covering slots lo ... lo + size - 1 (size a power of two); padding slots hold 32 zero bytes.
-        if size == 1:
-            return leaves[lo] if lo < len(leaves) else bytes(32)
-        half = size // 2
-        return sha(b"\x01" + subtree(leaves, lo, half) + subtree(leaves, lo + half, half))
-
-    def depth_of(n):
-        d = 0
-        while (1 << d) < n:
-            d += 1
-        return d
-
-    def proof_of(leaves, slot):
-        d = depth_of(len(leaves))
-        return b"".join(subtree(leaves, ((slot >> j) ^ 1) << j, 1 << j) for j in range(d))
-
-    def verify(root, n, slot, leaf, proof):
-        d = depth_of(n)
-        if not (0 <= slot < n and len(proof) == 32 * d):
-            return False
-        h = leaf
-        for j in range(d):
-            sib = proof[32 * j:32 * (j + 1)]
-            h = sha(b"\x01" + h + sib) if (slot >> j) & 1 == 0 else sha(b"\x01" + sib + h)
-        return h == root
-
+    """§2.7 Merkle tree, proofs and multiproofs (hashlib only): primitives/merkle.json."""
     doc = json.load(open(os.path.join(VECTORS, "primitives/merkle.json")))
-    check(doc["numberOfTests"] == sum(len(g["tests"]) for g in doc["testGroups"]), "merkle: numberOfTests")
+    check(doc["numberOfTests"] == sum(len(g["tests"]) + len(g.get("multiproofTests", [])) for g in doc["testGroups"]),
+          "merkle: numberOfTests")
     for g in doc["testGroups"]:
         n = g["slotCount"]
-        leaves = [sha(b"\x00" + bytes.fromhex(p)) for p in g["leafPayloads"]]
+        leaves = [leaf_hash(bytes.fromhex(p)) for p in g["leafPayloads"]]
         root = bytes.fromhex(g["root"])
         check(len(leaves) == n and g["depth"] == depth_of(n) and subtree(leaves, 0, 1 << depth_of(n)) == root,
               f"merkle: root of n = {n}")
         for t in g["tests"]:
-            leaf = sha(b"\x00" + bytes.fromhex(t["leafPayload"]))
+            leaf = leaf_hash(bytes.fromhex(t["leafPayload"]))
             proof = bytes.fromhex(t["proof"])
-            accepted = verify(root, n, t["slot"], leaf, proof)
+            accepted = merkle_verify(root, n, t["slot"], leaf, proof)
             if t["result"] == "valid":
                 check(accepted and proof == proof_of(leaves, t["slot"]), f"merkle {t['tcId']}")
             else:
                 check(not accepted, f"merkle {t['tcId']}: must be rejected")
+        for t in g.get("multiproofTests", []):
+            slots, multiproof = t["slots"], bytes.fromhex(t["multiproof"])
+            accepted = merkle_multiverify(root, n, slots, [leaf_hash(bytes.fromhex(p)) for p in t["leafPayloads"]],
+                                          multiproof)
+            if t["result"] == "valid":
+                check(accepted and multiproof == multiproof_of(leaves, slots), f"merkle multiproof {t['tcId']}")
+            else:
+                check(not accepted, f"merkle multiproof {t['tcId']}: must be rejected")
 
 
 check_ed25519()

@@ -194,6 +194,133 @@ public struct MerkleTree: Sendable {
         }
     }
 
+    /// The leaf hashes of `slots` (each 0 ≤ slot < slotCount), concatenated in the order given. Traps on a slot
+    /// outside the tree.
+    public func leafHashes(at slots: some Sequence<Int>) -> [UInt8] {
+        let size = Self.digestByteCount
+        var out: [UInt8] = []
+        out.reserveCapacity(slots.underestimatedCount * size)
+        for slot in slots {
+            precondition(slot >= 0 && slot < slotCount, "Merkle slot \(slot) outside 0..<\(slotCount)")
+            out.append(contentsOf: nodes[slot * size..<(slot + 1) * size])
+        }
+        return out
+    }
+
+    /// The node `index` of level `level` (real or padding).
+    private func node(level: Int, index: Int, levelCount: Int) -> ArraySlice<UInt8> {
+        let size = Self.digestByteCount
+        if index < levelCount {
+            let start = (levelStarts[level] + index) * size
+            return nodes[start..<start + size]
+        }
+        return paddingNodes[level * size..<(level + 1) * size]
+    }
+
+    /// The multiproof of `slots` (SPEC.md §2.7): level by level from the leaves up, the sibling of every node on a
+    /// path from a slot of the set whose sibling is not itself on such a path, in ascending order; h · 32 bytes.
+    /// For one slot it is ``proof(slot:)``. Traps unless `slots` is nonempty, strictly ascending and inside the tree.
+    public func multiproof(slots: [Int]) -> [UInt8] {
+        precondition(
+            !slots.isEmpty && slots.first! >= 0 && slots.last! < slotCount && zip(slots, slots.dropFirst()).allSatisfy(<),
+            "Merkle multiproof slots must be nonempty, ascending and inside 0..<\(slotCount)")
+        var out: [UInt8] = []
+        var known = slots
+        var count = slotCount
+        for j in 0..<depth {
+            var i = 0
+            while i < known.count {
+                let s = known[i]
+                if s & 1 == 0, i + 1 < known.count, known[i + 1] == s + 1 {
+                    i += 2
+                    continue
+                }
+                out.append(contentsOf: node(level: j, index: s ^ 1, levelCount: count))
+                i += 1
+            }
+            known = Self.parents(of: known)
+            count = (count + 1) / 2
+        }
+        return out
+    }
+
+    /// The ascending, distinct parents of an ascending slot list.
+    private static func parents(of slots: [Int]) -> [Int] {
+        var result: [Int] = []
+        result.reserveCapacity(slots.count)
+        for s in slots where result.last != s >> 1 { result.append(s >> 1) }
+        return result
+    }
+
+    /// The root that `multiproof` leads to from the leaf hashes of `slots` (concatenated, in the same order) in a tree
+    /// of `slotCount` slots (SPEC.md §2.7), or nil when slotCount is outside 1 … ``maximumSlotCount``, `slots` is
+    /// empty, not strictly ascending or not below slotCount, `leafHashes` is not 32 bytes per slot, or the
+    /// multiproof's values do not match what the slots need exactly (too few, too many, or not a multiple of 32 bytes).
+    public static func root(leafHashes: [UInt8], slots: [Int], slotCount: Int, multiproof: [UInt8]) -> [UInt8]? {
+        let size = digestByteCount
+        guard slotCount >= 1, slotCount <= maximumSlotCount, let first = slots.first, first >= 0,
+            let last = slots.last, last < slotCount, zip(slots, slots.dropFirst()).allSatisfy(<),
+            leafHashes.count == slots.count * size, multiproof.count % size == 0
+        else { return nil }
+        Sodium.initialize()
+        var known = slots
+        var hashes = leafHashes
+        var used = 0
+        for _ in 0..<depth(slotCount: slotCount) {
+            var parentHashes = [UInt8](repeating: 0, count: Self.parents(of: known).count * size)
+            var parent = 0
+            var i = 0
+            var ok = true
+            hashes.withUnsafeBytes { current in
+                multiproof.withUnsafeBytes { values in
+                    parentHashes.withUnsafeMutableBytes { out in
+                        while i < known.count {
+                            let s = known[i]
+                            let target = UnsafeMutableRawBufferPointer(rebasing: out[parent * size..<(parent + 1) * size])
+                            let own = UnsafeRawBufferPointer(rebasing: current[i * size..<(i + 1) * size])
+                            if s & 1 == 0, i + 1 < known.count, known[i + 1] == s + 1 {
+                                node(children: UnsafeRawBufferPointer(rebasing: current[i * size..<(i + 2) * size]), into: target)
+                                i += 2
+                            } else {
+                                guard (used + 1) * size <= values.count else {
+                                    ok = false
+                                    return
+                                }
+                                let sibling = UnsafeRawBufferPointer(rebasing: values[used * size..<(used + 1) * size])
+                                used += 1
+                                if s & 1 == 0 {
+                                    node(left: own, right: sibling, into: target)
+                                } else {
+                                    node(left: sibling, right: own, into: target)
+                                }
+                                i += 1
+                            }
+                            parent += 1
+                        }
+                    }
+                }
+            }
+            guard ok else { return nil }
+            known = Self.parents(of: known)
+            hashes = parentHashes
+        }
+        guard used * size == multiproof.count else { return nil }
+        return hashes
+    }
+
+    /// True iff `multiproof` leads from the leaf hashes of `slots` to `root` (compared in constant time); false for
+    /// anything ``root(leafHashes:slots:slotCount:multiproof:)`` refuses.
+    public static func verify(
+        root: [UInt8], leafHashes: [UInt8], slots: [Int], slotCount: Int, multiproof: [UInt8]
+    ) -> Bool {
+        guard root.count == digestByteCount,
+            let computed = Self.root(leafHashes: leafHashes, slots: slots, slotCount: slotCount, multiproof: multiproof)
+        else { return false }
+        return computed.withUnsafeBytes { a in
+            root.withUnsafeBytes { b in CSodiumShims_memcmp(a.baseAddress, b.baseAddress, digestByteCount) == 0 }
+        }
+    }
+
     // MARK: - Hashing without allocation
 
     /// SHA-256(0x01 ‖ children) for 64 contiguous bytes.

@@ -19,6 +19,19 @@ enum MerkleVectors {
         var leafPayloads: [String]
         var root: String
         var tests: [Test]
+        /// Multiproofs over sets of slots of this tree.
+        var multiproofTests: [MultiproofTest]
+    }
+
+    struct MultiproofTest: Codable, Sendable {
+        var tcId: Int
+        var comment: String
+        /// The claimed slots, as the verifier receives them (unsorted, repeated or ≥ n in some invalid cases).
+        var slots: [Int]
+        /// One payload per listed slot, whose leaf hash is checked there.
+        var leafPayloads: [String]
+        var multiproof: String
+        var result: String
     }
 
     struct Test: Codable, Sendable {
@@ -95,7 +108,81 @@ enum MerkleVectors {
                 groups.append(
                     Group(
                         slotCount: n, depth: tree.depth, leafPayloads: payloads.map { Hex.encode($0) },
-                        root: Hex.encode(tree.root), tests: tests))
+                        root: Hex.encode(tree.root), tests: tests, multiproofTests: []))
+            }
+            // Multiproofs, from a generator of their own so that the cases above keep their bytes.
+            var mrng = PrimitiveVectors.inputGenerator("secagg/v1/vectors/merkle-multiproof")
+            for g in groups.indices {
+                let n = groups[g].slotCount
+                let payloads = MerkleVectors.payloads(of: groups[g])
+                let tree = try MerkleTree(leafHashes: payloads.flatMap { MerkleTree.leafHash($0) }, slotCount: n)
+                var tests: [MultiproofTest] = []
+                func add(_ comment: String, slots: [Int], payloads listed: [[UInt8]], multiproof: [UInt8], valid: Bool = false)
+                    throws
+                {
+                    tcId += 1
+                    let accepted = MerkleTree.verify(
+                        root: tree.root, leafHashes: listed.flatMap { MerkleTree.leafHash($0) }, slots: slots,
+                        slotCount: n, multiproof: multiproof)
+                    guard accepted == valid else {
+                        throw VectorError.malformedFile(
+                            file: MerkleVectors.relativePath, reason: "generated case \(tcId) (\(comment)) misjudged")
+                    }
+                    tests.append(
+                        MultiproofTest(
+                            tcId: tcId, comment: comment, slots: slots, leafPayloads: listed.map { Hex.encode($0) },
+                            multiproof: Hex.encode(multiproof), result: valid ? "valid" : "invalid"))
+                }
+                func valid(_ comment: String, _ slots: [Int]) throws {
+                    try add(
+                        comment, slots: slots, payloads: slots.map { payloads[$0] },
+                        multiproof: tree.multiproof(slots: slots), valid: true)
+                }
+                var sets: [(String, [Int])] = [("one slot", [Int(mrng.next(below: UInt64(n)))]), ("every slot", Array(0..<n))]
+                if n >= 3 {
+                    let start = Int(mrng.next(below: UInt64(n - 2)))
+                    sets.append(("a run of 3", Array(start..<start + 3)))
+                    sets.append(("a window wrapping past the last slot", [0, 1, n - 1]))
+                    let random = Set((0..<max(2, n / 4)).map { _ in Int(mrng.next(below: UInt64(n))) }).sorted()
+                    sets.append(("\(random.count) random slots", random))
+                }
+                for (comment, slots) in sets { try valid("\(comment) of \(n)", slots) }
+                // Rejections, on the last valid set with at least two slots (or the single slot).
+                let (_, slots) = sets.last { $0.1.count >= 2 } ?? sets[0]
+                let listed = slots.map { payloads[$0] }
+                let proof = tree.multiproof(slots: slots)
+                if !proof.isEmpty {
+                    var flipped = proof
+                    let byte = Int(mrng.next(below: UInt64(proof.count)))
+                    flipped[byte] ^= 1 << UInt8(mrng.next(below: 8))
+                    try add("multiproof byte \(byte) with one bit flipped", slots: slots, payloads: listed, multiproof: flipped)
+                    try add("one value short", slots: slots, payloads: listed, multiproof: Array(proof.dropLast(32)))
+                    try add(
+                        "a multiproof one byte short of a whole value", slots: slots, payloads: listed,
+                        multiproof: Array(proof.dropLast()))
+                }
+                try add(
+                    "one value too many", slots: slots, payloads: listed,
+                    multiproof: proof + mrng.bytes(count: MerkleTree.digestByteCount))
+                try add("no slots", slots: [], payloads: [], multiproof: proof)
+                try add("a slot ≥ n", slots: slots.dropLast() + [n], payloads: listed, multiproof: proof)
+                if slots.count >= 2 {
+                    try add("the slots in descending order", slots: slots.reversed(), payloads: listed.reversed(), multiproof: proof)
+                    try add(
+                        "a slot listed twice", slots: [slots[0]] + slots.dropLast(), payloads: [listed[0]] + listed.dropLast(),
+                        multiproof: proof)
+                    var swapped = listed
+                    swapped.swapAt(0, 1)
+                    if swapped != listed {
+                        try add("two slots' payloads swapped", slots: slots, payloads: swapped, multiproof: proof)
+                    }
+                }
+                if n > 1 {
+                    var wrong = listed
+                    wrong[0] = wrong[0] + [0]
+                    try add("a payload with a byte appended", slots: slots, payloads: wrong, multiproof: proof)
+                }
+                groups[g].multiproofTests = tests
             }
             return try VectorJson.encode(
                 VectorEnvelope(
@@ -103,9 +190,16 @@ enum MerkleVectors {
                     header: "Merkle tree (SPEC.md §2.7) over slotCount slots; slot i holds LeafHash(leafPayloads[i]) "
                         + "= SHA-256(0x00 || payload), padding to 2^depth with 32 zero bytes, Node(a, b) = "
                         + "SHA-256(0x01 || a || b). Valid: the tree's proof of slot is proof, and (root, slotCount, "
-                        + "slot, LeafHash(leafPayload), proof) verifies. Invalid: it must not verify.",
+                        + "slot, LeafHash(leafPayload), proof) verifies. Invalid: it must not verify. "
+                        + "multiproofTests: valid, the tree's multiproof of slots is multiproof and it verifies with "
+                        + "LeafHash of each listed payload at its slot; invalid, it must not verify.",
                     testGroups: groups, testCount: tcId))
         }
+    }
+
+    /// The leaf payloads of a generated group.
+    private static func payloads(of group: Group) -> [[UInt8]] {
+        group.leafPayloads.map { Hex.decode($0) ?? [] }
     }
 
     struct Suite: OwnFormatSuite {
@@ -143,6 +237,32 @@ enum MerkleVectors {
                         recorder.record(
                             id, treeMatches && reproduced && accepted,
                             "root matches \(treeMatches), proof reproduced \(reproduced), verifies \(accepted)")
+                    } else {
+                        recorder.record(
+                            id, treeMatches && !accepted, "root matches \(treeMatches), verifies \(accepted)")
+                    }
+                }
+                for test in group.multiproofTests {
+                    let id = test.tcId
+                    try reader.result(test.result, caseId: id)
+                    guard test.leafPayloads.count == test.slots.count else {
+                        throw VectorError.malformedFile(file: fileName, reason: "case \(id): one payload per slot")
+                    }
+                    var hashes: [UInt8] = []
+                    for payload in test.leafPayloads {
+                        hashes += MerkleTree.leafHash(try reader.bytes(payload, "leafPayloads", caseId: id))
+                    }
+                    let multiproof = try reader.bytes(test.multiproof, "multiproof", caseId: id)
+                    let accepted = MerkleTree.verify(
+                        root: root, leafHashes: hashes, slots: test.slots, slotCount: group.slotCount,
+                        multiproof: multiproof)
+                    if test.result == "valid" {
+                        let usable = !test.slots.isEmpty && test.slots.allSatisfy { (0..<group.slotCount).contains($0) }
+                            && zip(test.slots, test.slots.dropFirst()).allSatisfy(<)
+                        let reproduced = usable && tree.map { $0.multiproof(slots: test.slots) == multiproof } ?? false
+                        recorder.record(
+                            id, treeMatches && reproduced && accepted,
+                            "root matches \(treeMatches), multiproof reproduced \(reproduced), verifies \(accepted)")
                     } else {
                         recorder.record(
                             id, treeMatches && !accepted, "root matches \(treeMatches), verifies \(accepted)")

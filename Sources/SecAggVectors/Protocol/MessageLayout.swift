@@ -133,12 +133,13 @@ struct MessageLayout {
             layout.raw("keyRoot", keyRoot)
             layout.keys("keys.", keys)
             layout.raw("proof", proof)
-        case let .neighbourhood(sessionId, recipient, revealRoot, proof, neighbours):
+        case let .neighbourhood(sessionId, recipient, revealRoot, proof, ringRoot, neighbours, multiproof):
             layout.header(.neighbourhood)
             layout.raw("sessionId", sessionId)
             layout.u32("recipient", recipient)
             layout.raw("revealRoot", revealRoot)
             layout.raw("proof", proof)
+            layout.raw("ringRoot", ringRoot)
             layout.u32("neighbourCount", UInt32(neighbours.count))
             for (i, record) in neighbours.enumerated() {
                 layout.u32("neighbours[\(i)].index", record.index)
@@ -148,11 +149,10 @@ struct MessageLayout {
                     layout.raw("neighbours[\(i)].maskingKey", keys.maskingKey.rawRepresentation)
                     layout.raw("neighbours[\(i)].seedCommitment", keys.seedCommitment)
                     if !keys.signature.isEmpty { layout.raw("neighbours[\(i)].signature", keys.signature) }
-                    layout.raw("neighbours[\(i)].contribution", record.contribution)
                 }
-                layout.raw("neighbours[\(i)].keyProof", record.keyProof)
-                layout.raw("neighbours[\(i)].revealProof", record.revealProof)
             }
+            layout.u32("multiproofCount", UInt32(multiproof.count / 32))
+            layout.raw("multiproof", multiproof)
         case let .sharesForward(sessionId, recipient, shares):
             layout.header(.sharesForward)
             layout.raw("sessionId", sessionId)

@@ -241,7 +241,7 @@ public enum TranscriptVectors {
                 let message = try? wire.decodeServerMessage(first.bytes)
             else { return nil }
             switch message {
-            case let .neighbourhood(_, _, revealRoot, _, _):
+            case let .neighbourhood(_, _, revealRoot, _, _, _, _):
                 seed = SessionTrees.graphSeed(sessionId: sessionId, revealRoot: revealRoot)
             case let .seedReveals(_, contributions):
                 // Active model: the reveal tree from every contribution.

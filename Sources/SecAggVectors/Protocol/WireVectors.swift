@@ -306,12 +306,19 @@ public enum WireVectors {
                 return out
             }
             let sparseN = sparseConfiguration.clientCount
-            // Neighbourhood: version, tag, sessionId, recipient, revealRoot, own proof (L·32), then the count and
-            // the records (each: index, present, keys, commitment, contribution, two proofs).
-            let proofBytes = MerkleTree.depth(slotCount: sparseN) * 32
-            let countOffset = 2 + 32 + 4 + 32 + proofBytes
+            // Neighbourhood: version, tag, sessionId, recipient, revealRoot, own proof (L·32), ringRoot, then the
+            // count and the records (each: index, present, keys, commitment), then the multiproof's count and values.
+            let depth = MerkleTree.depth(slotCount: sparseN)
+            let proofBytes = depth * 32
+            let countOffset = 2 + 32 + 4 + 32 + proofBytes + 32
             let firstRecord = countOffset + 4
-            let recordBytes = 4 + 1 + 32 + 32 + 32 + 32 + 2 * proofBytes
+            let recordBytes = 4 + 1 + 32 + 32 + 32
+            let neighbourhood = sparse(.neighbourhood)
+            // Walk the records (present ones carry 96 bytes of keys) to the multiproof's count.
+            var multiproofCountOffset = firstRecord
+            for _ in 0..<sparseConfiguration.degree where multiproofCountOffset + 5 <= neighbourhood.count {
+                multiproofCountOffset += neighbourhood[multiproofCountOffset + 4] == 1 ? recordBytes : 5
+            }
             let sparseInvalid: [(String, String, [UInt8], String)] = [
                 (
                     "truncated: SeedReveal without its last byte", "client", Array(sparse(.seedReveal).dropLast()),
@@ -333,6 +340,15 @@ public enum WireVectors {
                     "count above the limit: a Neighbourhood with k + 1 records", "server",
                     sparseEdited(.neighbourhood, at: countOffset, le32(UInt32(sparseConfiguration.degree + 1))),
                     "countOutOfRange"
+                ),
+                (
+                    "count above the limit: a Neighbourhood multiproof of 4L + 1 values", "server",
+                    sparseEdited(.neighbourhood, at: multiproofCountOffset, le32(UInt32(4 * depth + 1))),
+                    "countOutOfRange"
+                ),
+                (
+                    "truncated: a Neighbourhood without its multiproof's last byte", "server",
+                    Array(neighbourhood.dropLast()), "truncated"
                 ),
                 (
                     "index out of range: SeedReveal from client n + 1", "client",

@@ -143,10 +143,14 @@ extension SecAggClient {
             let (revealed, reply) = try keys.revealSeed(
                 count: count, keyRoot: keyRoot, own: own, proof: proof, context: context)
             return (.awaitingSeedReveals(revealed), reply)
-        case let (.awaitingSeedReveals(revealed), .neighbourhood(sid, recipient, revealRoot, proof, records)):
+        case let (
+            .awaitingSeedReveals(revealed),
+            .neighbourhood(sid, recipient, revealRoot, proof, ringRoot, records, multiproof)
+        ):
             try checkBinding(sid, recipient: recipient, sessionId: revealed.sessionId)
             let (neighbours, live) = try revealed.neighbourhood(
-                revealRoot: revealRoot, proof: proof, records: records, context: context)
+                revealRoot: revealRoot, proof: proof, ringRoot: ringRoot, records: records, multiproof: multiproof,
+                context: context)
             let (sent, reply) = try revealed.keys.shareKeys(
                 neighbours: neighbours, entry: { live[$0] }, sessionId: sid, context: context, using: &rng)
             return (.awaitingShares(sent), reply)

@@ -1,13 +1,13 @@
 import SecAggCrypto
 import SecAggGraph
 
-/// Round 0′ sent (sparse graphs): the keys, the session id and the key tree's root, kept until the neighbourhood
-/// arrives.
+/// Round 0′ sent (sparse graphs): the keys and the session id, kept until the neighbourhood arrives.
 struct RevealedSeed: Sendable {
     let keys: ClientKeys
     let sessionId: [UInt8]
-    /// Semi-honest model: the key tree's root (neighbours' entries come with proofs).
-    let keyRoot: [UInt8]
+    /// Semi-honest model: this client's leaf in the key tree, checked under the key root (it is in the ring tree
+    /// too); empty in the active model.
+    var ownKeyLeaf: [UInt8] = []
     /// Active model: every advertisement (every reveal is checked against its commitment).
     var broadcast: KeyBroadcast?
 
@@ -40,14 +40,14 @@ struct RevealedSeed: Sendable {
     }
 
     /// Checks the neighbourhood message (SPEC.md §11.2): this client's own contribution is in the reveal tree, the
-    /// records cover exactly N(u) of the graph the reveal root gives, every record is proven in both trees, and
-    /// every neighbour's contribution opens its commitment. Returns N(u) and the live neighbours' entries.
+    /// records cover exactly N(u) of the graph the reveal root gives, and the multiproof shows this client's own key
+    /// leaf and every record's at their ring positions in the ring tree. Returns N(u) and the live neighbours' entries.
     func neighbourhood(
-        revealRoot: [UInt8], proof: [UInt8], records: [NeighbourRecord], context: ClientContext
+        revealRoot: [UInt8], proof: [UInt8], ringRoot: [UInt8], records: [NeighbourRecord], multiproof: [UInt8],
+        context: ClientContext
     ) throws(SecAggError) -> (neighbours: [UInt32], live: [UInt32: AdvertisedKeys]) {
         let n = context.configuration.clientCount
         let index = context.index
-        let digest = context.configurationDigest
         guard
             SessionTrees.verify(
                 root: revealRoot,
@@ -58,37 +58,28 @@ struct RevealedSeed: Sendable {
         }
         let graph = try context.configuration.makeGraph(
             graphSeed: SessionTrees.graphSeed(sessionId: sessionId, revealRoot: revealRoot), evaluation: .pointwise)
-        let neighbours = graph.neighbours(of: index)
+        guard let window = (graph as? HararyGraph)?.window(of: index) else {
+            throw .inconsistentServerMessage(reason: "a neighbourhood on a graph without a ring")
+        }
+        let neighbours = window.clients.filter { $0 != index }.sorted()
         guard records.map(\.index) == neighbours else {
             throw .inconsistentServerMessage(reason: "the neighbourhood does not list exactly this client's neighbours")
         }
         let signed = context.isActive
+        var leaves: [UInt32: [UInt8]] = [index: ownKeyLeaf]
         var live: [UInt32: AdvertisedKeys] = [:]
         for record in records {
-            let v = record.index
-            let keyLeaf = SessionTrees.keyLeafHash(
-                index: v, entry: record.keys?.entryBytes(signed: signed, committed: true))
-            let revealLeaf = SessionTrees.revealLeafHash(
-                index: v, contribution: record.keys == nil ? nil : record.contribution)
-            guard
-                SessionTrees.verify(root: keyRoot, leafHash: keyLeaf, index: v, clientCount: n, proof: record.keyProof)
-            else {
-                throw .inconsistentServerMessage(reason: "client \(v)'s key-tree proof does not verify")
-            }
-            guard
-                SessionTrees.verify(
-                    root: revealRoot, leafHash: revealLeaf, index: v, clientCount: n, proof: record.revealProof)
-            else {
-                throw .inconsistentServerMessage(reason: "client \(v)'s reveal-tree proof does not verify")
-            }
-            guard let entry = record.keys else { continue }
-            guard
-                SeedContribution.commitment(configurationDigest: digest, index: v, contribution: record.contribution)
-                    == entry.seedCommitment
-            else {
-                throw .inconsistentServerMessage(reason: "client \(v)'s seed contribution does not match its commitment")
-            }
-            live[v] = entry
+            leaves[record.index] = SessionTrees.keyLeafHash(
+                index: record.index, entry: record.keys?.entryBytes(signed: signed, committed: true))
+            if let keys = record.keys { live[record.index] = keys }
+        }
+        let slots = SessionTrees.windowSlots(position: window.position, clients: window.clients, clientCount: n)
+        guard
+            MerkleTree.verify(
+                root: ringRoot, leafHashes: slots.flatMap { leaves[$0.client] ?? [] }, slots: slots.map(\.slot),
+                slotCount: n, multiproof: multiproof)
+        else {
+            throw .inconsistentServerMessage(reason: "the ring tree's multiproof does not show this neighbourhood")
         }
         return (neighbours, live)
     }
@@ -104,7 +95,7 @@ extension ClientKeys {
             throw .insufficientClients(round: .seedReveal, count: broadcast.count, required: context.threshold + 1)
         }
         return (
-            RevealedSeed(keys: self, sessionId: sid, keyRoot: [], broadcast: broadcast),
+            RevealedSeed(keys: self, sessionId: sid, broadcast: broadcast),
             .seedReveal(sessionId: sid, sender: context.index, contribution: seedContribution)
         )
     }
@@ -116,15 +107,15 @@ extension ClientKeys {
     ) throws(SecAggError) -> (RevealedSeed, ClientMessage) {
         let index = context.index
         let digest = context.configurationDigest
+        let ownKeyLeaf = SessionTrees.keyLeafHash(
+            index: index, entry: own.entryBytes(signed: context.isActive, committed: true))
         guard own.index == index, own.encryptionKey == encryptionKey.publicKey,
             own.maskingKey == maskingKey.publicKey,
             own.seedCommitment
                 == SeedContribution.commitment(configurationDigest: digest, index: index, contribution: seedContribution),
             SessionTrees.verify(
-                root: keyRoot,
-                leafHash: SessionTrees.keyLeafHash(
-                    index: index, entry: own.entryBytes(signed: context.isActive, committed: true)),
-                index: index, clientCount: context.configuration.clientCount, proof: proof)
+                root: keyRoot, leafHash: ownKeyLeaf, index: index, clientCount: context.configuration.clientCount,
+                proof: proof)
         else {
             throw .inconsistentServerMessage(reason: "the key tree does not hold this client's keys")
         }
@@ -134,7 +125,7 @@ extension ClientKeys {
         }
         let sid = SessionTrees.sessionId(configurationDigest: digest, count: count, keyRoot: keyRoot)
         return (
-            RevealedSeed(keys: self, sessionId: sid, keyRoot: keyRoot, broadcast: nil),
+            RevealedSeed(keys: self, sessionId: sid, ownKeyLeaf: ownKeyLeaf, broadcast: nil),
             .seedReveal(sessionId: sid, sender: index, contribution: seedContribution)
         )
     }

@@ -66,13 +66,14 @@ extension SessionConfiguration {
     }
 
     /// An upper estimate of the bytes a client holds at once (SPEC.md §11.8): its input and the masked copy,
-    /// the key broadcast with every advertisement (or, on a sparse graph in the semi-honest model, its neighbours'
-    /// two Merkle proofs each: O(k log n), nothing O(n)), and per neighbour its keys, shares and ciphertexts.
+    /// the key broadcast with every advertisement (or, on a sparse graph in the semi-honest model, the largest
+    /// Neighbourhood, 110 + 160L + 101k bytes: O(k + log n), nothing O(n)), and per neighbour its keys, shares and
+    /// ciphertexts.
     public var clientMemoryEstimate: Int {
         let vectors = Saturating.multiply(vectorBytes, 2)
         let broadcast =
             isSparse && securityModel == .semiHonest
-            ? Saturating.multiply(degree, 2 * MerkleTree.depth(slotCount: clientCount) * MerkleTree.digestByteCount)
+            ? 110 + 160 * MerkleTree.depth(slotCount: clientCount) + Saturating.multiply(degree, 101)
             : Saturating.multiply(clientCount, Self.clientBytesPerClient)
         let neighbours = Saturating.multiply(degree, Self.clientBytesPerNeighbour)
         return Saturating.add(Saturating.add(vectors, broadcast), neighbours)

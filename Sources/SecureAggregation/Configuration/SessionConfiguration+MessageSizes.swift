@@ -19,7 +19,7 @@ extension SessionConfiguration {
     /// The largest encoded server message a client of this session can receive, so that a client's transport can
     /// bound its reads: on a configuration that is not sparse, and on a sparse graph in the active model, the key
     /// broadcast with every client (O(n)); on a sparse graph in the semi-honest model the neighbourhood with k records
-    /// and their proofs (O(k log n), SPEC.md §12.4).
+    /// and one multiproof (O(k + log n), SPEC.md §12.4).
     public var maximumServerMessageByteCount: Int {
         let n = clientCount
         let k = degree
@@ -40,8 +40,9 @@ extension SessionConfiguration {
         } else if isSparse {
             let entry = 4 + 64 + 32 + signature
             sizes.append(2 + 32 + 4 + 32 + entry + proof)  // KeyCommitment
-            // Neighbourhood: k records, each with keys, commitment, contribution and two proofs.
-            sizes.append(2 + 32 + 4 + 32 + proof + 4 + k * (4 + 1 + (entry - 4) + 32 + 2 * proof))
+            // Neighbourhood: the own reveal proof, the ring root, k records with keys and commitment, and a
+            // multiproof of at most 4L values.
+            sizes.append(2 + 32 + 4 + 32 + proof + 32 + 4 + k * (4 + 1 + (entry - 4)) + 4 + 4 * proof)
         } else {
             sizes.append(2 + 32 + 4 + n * (4 + 64 + signature))  // KeysBroadcast
         }

@@ -221,10 +221,12 @@ public enum ServerMessage: Sendable, Equatable {
     /// Starts round 0′ on sparse graphs: the number of advertisements, the root of the key tree (which fixes the
     /// session id) and the recipient's own entry with its proof (SPEC.md §11.2).
     case keyCommitment(configurationDigest: [UInt8], count: Int, keyRoot: [UInt8], keys: AdvertisedKeys, proof: [UInt8])
-    /// Starts round 1 on sparse graphs: the root of the reveal tree (which fixes the graph seed), the proof of the
-    /// recipient's own contribution, and one record per neighbour, ascending (SPEC.md §11.2).
+    /// Starts round 1 on sparse graphs in the semi-honest model: the root of the reveal tree (which fixes the graph
+    /// seed), the proof of the recipient's own contribution, the root of the ring tree, one record per neighbour,
+    /// ascending, and the multiproof of the recipient's window in the ring tree (SPEC.md §11.2).
     case neighbourhood(
-        sessionId: [UInt8], recipient: UInt32, revealRoot: [UInt8], proof: [UInt8], neighbours: [NeighbourRecord])
+        sessionId: [UInt8], recipient: UInt32, revealRoot: [UInt8], proof: [UInt8], ringRoot: [UInt8],
+        neighbours: [NeighbourRecord], multiproof: [UInt8])
     /// Starts round 2: the ciphertexts addressed to `recipient`, ascending by sender.
     case sharesForward(sessionId: [UInt8], recipient: UInt32, shares: [EncryptedShare])
     /// Starts round 3 (active model): the set U3 of clients whose masked input arrived.

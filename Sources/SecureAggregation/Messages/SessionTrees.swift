@@ -1,9 +1,11 @@
 public import SecAggCrypto
+import SecAggGraph
 
-/// The two Merkle trees of a session (SPEC.md §11.2): the key tree, over every advertisement of round 0, whose root
+/// The Merkle trees of a session (SPEC.md §11.2): the key tree, over every advertisement of round 0, whose root
 /// enters the session id; and, on sparse graphs, the reveal tree, over every graph-seed contribution of round 0′,
 /// whose root enters the graph seed. Both have one slot per client index (slot i − 1 for client i), so a proof for a
-/// slot shows either the client's entry or that it has none.
+/// slot shows either the client's entry or that it has none. In the semi-honest model a third, the ring tree, holds
+/// the key tree's leaves in ring order, so that a client's neighbours are consecutive slots shown by one multiproof.
 public enum SessionTrees {
     /// The key tree's leaf payload for client `index`: 0x01 ‖ entry (the KeysBroadcast entry encoding, which starts
     /// with LE32(index)) when it advertised, 0x00 ‖ LE32(index) when not.
@@ -77,6 +79,27 @@ public enum SessionTrees {
         }
     }
 
+    /// The ring tree (semi-honest sparse sessions): the key tree's leaves in ring order, slot p holding the leaf of
+    /// the client at ring position p.
+    static func ringTree(keyTree: MerkleTree, graph: HararyGraph) throws(SecAggError) -> MerkleTree {
+        let n = keyTree.slotCount
+        let leaves = keyTree.leafHashes(at: (0..<n).lazy.map { p in Int(graph.client(atPosition: p) ?? 1) - 1 })
+        do {
+            return try MerkleTree(leafHashes: leaves, slotCount: n)
+        } catch {
+            throw .crypto(error)
+        }
+    }
+
+    /// The ring-tree slots of a window (positions p − k/2 … p + k/2 mod n) with the client at each, ascending by
+    /// slot: the order of the window's multiproof.
+    static func windowSlots(position: Int, clients: [UInt32], clientCount n: Int) -> [(slot: Int, client: UInt32)] {
+        let half = clients.count / 2
+        return clients.enumerated()
+            .map { (offset, client) in (slot: ((position + offset - half) % n + n) % n, client: client) }
+            .sorted { $0.slot < $1.slot }
+    }
+
     /// True when `proof` shows `leafHash` at client `index`'s slot under `root`.
     static func verify(root: [UInt8], leafHash: [UInt8], index: UInt32, clientCount: Int, proof: [UInt8]) -> Bool {
         MerkleTree.verify(root: root, leafHash: leafHash, slot: Int(index) - 1, slotCount: clientCount, proof: proof)
@@ -84,27 +107,18 @@ public enum SessionTrees {
 }
 
 /// What the server tells a client about one of its neighbours on a sparse graph (SPEC.md §11.2, tag 0x86): the
-/// neighbour's advertisement and revealed contribution (or that it has none), with their proofs in the key tree and
-/// the reveal tree.
+/// neighbour's advertisement, or that it has none. The records of a Neighbourhood are shown together by one
+/// multiproof in the ring tree.
 public struct NeighbourRecord: Sendable, Hashable {
     /// The neighbour.
     public var index: UInt32
     /// Its advertisement; nil when it did not advertise keys (not in U1).
     public var keys: AdvertisedKeys?
-    /// Its graph-seed contribution r_v (32 bytes); empty when `keys` is nil.
-    public var contribution: [UInt8]
-    /// The proof of its key-tree leaf (present or absent), L · 32 bytes.
-    public var keyProof: [UInt8]
-    /// The proof of its reveal-tree leaf (present or absent), L · 32 bytes.
-    public var revealProof: [UInt8]
 
     /// Creates a record.
-    public init(index: UInt32, keys: AdvertisedKeys?, contribution: [UInt8], keyProof: [UInt8], revealProof: [UInt8]) {
+    public init(index: UInt32, keys: AdvertisedKeys?) {
         self.index = index
         self.keys = keys
-        self.contribution = contribution
-        self.keyProof = keyProof
-        self.revealProof = revealProof
     }
 }
 

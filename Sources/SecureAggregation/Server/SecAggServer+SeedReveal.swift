@@ -58,26 +58,31 @@ struct SeedRevealRound: Sendable {
             outbox.broadcast = (.seedReveals(sessionId: sessionId, contributions: entries), revealed.ids)
             return (.shareKeys(ShareKeysRound(session: session, u1: u1)), outbox)
         }
-        let (advertised, reveals, sessionId) = (advertised, contributions, sessionId)
+        guard let harary = graph as? HararyGraph else {
+            throw .invalidConfiguration(reason: "a sparse session needs a Harary graph")
+        }
+        let ringTree = try SessionTrees.ringTree(keyTree: keyTree, graph: harary)
+        let (advertised, sessionId, revealRoot, ringRoot) = (advertised, sessionId, revealTree.root, ringTree.root)
         let proofBytes = revealTree.depth * MerkleTree.digestByteCount
         let entryBytes = KeyBroadcast.entryByteCount(signed: context.isActive, committed: true)
         outbox.direct = OutboxMessages(
             recipients: revealed.ids,
             make: { u in
-                let records = graph.neighbours(of: u.rawValue).map { v in
-                    let slot = Int(v) - 1
-                    let keys = advertised[v]
-                    return NeighbourRecord(
-                        index: v, keys: keys, contribution: keys == nil ? [] : reveals[v] ?? [],
-                        keyProof: keyTree.proof(slot: slot), revealProof: revealTree.proof(slot: slot))
-                }
+                // u ∈ U1 ⊆ 1…n and the graph is not complete, so u has a window.
+                let window = harary.window(of: u.rawValue)!
+                let slots = SessionTrees.windowSlots(position: window.position, clients: window.clients, clientCount: n)
+                let records = graph.neighbours(of: u.rawValue).map { v in NeighbourRecord(index: v, keys: advertised[v]) }
                 return .neighbourhood(
-                    sessionId: sessionId, recipient: u.rawValue, revealRoot: revealTree.root,
-                    proof: revealTree.proof(slot: u.position), neighbours: records)
+                    sessionId: sessionId, recipient: u.rawValue, revealRoot: revealRoot,
+                    proof: revealTree.proof(slot: u.position), ringRoot: ringRoot, neighbours: records,
+                    multiproof: ringTree.multiproof(slots: slots.map(\.slot)))
             },
             byteCount: { u in
-                graph.neighbours(of: u.rawValue).reduce(2 + 32 + 4 + 32 + proofBytes + 4) { total, v in
-                    total + 5 + 2 * proofBytes + (advertised[v] == nil ? 0 : entryBytes - 4 + SeedContribution.byteCount)
+                let window = harary.window(of: u.rawValue)!
+                let slots = SessionTrees.windowSlots(position: window.position, clients: window.clients, clientCount: n)
+                let values = ringTree.multiproof(slots: slots.map(\.slot)).count
+                return graph.neighbours(of: u.rawValue).reduce(2 + 32 + 4 + 32 + proofBytes + 32 + 4 + 4 + values) {
+                    total, v in total + 5 + (advertised[v] == nil ? 0 : entryBytes - 4)
                 }
             })
         return (.shareKeys(ShareKeysRound(session: session, u1: u1)), outbox)

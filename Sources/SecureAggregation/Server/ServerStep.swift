@@ -1,5 +1,5 @@
 /// Per-recipient messages of an outbox, ascending by recipient when the engine makes them. Either stored, or — for
-/// rounds whose messages are large in total (the neighbourhoods of a sparse graph: O(n · k log n) bytes, the
+/// rounds whose messages are large in total (the neighbourhoods of a sparse graph: O(n · (k + log n)) bytes, the
 /// forwarded shares: O(n · k)) — made one at a time when an element is read, so that a transport that sends them in
 /// turn never holds them all (SPEC.md §11.8). Reading an element twice makes it twice; the result is the same.
 public struct OutboxMessages<Message: Sendable>: RandomAccessCollection, Sendable, ExpressibleByArrayLiteral {

@@ -161,26 +161,27 @@ public struct WireFormat: Sendable {
             writeKeys(keys, to: &w)
             w.write(raw: proof)
             return w.bytes
-        case let .neighbourhood(sessionId, recipient, revealRoot, proof, neighbours):
-            let recordBytes = 5 + keyEntryByteCount + seedByteCount + 2 * proofByteCount
-            var w = header(.neighbourhood, capacity: 78 + proof.count + neighbours.count * recordBytes)
+        case let .neighbourhood(sessionId, recipient, revealRoot, proof, ringRoot, neighbours, multiproof):
+            let recordBytes = 1 + keyEntryByteCount
+            var w = header(
+                .neighbourhood, capacity: 114 + proof.count + neighbours.count * recordBytes + multiproof.count)
             w.write(raw: sessionId)
             w.write(recipient)
             w.write(raw: revealRoot)
             w.write(raw: proof)
+            w.write(raw: ringRoot)
             w.write(UInt32(neighbours.count))
             for record in neighbours {
                 w.write(record.index)
                 if let keys = record.keys {
                     w.write(UInt8(1))
                     writeKeyFields(keys, to: &w)
-                    w.write(raw: record.contribution)
                 } else {
                     w.write(UInt8(0))
                 }
-                w.write(raw: record.keyProof)
-                w.write(raw: record.revealProof)
             }
+            w.write(UInt32(multiproof.count / MerkleTree.digestByteCount))
+            w.write(raw: multiproof)
             return w.bytes
         case let .sharesForward(sessionId, recipient, shares):
             var w = header(.sharesForward, capacity: 42 + shares.count * (4 + shareCiphertextByteCount))
@@ -416,30 +417,27 @@ public struct WireFormat: Sendable {
                 let recipient = try r.readIndex(field: "recipient", clientCount: n)
                 let revealRoot = try r.read(count: bindingByteCount, field: "revealRoot")
                 let proof = try r.read(count: proofByteCount, field: "proof")
-                let proofLength = proofByteCount
+                let ringRoot = try r.read(count: bindingByteCount, field: "ringRoot")
                 let neighbours = try readIndexedList(
                     &r, countField: "neighbourCount", indexField: "neighbour", maximum: configuration.degree
                 ) { (index, r) throws(WireFormatError) in
                     let present = try r.read(UInt8.self, field: "present")
-                    var keys: AdvertisedKeys?
-                    var contribution: [UInt8] = []
                     switch present {
-                    case 0: break
-                    case 1:
-                        keys = try readKeyFields(index: index, &r)
-                        contribution = try r.read(count: seedByteCount, field: "contribution")
-                    default:
-                        throw .invalidField(field: "present", reason: "\(present) is neither 0 nor 1")
+                    case 0: return NeighbourRecord(index: index, keys: nil)
+                    case 1: return NeighbourRecord(index: index, keys: try readKeyFields(index: index, &r))
+                    default: throw .invalidField(field: "present", reason: "\(present) is neither 0 nor 1")
                     }
-                    let keyProof = try r.read(count: proofLength, field: "keyProof")
-                    let revealProof = try r.read(count: proofLength, field: "revealProof")
-                    return NeighbourRecord(
-                        index: index, keys: keys, contribution: contribution, keyProof: keyProof,
-                        revealProof: revealProof)
                 }
+                // A window is at most two runs of slots: at most 4L values (SPEC.md §2.7, §12.4).
+                let maximumValues = 4 * MerkleTree.depth(slotCount: n)
+                let valueCount = Int(try r.read(UInt32.self, field: "multiproofCount"))
+                guard valueCount <= maximumValues else {
+                    throw .countOutOfRange(field: "multiproofCount", count: valueCount, maximum: maximumValues)
+                }
+                let multiproof = try r.read(count: valueCount * MerkleTree.digestByteCount, field: "multiproof")
                 message = .neighbourhood(
                     sessionId: sessionId, recipient: recipient, revealRoot: revealRoot, proof: proof,
-                    neighbours: neighbours)
+                    ringRoot: ringRoot, neighbours: neighbours, multiproof: multiproof)
             case .seedReveals:
                 guard hasSeedCommitments, hasSignatures else {
                     throw .invalidField(
