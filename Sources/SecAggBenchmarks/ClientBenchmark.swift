@@ -9,7 +9,7 @@ import SecureAggregation
 /// What `secagg bench client` runs: one client of an n-client SecAgg+ cohort, measured alone.
 ///
 /// Every one of the n clients is a real engine: all advertise keys and reveal their graph-seed contribution (round 0′
-/// is all or nothing), so the server builds both Merkle trees over n slots and every client checks its own proofs.
+/// is all or nothing), so the server builds its three Merkle trees over n slots and every client checks its own proofs.
 /// From round 1 on only the measured client and its k neighbours go on (the neighbours send it their share boxes);
 /// everybody else stops, so the session cannot complete — the figures are the measured client's own, rounds 0 to 2
 /// (advertise, seed reveal, share keys, masked input), with the bytes it received. This is what a cohort of 10^6

@@ -150,9 +150,9 @@ struct BenchCommand: ParsableCommand {
             abstract: "One SecAgg+ client of an n-client cohort, measured alone (rounds 0–2, bytes received).",
             discussion: """
                 Every one of the n clients advertises keys and reveals its graph-seed contribution, so the server \
-                builds both Merkle trees over n slots; from round 1 on only the measured client and its k \
-                neighbours go on. Reports the measured client's CPU per round and the bytes it received and sent \
-                (k and t from the parameter finder, semi-honest, γ and δ as given).
+                builds its three Merkle trees (key, reveal, ring) over n slots; from round 1 on only the measured \
+                client and its k neighbours go on. Reports the measured client's CPU per round and the bytes it \
+                received and sent (k and t from the parameter finder, semi-honest, γ and δ as given).
                 """)
 
         @Option(help: "Number of clients n.") var clients = 1_000

@@ -240,6 +240,24 @@ private func tree(_ leaves: [[UInt8]]) throws -> MerkleTree {
         }
     }
 
+    @Test("multiproof slots must be strictly ascending: a leaf listed out of order is not taken as a proof value")
+    func multiproofSlotsMustAscend() throws {
+        let hashes = leaves(8)
+        let t = try tree(hashes)
+        let forged = leaf(Array("forged".utf8))
+        // Listing slot 3 before slot 2 would make a walk that trusts the order read slot 2's real leaf from the
+        // multiproof and never look at the forged leaf claimed for slot 2.
+        // Slot 3's own multiproof starts with its sibling, slot 2's real leaf.
+        let crafted = t.multiproof(slots: [3])
+        #expect(Array(crafted.prefix(32)) == hashes[2])
+        #expect(
+            !MerkleTree.verify(
+                root: t.root, leafHashes: hashes[3] + forged, slots: [3, 2], slotCount: 8, multiproof: crafted))
+        #expect(
+            !MerkleTree.verify(
+                root: t.root, leafHashes: hashes[3] + hashes[3], slots: [3, 3], slotCount: 8, multiproof: crafted))
+    }
+
     @Test("multiproofs of ring windows: at most 4L values, and far fewer than k proofs")
     func windowMultiproofs() throws {
         for (n, k) in [(1000, 30), (4096, 34), (100_000, 36)] {

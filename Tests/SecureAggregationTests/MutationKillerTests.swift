@@ -713,6 +713,13 @@ struct MutationKillerTests {
             _ = try w.decodeServerMessage(w.encode(message(records([2, 3, 2]))))
         }
         #expect(try w.decodeServerMessage(w.encode(message(records([2, 3, 4, 5])))) == message(records([2, 3, 4, 5])))
+        // w-seed-reveals-sparse: SeedReveals (0x89) belong to sparse active-model sessions only.
+        let reveals = ServerMessage.seedReveals(
+            sessionId: sid, contributions: [SeedContribution(index: 1, contribution: [UInt8](repeating: 5, count: 32))])
+        #expect(
+            throws: SecAggError.wire(
+                .invalidField(field: "tag", reason: "seed reveals outside an active-model session with a sparse graph"))
+        ) { _ = try w.decodeServerMessage(w.encode(reveals)) }
     }
 
     /// w-signature-count-active, w-ascending-signers: active sessions limit signature lists to k, ascending.

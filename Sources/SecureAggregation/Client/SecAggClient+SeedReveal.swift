@@ -58,10 +58,11 @@ struct RevealedSeed: Sendable {
         }
         let graph = try context.configuration.makeGraph(
             graphSeed: SessionTrees.graphSeed(sessionId: sessionId, revealRoot: revealRoot), evaluation: .pointwise)
-        guard let window = (graph as? HararyGraph)?.window(of: index) else {
+        guard let ring = graph as? HararyGraph else {
             throw .inconsistentServerMessage(reason: "a neighbourhood on a graph without a ring")
         }
-        let neighbours = window.clients.filter { $0 != index }.sorted()
+        let window = SessionTrees.window(of: index, in: ring)
+        let neighbours = window.map(\.client).filter { $0 != index }.sorted()
         guard records.map(\.index) == neighbours else {
             throw .inconsistentServerMessage(reason: "the neighbourhood does not list exactly this client's neighbours")
         }
@@ -73,10 +74,9 @@ struct RevealedSeed: Sendable {
                 index: record.index, entry: record.keys?.entryBytes(signed: signed, committed: true))
             if let keys = record.keys { live[record.index] = keys }
         }
-        let slots = SessionTrees.windowSlots(position: window.position, clients: window.clients, clientCount: n)
         guard
             MerkleTree.verify(
-                root: ringRoot, leafHashes: slots.flatMap { leaves[$0.client] ?? [] }, slots: slots.map(\.slot),
+                root: ringRoot, leafHashes: window.flatMap { leaves[$0.client] ?? [] }, slots: window.map(\.slot),
                 slotCount: n, multiproof: multiproof)
         else {
             throw .inconsistentServerMessage(reason: "the ring tree's multiproof does not show this neighbourhood")

@@ -91,10 +91,11 @@ public enum SessionTrees {
         }
     }
 
-    /// The ring-tree slots of a window (positions p − k/2 … p + k/2 mod n) with the client at each, ascending by
-    /// slot: the order of the window's multiproof.
-    static func windowSlots(position: Int, clients: [UInt32], clientCount n: Int) -> [(slot: Int, client: UInt32)] {
-        let half = clients.count / 2
+    /// The ring-tree slots of `client`'s window W(u) (positions p − k/2 … p + k/2 mod n) with the client at each,
+    /// ascending by slot: the order of the window's multiproof. Empty for a client outside the graph.
+    static func window(of client: UInt32, in graph: HararyGraph) -> [(slot: Int, client: UInt32)] {
+        guard let (position, clients) = graph.window(of: client) else { return [] }
+        let (n, half) = (graph.clientCount, clients.count / 2)
         return clients.enumerated()
             .map { (offset, client) in (slot: ((position + offset - half) % n + n) % n, client: client) }
             .sorted { $0.slot < $1.slot }

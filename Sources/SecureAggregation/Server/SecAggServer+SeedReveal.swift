@@ -68,19 +68,17 @@ struct SeedRevealRound: Sendable {
         outbox.direct = OutboxMessages(
             recipients: revealed.ids,
             make: { u in
-                // u ∈ U1 ⊆ 1…n and the graph is not complete, so u has a window.
-                let window = harary.window(of: u.rawValue)!
-                let slots = SessionTrees.windowSlots(position: window.position, clients: window.clients, clientCount: n)
+                // u ∈ U1 ⊆ 1…n on a ring, so its window holds k + 1 slots.
+                let slots = SessionTrees.window(of: u.rawValue, in: harary).map(\.slot)
                 let records = graph.neighbours(of: u.rawValue).map { v in NeighbourRecord(index: v, keys: advertised[v]) }
                 return .neighbourhood(
                     sessionId: sessionId, recipient: u.rawValue, revealRoot: revealRoot,
                     proof: revealTree.proof(slot: u.position), ringRoot: ringRoot, neighbours: records,
-                    multiproof: ringTree.multiproof(slots: slots.map(\.slot)))
+                    multiproof: ringTree.multiproof(slots: slots))
             },
             byteCount: { u in
-                let window = harary.window(of: u.rawValue)!
-                let slots = SessionTrees.windowSlots(position: window.position, clients: window.clients, clientCount: n)
-                let values = ringTree.multiproof(slots: slots.map(\.slot)).count
+                let slots = SessionTrees.window(of: u.rawValue, in: harary).map(\.slot)
+                let values = ringTree.multiproof(slots: slots).count
                 return graph.neighbours(of: u.rawValue).reduce(2 + 32 + 4 + 32 + proofBytes + 32 + 4 + 4 + values) {
                     total, v in total + 5 + (advertised[v] == nil ? 0 : entryBytes - 4)
                 }
