@@ -33,7 +33,7 @@ def write(name, doc):
     print(name, n)
 
 def envelope(algorithm, header, groups):
-    return {"algorithm": algorithm, "schemaVersion": "secagg-vectors-v1", "specVersion": "2",
+    return {"algorithm": algorithm, "schemaVersion": "secagg-vectors-v1", "specVersion": "3",
             "generator": GEN, "header": header, "testGroups": groups}
 
 # ---------------------------------------------------------------- RFC 8439

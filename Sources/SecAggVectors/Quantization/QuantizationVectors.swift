@@ -27,7 +27,7 @@ public enum QuantizationVectors {
 struct Envelope<Group: Codable>: Codable {
     var algorithm: String
     var schemaVersion = "secagg-vectors-v1"
-    var specVersion = "2"
+    var specVersion = VectorEnvelope<[String]>.currentSpecVersion
     var generator: String
     var header: String
     var numberOfTests: Int

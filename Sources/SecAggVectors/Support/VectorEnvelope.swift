@@ -5,7 +5,7 @@ public struct VectorEnvelope<Group: Codable & Sendable>: Codable, Sendable {
     /// The schema tag of every file we write.
     public static var currentSchemaVersion: String { "secagg-vectors-v1" }
     /// The SPEC.md version the files follow.
-    public static var currentSpecVersion: String { "2" }
+    public static var currentSpecVersion: String { "3" }
 
     /// The suite name, e.g. `"secagg-mask-prg"`.
     public var algorithm: String
