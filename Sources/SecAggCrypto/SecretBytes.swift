@@ -21,12 +21,33 @@ final class SecretStorage: @unchecked Sendable {
 /// Bytes that must stay secret: keys, seeds, shared secrets, Shamir secrets.
 ///
 /// Immutable once created. The memory is zeroised when the last copy is released, equality runs in
-/// constant time (`sodium_memcmp`), and `description` never prints the contents.
+/// constant time (`sodium_memcmp`), and `description` never prints the contents. Secrets made together by
+/// ``packed(_:)`` share one allocation, zeroised when the last of them is released.
 public struct SecretBytes: Sendable {
     let storage: SecretStorage
+    /// Where this secret starts in `storage`.
+    private let offset: Int
 
     /// The number of bytes.
-    public var byteCount: Int { storage.count }
+    public let byteCount: Int
+
+    private init(storage: SecretStorage, offset: Int, byteCount: Int) {
+        self.storage = storage
+        self.offset = offset
+        self.byteCount = byteCount
+    }
+
+    /// One secret per piece, copied into a single zeroised allocation that they share (many small secrets, such
+    /// as the shares of one message, then cost one allocation instead of one each).
+    package static func packed(_ pieces: [ArraySlice<UInt8>]) -> [SecretBytes] {
+        let storage = SecretStorage(byteCount: pieces.reduce(0) { $0 + $1.count })
+        var offset = 0
+        return pieces.map { piece in
+            UnsafeMutableRawBufferPointer(rebasing: storage.pointer[offset..<offset + piece.count]).copyBytes(from: piece)
+            defer { offset += piece.count }
+            return SecretBytes(storage: storage, offset: offset, byteCount: piece.count)
+        }
+    }
 
     /// Creates a secret of `byteCount` bytes filled in place by `initializer`, so the value never lives
     /// in an ordinary, unzeroised buffer.
@@ -34,18 +55,24 @@ public struct SecretBytes: Sendable {
         byteCount: Int, initializingWith initializer: (UnsafeMutableRawBufferPointer) throws(E) -> Void
     ) throws(E) {
         storage = SecretStorage(byteCount: byteCount)
+        offset = 0
+        self.byteCount = byteCount
         try initializer(UnsafeMutableRawBufferPointer(rebasing: storage.pointer[0..<byteCount]))
     }
 
     /// Copies `bytes` into secret storage. The caller remains responsible for its own copy.
     public init(copying bytes: some Collection<UInt8>) {
         storage = SecretStorage(byteCount: bytes.count)
+        offset = 0
+        byteCount = bytes.count
         UnsafeMutableRawBufferPointer(rebasing: storage.pointer[0..<bytes.count]).copyBytes(from: bytes)
     }
 
     /// `byteCount` bytes from `rng`.
     public init(randomByteCount byteCount: Int, using rng: inout some RandomByteGenerator) {
         storage = SecretStorage(byteCount: byteCount)
+        offset = 0
+        self.byteCount = byteCount
         rng.fill(UnsafeMutableRawBufferPointer(rebasing: storage.pointer[0..<byteCount]))
     }
 
@@ -57,7 +84,7 @@ public struct SecretBytes: Sendable {
 
     /// Read-only access to the secret bytes. Do not let the pointer escape.
     public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        try body(UnsafeRawBufferPointer(rebasing: storage.pointer[0..<storage.count]))
+        try body(UnsafeRawBufferPointer(rebasing: storage.pointer[offset..<offset + byteCount]))
     }
 
     /// Copies the secret out into an ordinary array. Use only where the bytes must leave secret storage

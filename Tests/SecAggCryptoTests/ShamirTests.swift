@@ -196,3 +196,37 @@ import Testing
         }
     }
 }
+
+/// The decoder's path for many shares at once: `validatedIndex` accepts exactly what `ShamirShare(encoded:)`
+/// accepts, and shares whose values were packed into one allocation equal shares decoded one by one.
+@Suite struct PackedShareTests {
+    @Test func validatedIndexAgreesWithTheDecoder() throws {
+        var rng = DeterministicRandomGenerator(testLabel: "packed shares")
+        let secret = SecretBytes(randomByteCount: 32, using: &rng)
+        let shares = try ShamirSecretSharing.split(
+            secret: secret, threshold: 3, xCoordinates: Array(1...6), using: &rng)
+        var encodings = shares.map { $0.encoded() }
+        // Rejections: x = 0, a value equal to p, a value with its top bit set, one byte short or long.
+        var zero = encodings[0]
+        zero.replaceSubrange(0..<4, with: [0, 0, 0, 0])
+        var atPrime = encodings[1]
+        atPrime.replaceSubrange(12..<20, with: [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F])
+        var high = encodings[2]
+        high[43] = 0x80
+        let hostile = [zero, atPrime, high, Array(encodings[3].dropLast()), encodings[4] + [0]]
+        for bytes in encodings + hostile {
+            let decoded = try? ShamirShare(encoded: bytes, secretByteCount: 32)
+            #expect(ShamirShare.validatedIndex(encoded: bytes[...], secretByteCount: 32) == decoded?.x)
+        }
+        encodings = shares.map { $0.encoded() }
+        let packed = SecretBytes.packed(encodings.map { $0.dropFirst(4) })
+        for (share, values) in zip(shares, packed) {
+            #expect(ShamirShare(validX: share.x, values: values) == share)
+            #expect(values.byteCount == 40)
+        }
+        #expect(packed[0] != packed[1])
+        let reconstructed = try ShamirSecretSharing.reconstruct(
+            zip(shares, packed).map { ShamirShare(validX: $0.0.x, values: $0.1) }, threshold: 3, secretByteCount: 32)
+        #expect(reconstructed == secret)
+    }
+}

@@ -210,9 +210,27 @@ public enum ShamirSecretSharing {
 }
 
 extension ShamirShare {
-    init(validX x: UInt32, values: SecretBytes) {
+    /// A share from parts already checked (x ≠ 0, every value a field element).
+    package init(validX x: UInt32, values: SecretBytes) {
         self.x = x
         self.values = values
+    }
+
+    /// The x-coordinate of the encoding `bytes` (LE32(x) ‖ LE64(y_0) ‖ …, SPEC.md §6.3) of a share of a
+    /// `secretByteCount`-byte secret, or nil unless it has the right length, x ≠ 0 and every value is a field
+    /// element: what ``init(encoded:secretByteCount:)`` accepts, without making the share.
+    package static func validatedIndex(encoded bytes: ArraySlice<UInt8>, secretByteCount: Int) -> UInt32? {
+        guard bytes.count == encodedByteCount(secretByteCount: secretByteCount) else { return nil }
+        let start = bytes.startIndex
+        let x = UInt32(bytes[start]) | UInt32(bytes[start + 1]) << 8 | UInt32(bytes[start + 2]) << 16
+            | UInt32(bytes[start + 3]) << 24
+        guard x != 0 else { return nil }
+        for chunk in 0..<((bytes.count - 4) / 8) {
+            var y: UInt64 = 0
+            for i in 0..<8 { y |= UInt64(bytes[start + 4 + 8 * chunk + i]) << (8 * i) }
+            guard y < Mersenne61.prime else { return nil }
+        }
+        return x
     }
 }
 

@@ -354,14 +354,21 @@ public struct WireFormat: Sendable {
                 let sender = try r.readIndex(field: "sender", clientCount: n)
                 var lists: [[RevealedShare]] = []
                 for field in ["maskingKeyShares", "selfMaskShares"] {
+                    // Checked entry by entry in byte order; the values of one list then share one zeroised
+                    // allocation instead of one each.
+                    let entries = try readIndexedList(
+                        &r, countField: field, indexField: field, maximum: configuration.degree
+                    ) { (owner, r) throws(WireFormatError) in
+                        let shareBytes = try r.readSlice(count: shareByteCount, field: field)
+                        guard let x = ShamirShare.validatedIndex(encoded: shareBytes, secretByteCount: 32) else {
+                            throw .invalidField(field: field, reason: "share index 0 or value outside the field")
+                        }
+                        return (owner: owner, x: x, values: shareBytes.dropFirst(4))
+                    }
+                    let values = SecretBytes.packed(entries.map(\.values))
                     lists.append(
-                        try readIndexedList(&r, countField: field, indexField: field, maximum: configuration.degree) {
-                            (owner, r) throws(WireFormatError) in
-                            let shareBytes = try r.read(count: shareByteCount, field: field)
-                            guard let share = try? ShamirShare(encoded: shareBytes, secretByteCount: 32) else {
-                                throw .invalidField(field: field, reason: "share index 0 or value outside the field")
-                            }
-                            return RevealedShare(owner: owner, share: share)
+                        zip(entries, values).map { entry, values in
+                            RevealedShare(owner: entry.owner, share: ShamirShare(validX: entry.x, values: values))
                         })
                 }
                 message = .unmaskingResponse(
