@@ -43,7 +43,8 @@ public struct SecretBytes: Sendable {
         let storage = SecretStorage(byteCount: pieces.reduce(0) { $0 + $1.count })
         var offset = 0
         return pieces.map { piece in
-            UnsafeMutableRawBufferPointer(rebasing: storage.pointer[offset..<offset + piece.count]).copyBytes(from: piece)
+            UnsafeMutableRawBufferPointer(rebasing: storage.pointer[offset..<offset + piece.count]).copyBytes(
+                from: piece)
             defer { offset += piece.count }
             return SecretBytes(storage: storage, offset: offset, byteCount: piece.count)
         }

@@ -228,13 +228,15 @@ private func tree(_ leaves: [[UInt8]]) throws -> MerkleTree {
                 }
                 #expect(proof == expected, "n \(n) slots \(slots)")
                 let flat = slots.flatMap { hashes[$0] }
-                #expect(MerkleTree.verify(root: t.root, leafHashes: flat, slots: slots, slotCount: n, multiproof: proof))
+                #expect(
+                    MerkleTree.verify(root: t.root, leafHashes: flat, slots: slots, slotCount: n, multiproof: proof))
                 if slots.count == 1 { #expect(proof == t.proof(slot: slots[0])) }
                 if !proof.isEmpty {
                     var flipped = proof
                     flipped[mask % proof.count] ^= 1
                     #expect(
-                        !MerkleTree.verify(root: t.root, leafHashes: flat, slots: slots, slotCount: n, multiproof: flipped))
+                        !MerkleTree.verify(
+                            root: t.root, leafHashes: flat, slots: slots, slotCount: n, multiproof: flipped))
                 }
             }
         }
@@ -276,7 +278,8 @@ private func tree(_ leaves: [[UInt8]]) throws -> MerkleTree {
                 var swapped = slots.flatMap { hashes[$0] }
                 swapped.swapAt(0, 32)
                 #expect(
-                    !MerkleTree.verify(root: t.root, leafHashes: swapped, slots: slots, slotCount: n, multiproof: proof))
+                    !MerkleTree.verify(root: t.root, leafHashes: swapped, slots: slots, slotCount: n, multiproof: proof)
+                )
                 #expect(
                     !MerkleTree.verify(
                         root: t.root, leafHashes: slots.reversed().flatMap { hashes[$0] }, slots: slots.reversed(),

@@ -108,7 +108,9 @@ struct GraphSeedTests {
             try h.server.receive(.seedReveal(sessionId: sid, sender: sender, contribution: forged), from: sender)
         }
         try h.advance()
-        guard case let .neighbourhood(_, recipient, root, proof, ringRoot, records, multiproof)? = h.pending.first?.message
+        guard
+            case let .neighbourhood(_, recipient, root, proof, ringRoot, records, multiproof)? = h.pending.first?
+                .message
         else {
             Issue.record("no neighbourhood")
             return
@@ -205,6 +207,32 @@ struct GraphSeedTests {
         #expect(result.vectors == h.expectedSum(of: included))
     }
 
+    /// On sparse graphs the message that starts round 0′ — KeysBroadcast (active model) or KeyCommitment
+    /// (semi-honest) — for another configuration is only rejected: the client keeps its state and goes on.
+    @Test(arguments: [SecurityModel.semiHonest, .active])
+    func aRoundZeroPrimeMessageForAnotherConfigurationIsRejected(model: SecurityModel) throws {
+        var h = try Harness(
+            n: 12, t: model == .active ? 4 : 3, model: model, label: "sparse digest", graph: .harary(degree: 6))
+        try h.run(until: .seedReveal)
+        let (recipient, message) = try #require(h.pending.first)
+        let other = [UInt8](repeating: 0x5A, count: 32)
+        let forged: ServerMessage
+        switch message {
+        case let .keysBroadcast(_, keys): forged = .keysBroadcast(configurationDigest: other, keys: keys)
+        case let .keyCommitment(_, count, root, keys, proof):
+            forged = .keyCommitment(configurationDigest: other, count: count, keyRoot: root, keys: keys, proof: proof)
+        default:
+            Issue.record("round 0′ did not start with a key broadcast or commitment: \(message)")
+            return
+        }
+        let before = h.clients[recipient]!.state
+        #expect(throws: SecAggError.wrongSession) { _ = try h.clients[recipient]!.handle(forged) }
+        #expect(h.clients[recipient]!.state == before)
+        try h.deliver()
+        let result = try #require(try h.finish())
+        #expect(result.vectors == h.expectedSum(of: Array(1...12)))
+    }
+
     /// The key tree binds each client's view: a proof from another session's tree, or a root that leaves this client
     /// out, is refused before the client reveals anything.
     @Test func keyCommitmentsAreChecked() throws {
@@ -229,11 +257,18 @@ struct GraphSeedTests {
         var flipped = proof
         flipped[flipped.count - 1] ^= 0x80
         refuses(.keyCommitment(configurationDigest: digest, count: count, keyRoot: root, keys: keys, proof: flipped))
+        // A count of t advertisers is too few for anyone to have t live neighbours.
+        var few = h.clients[1]!
+        #expect(throws: SecAggError.insufficientClients(round: .seedReveal, count: 3, required: 4)) {
+            _ = try few.handle(
+                .keyCommitment(configurationDigest: digest, count: 3, keyRoot: root, keys: keys, proof: proof))
+        }
         // Two roots give two session ids: clients shown different key lists can never agree on anything later.
         var a = h.clients[2]!
         var b = h.clients[2]!
         guard case let .keyCommitment(_, _, _, keys2, proof2)? = h.pending.dropFirst().first?.message else { return }
-        _ = try a.handle(.keyCommitment(configurationDigest: digest, count: count, keyRoot: root, keys: keys2, proof: proof2))
+        _ = try a.handle(
+            .keyCommitment(configurationDigest: digest, count: count, keyRoot: root, keys: keys2, proof: proof2))
         _ = try b.handle(
             .keyCommitment(configurationDigest: digest, count: count - 1, keyRoot: root, keys: keys2, proof: proof2))
         #expect(a.sessionID != nil && b.sessionID != nil && a.sessionID != b.sessionID)
@@ -269,6 +304,65 @@ struct GraphSeedTests {
         }
         if case .aborted = client.state {} else { Issue.record("the client should have aborted") }
         // Honestly relayed, the session completes.
+        try h.deliver()
+        let result = try #require(try h.finish())
+        #expect(result.vectors == h.expectedSum(of: Array(1...12)))
+    }
+
+    /// Active model on a sparse graph: the KeysBroadcast must carry this client's own seed commitment and at least
+    /// t + 1 advertisers, and the SeedReveals must be of this session, cover exactly the advertised clients and each
+    /// open its commitment. Each forgery is tried on a copy of a client (clients are values) and refused; honestly
+    /// relayed, the session completes.
+    @Test func activeSeedRevealsAreChecked() throws {
+        var h = try Harness(n: 12, t: 4, model: .active, label: "active reveals", graph: .harary(degree: 6))
+        try h.run(until: .seedReveal)
+        guard case let .keysBroadcast(digest, keys)? = h.pending.first?.message, h.pending.first?.recipient == 1
+        else {
+            Issue.record("no key broadcast to client 1")
+            return
+        }
+        // Client 1's own entry with another seed commitment.
+        var entries = keys.entries
+        entries[0].seedCommitment[5] ^= 0x10
+        var copy = h.clients[1]!
+        #expect(
+            throws: SecAggError.inconsistentServerMessage(
+                reason: "the key broadcast does not contain this client's keys")
+        ) {
+            _ = try copy.handle(
+                .keysBroadcast(
+                    configurationDigest: digest, keys: KeyBroadcast(entries: entries, signed: true, committed: true)))
+        }
+        // t advertisers (client 1 among them) are too few for anyone to have t live neighbours.
+        copy = h.clients[1]!
+        let few = KeyBroadcast(entries: Array(keys.entries.prefix(4)), signed: true, committed: true)
+        #expect(throws: SecAggError.insufficientClients(round: .seedReveal, count: 4, required: 5)) {
+            _ = try copy.handle(.keysBroadcast(configurationDigest: digest, keys: few))
+        }
+        try h.deliver()
+        try h.advance()
+        guard case let .seedReveals(sid, contributions)? = h.pending.first?.message else {
+            Issue.record("no seed reveals")
+            return
+        }
+        func refuses(_ list: [SeedContribution], _ reason: String) {
+            var copy = h.clients[1]!
+            #expect(throws: SecAggError.inconsistentServerMessage(reason: reason)) {
+                _ = try copy.handle(.seedReveals(sessionId: sid, contributions: list))
+            }
+            if case .aborted = copy.state {} else { Issue.record("client 1 should have aborted: \(reason)") }
+        }
+        var changed = contributions
+        changed[3].contribution[7] ^= 0x40
+        refuses(changed, "client \(changed[3].index)'s seed contribution does not match its commitment")
+        refuses(Array(contributions.dropLast()), "the seed reveals do not cover exactly the advertised clients")
+        // Reveals for another session are only rejected: the client is unchanged and carries on.
+        let before = h.clients[2]!.state
+        #expect(throws: SecAggError.wrongSession) {
+            _ = try h.clients[2]!.handle(
+                .seedReveals(sessionId: [UInt8](repeating: 9, count: 32), contributions: contributions))
+        }
+        #expect(h.clients[2]!.state == before)
         try h.deliver()
         let result = try #require(try h.finish())
         #expect(result.vectors == h.expectedSum(of: Array(1...12)))

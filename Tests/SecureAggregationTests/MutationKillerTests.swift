@@ -705,7 +705,10 @@ struct MutationKillerTests {
             _ = try w.decodeServerMessage(
                 w.encode(message(records([2, 3]), multiproof: [UInt8](repeating: 3, count: 17 * 32))))
         }
-        #expect(try w.decodeServerMessage(w.encode(message(records([2, 3]), multiproof: [UInt8](repeating: 3, count: 16 * 32)))) == message(records([2, 3]), multiproof: [UInt8](repeating: 3, count: 16 * 32)))
+        #expect(
+            try w.decodeServerMessage(
+                w.encode(message(records([2, 3]), multiproof: [UInt8](repeating: 3, count: 16 * 32))))
+                == message(records([2, 3]), multiproof: [UInt8](repeating: 3, count: 16 * 32)))
         #expect(throws: SecAggError.wire(.countOutOfRange(field: "neighbourCount", count: 5, maximum: 4))) {
             _ = try w.decodeServerMessage(w.encode(message(records([2, 3, 4, 5, 6]))))
         }
@@ -720,6 +723,29 @@ struct MutationKillerTests {
             throws: SecAggError.wire(
                 .invalidField(field: "tag", reason: "seed reveals outside an active-model session with a sparse graph"))
         ) { _ = try w.decodeServerMessage(w.encode(reveals)) }
+    }
+
+    /// w-reveal-count: in a sparse active-model session, SeedReveals (0x89) lists at most n contributions,
+    /// ascending.
+    @Test func seedRevealListsAreBoundedAndAscending() throws {
+        let h = try Harness(n: 12, t: 4, model: .active, label: "mk wire seed reveals", graph: .harary(degree: 6))
+        let w = h.wire
+        let sid = [UInt8](repeating: 1, count: 32)
+        func reveals(_ indices: [UInt32]) -> ServerMessage {
+            .seedReveals(
+                sessionId: sid,
+                contributions: indices.map {
+                    SeedContribution(index: $0, contribution: [UInt8](repeating: 5, count: 32))
+                })
+        }
+        let all = Array(UInt32(1)...12)
+        #expect(try w.decodeServerMessage(w.encode(reveals(all))) == reveals(all))
+        #expect(throws: SecAggError.wire(.countOutOfRange(field: "contributionCount", count: 13, maximum: 12))) {
+            _ = try w.decodeServerMessage(w.encode(reveals(all + [12])))
+        }
+        #expect(throws: SecAggError.wire(.duplicateOrUnorderedIndex(field: "contribution", index: 2))) {
+            _ = try w.decodeServerMessage(w.encode(reveals([1, 2, 2])))
+        }
     }
 
     /// w-signature-count-active, w-ascending-signers: active sessions limit signature lists to k, ascending.

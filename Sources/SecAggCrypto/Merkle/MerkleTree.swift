@@ -222,7 +222,8 @@ public struct MerkleTree: Sendable {
     /// For one slot it is ``proof(slot:)``. Traps unless `slots` is nonempty, strictly ascending and inside the tree.
     public func multiproof(slots: [Int]) -> [UInt8] {
         precondition(
-            !slots.isEmpty && slots.first! >= 0 && slots.last! < slotCount && zip(slots, slots.dropFirst()).allSatisfy(<),
+            (slots.first ?? -1) >= 0 && (slots.last ?? slotCount) < slotCount
+                && zip(slots, slots.dropFirst()).allSatisfy(<),
             "Merkle multiproof slots must be nonempty, ascending and inside 0..<\(slotCount)")
         var out: [UInt8] = []
         var known = slots
@@ -276,10 +277,13 @@ public struct MerkleTree: Sendable {
                     parentHashes.withUnsafeMutableBytes { out in
                         while i < known.count {
                             let s = known[i]
-                            let target = UnsafeMutableRawBufferPointer(rebasing: out[parent * size..<(parent + 1) * size])
+                            let target = UnsafeMutableRawBufferPointer(
+                                rebasing: out[parent * size..<(parent + 1) * size])
                             let own = UnsafeRawBufferPointer(rebasing: current[i * size..<(i + 1) * size])
                             if s & 1 == 0, i + 1 < known.count, known[i + 1] == s + 1 {
-                                node(children: UnsafeRawBufferPointer(rebasing: current[i * size..<(i + 2) * size]), into: target)
+                                node(
+                                    children: UnsafeRawBufferPointer(rebasing: current[i * size..<(i + 2) * size]),
+                                    into: target)
                                 i += 2
                             } else {
                                 guard (used + 1) * size <= values.count else {

@@ -117,7 +117,10 @@ enum MerkleVectors {
                 let payloads = MerkleVectors.payloads(of: groups[g])
                 let tree = try MerkleTree(leafHashes: payloads.flatMap { MerkleTree.leafHash($0) }, slotCount: n)
                 var tests: [MultiproofTest] = []
-                func add(_ comment: String, slots: [Int], payloads listed: [[UInt8]], multiproof: [UInt8], valid: Bool = false)
+                func add(
+                    _ comment: String, slots: [Int], payloads listed: [[UInt8]], multiproof: [UInt8],
+                    valid: Bool = false
+                )
                     throws
                 {
                     tcId += 1
@@ -138,7 +141,9 @@ enum MerkleVectors {
                         comment, slots: slots, payloads: slots.map { payloads[$0] },
                         multiproof: tree.multiproof(slots: slots), valid: true)
                 }
-                var sets: [(String, [Int])] = [("one slot", [Int(mrng.next(below: UInt64(n)))]), ("every slot", Array(0..<n))]
+                var sets: [(String, [Int])] = [
+                    ("one slot", [Int(mrng.next(below: UInt64(n)))]), ("every slot", Array(0..<n)),
+                ]
                 if n >= 3 {
                     let start = Int(mrng.next(below: UInt64(n - 2)))
                     sets.append(("a run of 3", Array(start..<start + 3)))
@@ -155,7 +160,9 @@ enum MerkleVectors {
                     var flipped = proof
                     let byte = Int(mrng.next(below: UInt64(proof.count)))
                     flipped[byte] ^= 1 << UInt8(mrng.next(below: 8))
-                    try add("multiproof byte \(byte) with one bit flipped", slots: slots, payloads: listed, multiproof: flipped)
+                    try add(
+                        "multiproof byte \(byte) with one bit flipped", slots: slots, payloads: listed,
+                        multiproof: flipped)
                     try add("one value short", slots: slots, payloads: listed, multiproof: Array(proof.dropLast(32)))
                     try add(
                         "a multiproof one byte short of a whole value", slots: slots, payloads: listed,
@@ -167,9 +174,12 @@ enum MerkleVectors {
                 try add("no slots", slots: [], payloads: [], multiproof: proof)
                 try add("a slot ≥ n", slots: slots.dropLast() + [n], payloads: listed, multiproof: proof)
                 if slots.count >= 2 {
-                    try add("the slots in descending order", slots: slots.reversed(), payloads: listed.reversed(), multiproof: proof)
                     try add(
-                        "a slot listed twice", slots: [slots[0]] + slots.dropLast(), payloads: [listed[0]] + listed.dropLast(),
+                        "the slots in descending order", slots: slots.reversed(), payloads: listed.reversed(),
+                        multiproof: proof)
+                    try add(
+                        "a slot listed twice", slots: [slots[0]] + slots.dropLast(),
+                        payloads: [listed[0]] + listed.dropLast(),
                         multiproof: proof)
                     var swapped = listed
                     swapped.swapAt(0, 1)
@@ -257,7 +267,8 @@ enum MerkleVectors {
                         root: root, leafHashes: hashes, slots: test.slots, slotCount: group.slotCount,
                         multiproof: multiproof)
                     if test.result == "valid" {
-                        let usable = !test.slots.isEmpty && test.slots.allSatisfy { (0..<group.slotCount).contains($0) }
+                        let usable =
+                            !test.slots.isEmpty && test.slots.allSatisfy { (0..<group.slotCount).contains($0) }
                             && zip(test.slots, test.slots.dropFirst()).allSatisfy(<)
                         let reproduced = usable && tree.map { $0.multiproof(slots: test.slots) == multiproof } ?? false
                         recorder.record(

@@ -88,7 +88,9 @@ struct RevealedSeed: Sendable {
 extension ClientKeys {
     /// Active model: the key broadcast (and with it every commitment) fixes the session id; check this client's own
     /// entry in it and reveal the contribution.
-    func revealSeed(_ broadcast: KeyBroadcast, context: ClientContext) throws(SecAggError) -> (RevealedSeed, ClientMessage) {
+    func revealSeed(_ broadcast: KeyBroadcast, context: ClientContext) throws(SecAggError) -> (
+        RevealedSeed, ClientMessage
+    ) {
         let sid = try checkOwnEntry(in: broadcast, context: context)
         // At least t + 1 advertisers are needed for anyone to have t live neighbours; refuse early.
         guard broadcast.count >= context.threshold + 1 else {
@@ -112,7 +114,8 @@ extension ClientKeys {
         guard own.index == index, own.encryptionKey == encryptionKey.publicKey,
             own.maskingKey == maskingKey.publicKey,
             own.seedCommitment
-                == SeedContribution.commitment(configurationDigest: digest, index: index, contribution: seedContribution),
+                == SeedContribution.commitment(
+                    configurationDigest: digest, index: index, contribution: seedContribution),
             SessionTrees.verify(
                 root: keyRoot, leafHash: ownKeyLeaf, index: index, clientCount: context.configuration.clientCount,
                 proof: proof)

@@ -70,7 +70,8 @@ struct SeedRevealRound: Sendable {
             make: { u in
                 // u ∈ U1 ⊆ 1…n on a ring, so its window holds k + 1 slots.
                 let slots = SessionTrees.window(of: u.rawValue, in: harary).map(\.slot)
-                let records = graph.neighbours(of: u.rawValue).map { v in NeighbourRecord(index: v, keys: advertised[v]) }
+                let records = graph.neighbours(of: u.rawValue).map { v in NeighbourRecord(index: v, keys: advertised[v])
+                }
                 return .neighbourhood(
                     sessionId: sessionId, recipient: u.rawValue, revealRoot: revealRoot,
                     proof: revealTree.proof(slot: u.position), ringRoot: ringRoot, neighbours: records,
