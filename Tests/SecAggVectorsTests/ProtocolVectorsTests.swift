@@ -41,7 +41,7 @@ import Testing
     @Test("the protocol generators reproduce the committed files byte for byte")
     func generatorsAreDeterministic() throws {
         let vectors = try repositoryVectorsDirectory()
-        #expect(ProtocolVectors.generators.count == 11)
+        #expect(ProtocolVectors.generators.count == 12)
         for generator in ProtocolVectors.generators {
             let committed = try Data(contentsOf: vectors.appendingPathComponent(generator.relativePath))
             #expect(try generator.generate() == committed, "\(generator.relativePath)")
@@ -52,13 +52,13 @@ import Testing
     func committedFilesPass() throws {
         let report = try VectorVerifier(suites: ProtocolVectors.suites).verify(directory: repositoryVectorsDirectory())
         let ours = report.files.filter { $0.file.hasPrefix("protocol/") || $0.file.hasPrefix("graph/") }
-        #expect(ours.count == 11)
+        #expect(ours.count == 12)
         for file in ours {
             #expect(file.failedCount == 0, "\(file.file): \(file.failures.map(\.message))")
             #expect(file.passedCount > 0)
         }
         // Each transcript has both dropouts and includes exactly the clients that sent a masked input.
-        for name in ["semi_honest_complete", "active_complete", "semi_honest_harary"] {
+        for name in ["semi_honest_complete", "active_complete", "semi_honest_harary", "semi_honest_harary_absent"] {
             let file = try load("protocol/transcript_\(name).json")
             let group = try #require((file["testGroups"] as? [[String: Any]])?.first)
             let clients = try #require(group["clients"] as? [[String: Any]])
@@ -68,8 +68,24 @@ import Testing
             let senders = try tests(file).filter { $0["messageType"] as? String == "MaskedInput" }
                 .compactMap { $0["client"] as? Int }
             #expect(group["includedClients"] as? [Int] == senders.sorted())
-            #expect(senders.count == clients.count - 1)
+            let absent = behaviours.filter { $0 == "neverAdvertises" }.count
+            #expect(absent == (name.hasSuffix("absent") ? 1 : 0))
+            #expect(senders.count == clients.count - 1 - absent)
         }
+        // The absent client is an absent record in each of its advertising neighbours' Neighbourhoods (present byte 0
+        // after its index), and the session id counts the advertisers only.
+        let absentFile = try load("protocol/transcript_semi_honest_harary_absent.json")
+        let absentGroup = try #require((absentFile["testGroups"] as? [[String: Any]])?.first)
+        let absentClient = try #require(
+            (absentGroup["clients"] as? [[String: Any]])?.first { $0["behaviour"] as? String == "neverAdvertises" })
+        let absentIndex = try #require(absentClient["index"] as? Int)
+        let absentNeighbours = try #require(absentClient["neighbours"] as? [Int])
+        let record = String(format: "%02x000000", absentIndex) + "00"
+        let neighbourhoods = try tests(absentFile).filter { $0["messageType"] as? String == "Neighbourhood" }
+        let withAbsentRecord = neighbourhoods.filter { ($0["message"] as? String)?.contains(record) == true }
+            .compactMap { $0["client"] as? Int }
+        #expect(withAbsentRecord == absentNeighbours.filter { $0 != absentIndex })
+        #expect(!neighbourhoods.contains { $0["client"] as? Int == absentIndex })
         // The wire file covers every tag once.
         let wire = try tests(load("protocol/wire_v3.json"))
         let tags = wire.filter { $0["result"] as? String == "valid" }.compactMap {
@@ -145,6 +161,27 @@ import Testing
             group["clients"] = clients
         }
         #expect(dropout.failedCount > 0, "a re-run without the dropout must not reproduce the transcript")
+    }
+
+    @Test("the absent client: a transcript where it advertises, or a recorded message from it, fails")
+    func absentClientIsChecked() throws {
+        let path = "protocol/transcript_semi_honest_harary_absent.json"
+        let present = try verify(path) { group in
+            var clients = try #require(group["clients"] as? [[String: Any]])
+            let index = try #require(clients.firstIndex { $0["behaviour"] as? String == "neverAdvertises" })
+            clients[index]["behaviour"] = "completes"
+            group["clients"] = clients
+        }
+        #expect(present.failedCount > 0, "a re-run in which the absent client advertises must not reproduce it")
+        // Another client's AdvertiseKeys relabelled as the absent client's: the setup case names the absent client.
+        let sending = try verify(path) { group in
+            var list = try #require(group["tests"] as? [[String: Any]])
+            let index = try #require(list.firstIndex { $0["messageType"] as? String == "AdvertiseKeys" })
+            list[index]["client"] = 5
+            group["tests"] = list
+        }
+        let setup = try #require(sending.failures.first { $0.caseId == 1 })
+        #expect(setup.message.contains("client 5 never advertises but sends a message"))
     }
 
     @Test("wire vectors: a changed golden byte or expected error fails that case")

@@ -503,7 +503,7 @@ def replay(path):
             check(Ed25519PrivateKey.from_private_bytes(sk_seed).public_key().public_bytes_raw()
                   == cfg["verificationKeys"][u - 1], f"{name}: client {u} verification key")
     answers = {  # the last round each client answers (rounds 0 … 4; round 0′ counts as 0)
-        u: {"completes": 4, "dropsAfterShareKeys": 1, "dropsAfterMaskedInput": 2}[c["behaviour"]]
+        u: {"completes": 4, "dropsAfterShareKeys": 1, "dropsAfterMaskedInput": 2, "neverAdvertises": -1}[c["behaviour"]]
         for u, c in clients.items()}
     expected = {}  # (direction, round, client) -> bytes
 
@@ -513,6 +513,10 @@ def replay(path):
     # Round 0.
     entries = {}
     for u in sorted(clients):
+        if answers[u] < 0:  # never advertises: an absent leaf of the key tree (and of the ring tree), no message
+            check(not any(tc["kind"] == "message" and tc["direction"] == "clientToServer" and tc["client"] == u
+                          for tc in group["tests"]), f"{name}: client {u} never advertises and sends nothing")
+            continue
         c_sk, s_sk = rng[u].read(32), rng[u].read(32)
         secrets = clients[u]["testOnlySecrets"]
         check(c_sk.hex() == secrets["encryptionPrivateKey"] and s_sk.hex() == secrets["maskingPrivateKey"],

@@ -25,6 +25,7 @@ def test_the_transcripts_are_there():
         "transcript_active_harary.json",
         "transcript_semi_honest_complete.json",
         "transcript_semi_honest_harary.json",
+        "transcript_semi_honest_harary_absent.json",
     ]
 
 

@@ -11,11 +11,15 @@ enum ClientBehaviour: String, Codable, Sendable, CaseIterable {
     /// Sends its MaskedInput message, then answers nothing (it is in U3, its input is in the sum, but it
     /// reveals no shares).
     case dropsAfterMaskedInput
+    /// Never advertises (sends nothing at all): an absent leaf of the key tree and of the ring tree, and an absent
+    /// record in its neighbours' Neighbourhood messages.
+    case neverAdvertises
 
     /// True when the client answers the server message that starts `round`.
     func answers(_ round: ProtocolRound) -> Bool {
         switch self {
         case .completes: true
+        case .neverAdvertises: false
         case .dropsAfterShareKeys: round.rawValue <= ProtocolRound.shareKeys.rawValue
         case .dropsAfterMaskedInput: round.rawValue <= ProtocolRound.maskedInputCollection.rawValue
         }

@@ -192,7 +192,9 @@ extension TranscriptVectors {
             if Hex.encode(sessionId) != group.sessionId { problems.append("sessionId differs") }
             let wire = WireFormat(configuration: configuration)
             if !configuration.isSparse,
-                let broadcast = parsed.messages.first(where: { !$0.fromClient && $0.bytes.count > 1 && $0.bytes[1] == 0x81 }),
+                let broadcast = parsed.messages.first(where: {
+                    !$0.fromClient && $0.bytes.count > 1 && $0.bytes[1] == 0x81
+                }),
                 case let .keysBroadcast(_, keys)? = try? wire.decodeServerMessage(broadcast.bytes),
                 (try? keys.sessionId(configurationDigest: configuration.digest, clientCount: configuration.clientCount))
                     != sessionId
@@ -217,6 +219,12 @@ extension TranscriptVectors {
                     + (sparse ? [secrets.seedContribution ?? ""] : []) + [secrets.selfMaskSeed]
                 if drawn?.map({ Hex.encode($0) }) != recorded || (secrets.seedContribution != nil) != sparse {
                     problems.append("client \(u): testOnlySecrets are not the generator's first draws")
+                }
+                if parsed.setup.behaviours[position] == .neverAdvertises {
+                    if parsed.messages.contains(where: { $0.fromClient && $0.client == u }) {
+                        problems.append("client \(u) never advertises but sends a message")
+                    }
+                    continue
                 }
                 let advert = parsed.messages.first { $0.fromClient && $0.client == u && $0.round == .advertiseKeys }
                 guard let advert, case let .advertiseKeys(_, keys)? = try? wire.decodeClientMessage(advert.bytes),

@@ -28,6 +28,8 @@ public enum TranscriptVectors {
         /// Sends MaskedInput, then nothing; nil: the client opposite `dropsAfterShareKeys` on the Harary
         /// ring, so that no client has both dropouts as neighbours.
         var dropsAfterMaskedInput: UInt32?
+        /// Never advertises (absent from the key tree), if any.
+        var neverAdvertises: UInt32? = nil
 
         var relativePath: String { "protocol/\(name).json" }
         /// The label of the setup generator (nonce, Ed25519 seeds, inputs).
@@ -56,6 +58,13 @@ public enum TranscriptVectors {
             name: "transcript_active_harary", title: "active, Harary graph, n = 12, k = 6, t = 4", model: .active,
             graph: .harary(degree: 6), clientCount: 12, threshold: 4, dropsAfterShareKeys: 2,
             dropsAfterMaskedInput: 7),
+        // Absent leaves (SPEC.md §11.2): a client that never advertises is counted out of the session id's count,
+        // is an absent leaf of the key and ring trees and an absent record of its neighbours' Neighbourhoods.
+        Scenario(
+            name: "transcript_semi_honest_harary_absent",
+            title: "semi-honest, Harary graph, n = 12, k = 6, t = 3, one client absent", model: .semiHonest,
+            graph: .harary(degree: 6), clientCount: 12, threshold: 3, dropsAfterShareKeys: 2,
+            dropsAfterMaskedInput: 9, neverAdvertises: 5),
     ]
 
     /// The vectors every client contributes: a full-width ring, a ring whose elements straddle bytes when
@@ -175,6 +184,7 @@ public enum TranscriptVectors {
             behaviours: [])
         let second = try scenario.dropsAfterMaskedInput ?? opposite(of: scenario.dropsAfterShareKeys, in: setup)
         setup.behaviours = (1...scenario.clientCount).map { u -> ClientBehaviour in
+            if UInt32(u) == scenario.neverAdvertises { return .neverAdvertises }
             if u == scenario.dropsAfterShareKeys { return .dropsAfterShareKeys }
             if u == second { return .dropsAfterMaskedInput }
             return .completes
@@ -203,13 +213,15 @@ public enum TranscriptVectors {
         for (entry, contribution) in zip(entries, contributions) {
             keyLeaves += SessionTrees.keyLeafHash(
                 index: entry.index, entry: entry.entryBytes(signed: signed, committed: true))
-            revealLeaves += SessionTrees.revealLeafHash(index: contribution.index, contribution: contribution.contribution)
+            revealLeaves += SessionTrees.revealLeafHash(
+                index: contribution.index, contribution: contribution.contribution)
         }
         guard entries.count == n,
             let keyTree = try? MerkleTree(leafHashes: keyLeaves, slotCount: n),
             let revealTree = try? MerkleTree(leafHashes: revealLeaves, slotCount: n)
         else { throw VectorError.malformedFile(file: "transcript", reason: "no key tree") }
-        let sessionId = SessionTrees.sessionId(configurationDigest: configuration.digest, count: n, keyRoot: keyTree.root)
+        let sessionId = SessionTrees.sessionId(
+            configurationDigest: configuration.digest, count: n, keyRoot: keyTree.root)
         let seed = SessionTrees.graphSeed(sessionId: sessionId, revealRoot: revealTree.root)
         guard let harary = try configuration.makeGraph(graphSeed: seed) as? HararyGraph,
             let position = harary.position(of: client),
@@ -237,7 +249,8 @@ public enum TranscriptVectors {
         if configuration.isSparse {
             let tags = [MessageTag.neighbourhood.rawValue, MessageTag.seedReveals.rawValue]
             guard
-                let first = messages.first(where: { !$0.fromClient && $0.bytes.count > 1 && tags.contains($0.bytes[1]) }),
+                let first = messages.first(where: { !$0.fromClient && $0.bytes.count > 1 && tags.contains($0.bytes[1]) }
+                ),
                 let message = try? wire.decodeServerMessage(first.bytes)
             else { return nil }
             switch message {
@@ -248,7 +261,9 @@ public enum TranscriptVectors {
                 let n = configuration.clientCount
                 var byIndex: [UInt32: [UInt8]] = [:]
                 for entry in contributions { byIndex[entry.index] = entry.contribution }
-                let leaves = (1...n).flatMap { SessionTrees.revealLeafHash(index: UInt32($0), contribution: byIndex[UInt32($0)]) }
+                let leaves = (1...n).flatMap {
+                    SessionTrees.revealLeafHash(index: UInt32($0), contribution: byIndex[UInt32($0)])
+                }
                 guard let tree = try? MerkleTree(leafHashes: leaves, slotCount: n) else { return nil }
                 seed = SessionTrees.graphSeed(sessionId: sessionId, revealRoot: tree.root)
             default:
@@ -265,7 +280,8 @@ public enum TranscriptVectors {
         let wire = WireFormat(configuration: configuration)
         let semiHonestSparse = configuration.isSparse && configuration.securityModel != .active
         let tag = semiHonestSparse ? MessageTag.keyCommitment : .keysBroadcast
-        guard let first = messages.first(where: { !$0.fromClient && $0.bytes.count > 1 && $0.bytes[1] == tag.rawValue }),
+        guard
+            let first = messages.first(where: { !$0.fromClient && $0.bytes.count > 1 && $0.bytes[1] == tag.rawValue }),
             let message = try? wire.decodeServerMessage(first.bytes)
         else { return nil }
         switch message {
@@ -306,14 +322,21 @@ public enum TranscriptVectors {
                 let sparse = configuration.isSparse
                 let secrets = try TranscriptVectors.clientSecrets(
                     seed: setup.clientSeeds[u - 1], index: index, sparse: sparse)
-                // The recorded secrets must be the ones the engine used.
-                guard let advert = session.messages.first(where: { $0.fromClient && $0.client == index }),
-                    case let .advertiseKeys(_, keys) = try wire.decodeClientMessage(advert.bytes),
-                    try X25519.PrivateKey(rawRepresentation: SecretBytes(copying: secrets[0])).publicKey
-                        == keys.encryptionKey,
-                    try X25519.PrivateKey(rawRepresentation: SecretBytes(copying: secrets[1])).publicKey
-                        == keys.maskingKey
-                else { throw VectorError.malformedFile(file: relativePath, reason: "client \(u): key draw order") }
+                // The recorded secrets must be the ones the engine used; an absent client sends nothing (its
+                // recorded secrets are its generator's first draws all the same).
+                let sent = session.messages.first(where: { $0.fromClient && $0.client == index })
+                if setup.behaviours[u - 1] == .neverAdvertises {
+                    guard sent == nil else {
+                        throw VectorError.malformedFile(file: relativePath, reason: "client \(u) was to stay absent")
+                    }
+                } else {
+                    guard let sent, case let .advertiseKeys(_, keys) = try wire.decodeClientMessage(sent.bytes),
+                        try X25519.PrivateKey(rawRepresentation: SecretBytes(copying: secrets[0])).publicKey
+                            == keys.encryptionKey,
+                        try X25519.PrivateKey(rawRepresentation: SecretBytes(copying: secrets[1])).publicKey
+                            == keys.maskingKey
+                    else { throw VectorError.malformedFile(file: relativePath, reason: "client \(u): key draw order") }
+                }
                 clients.append(
                     ClientField(
                         index: index, behaviour: setup.behaviours[u - 1].rawValue,
@@ -373,7 +396,13 @@ public enum TranscriptVectors {
                         + "not U3; its pairwise masks are removed with its reconstructed s^SK). Client "
                         + "\(droppedLater) drops after masked input collection: it sends its "
                         + "masked input but nothing later (it is in U3 and its input is in the sum; its b_u is "
-                        + "reconstructed from its neighbours' shares). Round 0: every client's AdvertiseKeys in "
+                        + "reconstructed from its neighbours' shares). "
+                        + (scenario.neverAdvertises.map {
+                            "Client \($0) never advertises: it sends nothing, the session id counts "
+                                + "\(scenario.clientCount - 1) advertisers, it is an absent leaf of the key tree and of "
+                                + "the ring tree, and its neighbours' Neighbourhoods carry an absent record for it. "
+                        } ?? "")
+                        + "Round 0: every client's AdvertiseKeys in "
                         + "index order; then for each round the server's messages in recipient order, followed "
                         + "by the replies in index order (a server message is labelled with the round it starts). "
                         + "testOnlySecrets are private values recorded only so that an independent implementation "
