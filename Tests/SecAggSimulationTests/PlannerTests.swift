@@ -83,7 +83,7 @@ import Testing
     let often = try Planner.plan(options)
     #expect(often.graph.k > once.graph.k)
     #expect(often.graph.sessionAttempts == 1 << 20)
-    #expect(try #require(often.graph.privacyFailureLog2.value) <= -60)
+    #expect(often.graph.privacyFailureLog2.value <= -60)
     #expect(often.description.contains("target 2^-40 / 1048576 session attempts"))
     options.sessionAttempts = 0
     #expect(throws: SimulationError.self) { _ = try Planner.plan(options) }

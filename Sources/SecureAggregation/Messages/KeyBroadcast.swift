@@ -1,4 +1,4 @@
-public import SecAggCrypto
+import SecAggCrypto
 
 /// The round-0 transcript as the server broadcasts it: fixed-size entries LE32(index) || c^PK || s^PK
 /// [|| seed commitment] [|| signature], strictly ascending by index (SPEC.md §12.4).

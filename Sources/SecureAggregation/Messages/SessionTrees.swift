@@ -1,4 +1,4 @@
-public import SecAggCrypto
+import SecAggCrypto
 import SecAggGraph
 
 /// The Merkle trees of a session (SPEC.md §11.2): the key tree, over every advertisement of round 0, whose root
