@@ -7,10 +7,7 @@ final class SecretStorage: @unchecked Sendable {
     init(byteCount: Int) {
         pointer = .allocate(byteCount: max(byteCount, 1), alignment: 16)
         pointer.initializeMemory(as: UInt8.self, repeating: 0)
-        count = byteCount
     }
-
-    let count: Int
 
     deinit {
         CSodiumShims_memzero(pointer.baseAddress, pointer.count)
@@ -37,16 +34,26 @@ public struct SecretBytes: Sendable {
         self.byteCount = byteCount
     }
 
+    /// A zeroed secret of `byteCount` bytes in an allocation of its own.
+    private init(zeroedByteCount byteCount: Int) {
+        self.init(storage: SecretStorage(byteCount: byteCount), offset: 0, byteCount: byteCount)
+    }
+
+    /// This secret's bytes inside its storage (written only while the secret is made; immutable afterwards).
+    private var region: UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(rebasing: storage.pointer[offset..<offset + byteCount])
+    }
+
     /// One secret per piece, copied into a single zeroised allocation that they share (many small secrets, such
     /// as the shares of one message, then cost one allocation instead of one each).
     package static func packed(_ pieces: [ArraySlice<UInt8>]) -> [SecretBytes] {
         let storage = SecretStorage(byteCount: pieces.reduce(0) { $0 + $1.count })
         var offset = 0
         return pieces.map { piece in
-            UnsafeMutableRawBufferPointer(rebasing: storage.pointer[offset..<offset + piece.count]).copyBytes(
-                from: piece)
-            defer { offset += piece.count }
-            return SecretBytes(storage: storage, offset: offset, byteCount: piece.count)
+            let secret = SecretBytes(storage: storage, offset: offset, byteCount: piece.count)
+            secret.region.copyBytes(from: piece)
+            offset += piece.count
+            return secret
         }
     }
 
@@ -55,26 +62,20 @@ public struct SecretBytes: Sendable {
     public init<E: Error>(
         byteCount: Int, initializingWith initializer: (UnsafeMutableRawBufferPointer) throws(E) -> Void
     ) throws(E) {
-        storage = SecretStorage(byteCount: byteCount)
-        offset = 0
-        self.byteCount = byteCount
-        try initializer(UnsafeMutableRawBufferPointer(rebasing: storage.pointer[0..<byteCount]))
+        self.init(zeroedByteCount: byteCount)
+        try initializer(region)
     }
 
     /// Copies `bytes` into secret storage. The caller remains responsible for its own copy.
     public init(copying bytes: some Collection<UInt8>) {
-        storage = SecretStorage(byteCount: bytes.count)
-        offset = 0
-        byteCount = bytes.count
-        UnsafeMutableRawBufferPointer(rebasing: storage.pointer[0..<bytes.count]).copyBytes(from: bytes)
+        self.init(zeroedByteCount: bytes.count)
+        region.copyBytes(from: bytes)
     }
 
     /// `byteCount` bytes from `rng`.
     public init(randomByteCount byteCount: Int, using rng: inout some RandomByteGenerator) {
-        storage = SecretStorage(byteCount: byteCount)
-        offset = 0
-        self.byteCount = byteCount
-        rng.fill(UnsafeMutableRawBufferPointer(rebasing: storage.pointer[0..<byteCount]))
+        self.init(zeroedByteCount: byteCount)
+        rng.fill(region)
     }
 
     /// `byteCount` bytes from the system CSPRNG.
@@ -85,7 +86,7 @@ public struct SecretBytes: Sendable {
 
     /// Read-only access to the secret bytes. Do not let the pointer escape.
     public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        try body(UnsafeRawBufferPointer(rebasing: storage.pointer[offset..<offset + byteCount]))
+        try body(UnsafeRawBufferPointer(region))
     }
 
     /// Copies the secret out into an ordinary array. Use only where the bytes must leave secret storage

@@ -139,18 +139,11 @@ public struct MerkleTree: Sendable {
     /// concatenated (L · 32 bytes). Traps on a slot outside the tree.
     public func proof(slot: Int) -> [UInt8] {
         precondition(slot >= 0 && slot < slotCount, "Merkle slot \(slot) outside 0..<\(slotCount)")
-        let size = Self.digestByteCount
         var out: [UInt8] = []
-        out.reserveCapacity(depth * size)
+        out.reserveCapacity(depth * Self.digestByteCount)
         var count = slotCount
         for j in 0..<depth {
-            let sibling = (slot >> j) ^ 1
-            if sibling < count {
-                let start = (levelStarts[j] + sibling) * size
-                out.append(contentsOf: nodes[start..<start + size])
-            } else {
-                out.append(contentsOf: paddingNodes[j * size..<(j + 1) * size])
-            }
+            out.append(contentsOf: node(level: j, index: (slot >> j) ^ 1, levelCount: count))
             count = (count + 1) / 2
         }
         return out
@@ -221,11 +214,26 @@ public struct MerkleTree: Sendable {
     /// path from a slot of the set whose sibling is not itself on such a path, in ascending order; h · 32 bytes.
     /// For one slot it is ``proof(slot:)``. Traps unless `slots` is nonempty, strictly ascending and inside the tree.
     public func multiproof(slots: [Int]) -> [UInt8] {
+        var out: [UInt8] = []
+        forEachMultiproofValue(slots: slots) { level, index, levelCount in
+            out.append(contentsOf: node(level: level, index: index, levelCount: levelCount))
+        }
+        return out
+    }
+
+    /// The number of 32-byte values in ``multiproof(slots:)``, without copying them. Same traps.
+    public func multiproofValueCount(slots: [Int]) -> Int {
+        var count = 0
+        forEachMultiproofValue(slots: slots) { _, _, _ in count += 1 }
+        return count
+    }
+
+    /// Calls `body(level, index, levelCount)` for each node of the multiproof of `slots`, in multiproof order.
+    private func forEachMultiproofValue(slots: [Int], _ body: (Int, Int, Int) -> Void) {
         precondition(
             (slots.first ?? -1) >= 0 && (slots.last ?? slotCount) < slotCount
                 && zip(slots, slots.dropFirst()).allSatisfy(<),
             "Merkle multiproof slots must be nonempty, ascending and inside 0..<\(slotCount)")
-        var out: [UInt8] = []
         var known = slots
         var count = slotCount
         for j in 0..<depth {
@@ -236,13 +244,12 @@ public struct MerkleTree: Sendable {
                     i += 2
                     continue
                 }
-                out.append(contentsOf: node(level: j, index: s ^ 1, levelCount: count))
+                body(j, s ^ 1, count)
                 i += 1
             }
             known = Self.parents(of: known)
             count = (count + 1) / 2
         }
-        return out
     }
 
     /// The ascending, distinct parents of an ascending slot list.
@@ -268,7 +275,8 @@ public struct MerkleTree: Sendable {
         var hashes = leafHashes
         var used = 0
         for _ in 0..<depth(slotCount: slotCount) {
-            var parentHashes = [UInt8](repeating: 0, count: Self.parents(of: known).count * size)
+            let parentSlots = Self.parents(of: known)
+            var parentHashes = [UInt8](repeating: 0, count: parentSlots.count * size)
             var parent = 0
             var i = 0
             var ok = true
@@ -305,7 +313,7 @@ public struct MerkleTree: Sendable {
                 }
             }
             guard ok else { return nil }
-            known = Self.parents(of: known)
+            known = parentSlots
             hashes = parentHashes
         }
         guard used * size == multiproof.count else { return nil }

@@ -20,14 +20,7 @@ public struct ShamirShare: Sendable, Equatable {
         guard values.byteCount % 8 == 0, values.byteCount > 0 else {
             throw .incorrectByteCount(actual: values.byteCount, expected: 8 * max(1, values.byteCount / 8))
         }
-        var valid = true
-        values.withUnsafeBytes { v in
-            for i in 0..<(v.count / 8) {
-                let y = UInt64(littleEndian: v.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))
-                valid = valid && y < Mersenne61.prime
-            }
-        }
-        guard valid else { throw .invalidShareValue(index: x) }
+        guard values.withUnsafeBytes(Self.areFieldElements) else { throw .invalidShareValue(index: x) }
         self.x = x
         self.values = values
     }
@@ -221,16 +214,20 @@ extension ShamirShare {
     /// element: what ``init(encoded:secretByteCount:)`` accepts, without making the share.
     package static func validatedIndex(encoded bytes: ArraySlice<UInt8>, secretByteCount: Int) -> UInt32? {
         guard bytes.count == encodedByteCount(secretByteCount: secretByteCount) else { return nil }
-        let start = bytes.startIndex
-        let x = UInt32(bytes[start]) | UInt32(bytes[start + 1]) << 8 | UInt32(bytes[start + 2]) << 16
-            | UInt32(bytes[start + 3]) << 24
-        guard x != 0 else { return nil }
-        for chunk in 0..<((bytes.count - 4) / 8) {
-            var y: UInt64 = 0
-            for i in 0..<8 { y |= UInt64(bytes[start + 4 + 8 * chunk + i]) << (8 * i) }
-            guard y < Mersenne61.prime else { return nil }
+        return bytes.withUnsafeBytes { b in
+            let x = UInt32(littleEndian: b.loadUnaligned(as: UInt32.self))
+            return x != 0 && areFieldElements(UnsafeRawBufferPointer(rebasing: b[4...])) ? x : nil
         }
-        return x
+    }
+
+    /// True when every LE64 value of `values` is below p = 2^61 − 1 (a field element).
+    static func areFieldElements(_ values: UnsafeRawBufferPointer) -> Bool {
+        var valid = true
+        for i in 0..<(values.count / 8) {
+            let y = UInt64(littleEndian: values.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))
+            valid = valid && y < Mersenne61.prime
+        }
+        return valid
     }
 }
 

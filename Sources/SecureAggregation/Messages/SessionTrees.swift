@@ -82,8 +82,16 @@ public enum SessionTrees {
     /// The ring tree (semi-honest sparse sessions): the key tree's leaves in ring order, slot p holding the leaf of
     /// the client at ring position p.
     static func ringTree(keyTree: MerkleTree, graph: HararyGraph) throws(SecAggError) -> MerkleTree {
+        var keySlots: [Int] = []
+        keySlots.reserveCapacity(keyTree.slotCount)
+        for p in 0..<keyTree.slotCount {
+            guard let client = graph.client(atPosition: p) else {
+                throw .invalidConfiguration(reason: "ring position \(p) holds no client")
+            }
+            keySlots.append(Int(client) - 1)
+        }
+        let leaves = keyTree.leafHashes(at: keySlots)
         let n = keyTree.slotCount
-        let leaves = keyTree.leafHashes(at: (0..<n).lazy.map { p in Int(graph.client(atPosition: p) ?? 1) - 1 })
         do {
             return try MerkleTree(leafHashes: leaves, slotCount: n)
         } catch {

@@ -79,7 +79,7 @@ struct SeedRevealRound: Sendable {
             },
             byteCount: { u in
                 let slots = SessionTrees.window(of: u.rawValue, in: harary).map(\.slot)
-                let values = ringTree.multiproof(slots: slots).count
+                let values = ringTree.multiproofValueCount(slots: slots) * MerkleTree.digestByteCount
                 return graph.neighbours(of: u.rawValue).reduce(2 + 32 + 4 + 32 + proofBytes + 32 + 4 + 4 + values) {
                     total, v in total + 5 + (advertised[v] == nil ? 0 : entryBytes - 4)
                 }
