@@ -223,13 +223,16 @@ package struct SessionRunner {
     }
 
     /// Hands the round's messages to the clients and their replies to the server, a batch at a time; returns the
-    /// server's seconds receiving them.
+    /// server's seconds making the round's deferred messages and receiving the replies.
     private mutating func play(_ pending: PendingMessages, round: ProtocolRound, outcome: inout Outcome) throws -> Double {
         var serverSeconds = 0.0
         var start = 0
         while start < pending.count {
-            // Deferred messages (neighbourhoods, forwarded shares) are made here, a batch at a time.
+            // Deferred messages (neighbourhoods, forwarded shares) are made here, a batch at a time: server work,
+            // timed as such.
+            let made = wallSeconds()
             let batch = (start..<min(start + max(1, hooks.batchSize), pending.count)).map { pending[$0] }
+            serverSeconds += wallSeconds() - made
             start += batch.count
             var delivered: [(recipient: ClientID, bytes: [UInt8])] = []
             var inputs: [ClientID: [[UInt64]]] = [:]

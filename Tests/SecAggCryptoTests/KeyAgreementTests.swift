@@ -192,3 +192,46 @@ import Testing
         }
     }
 }
+
+/// ``X25519/PublicKey/hasSmallOrder`` (the server's round-0 check by coordinates) against libsodium's agreement,
+/// which fails exactly when the result is all zeros.
+@Suite struct SmallOrderTests {
+    /// Every public key of Wycheproof's X25519 suite (edge cases, twist points, non-canonical and small-order
+    /// coordinates), each also with its top bit flipped, plus random keys and coordinates near p: the coordinate
+    /// check says "small order" exactly when libsodium's agreement with each of three random keys fails.
+    @Test func smallOrderIsWhatLibsodiumRejects() throws {
+        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
+            directory = directory.deletingLastPathComponent()
+        }
+        let data = try Data(contentsOf: directory.appendingPathComponent("Vectors/wycheproof/x25519_test.json"))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let groups = try #require(json["testGroups"] as? [[String: Any]])
+        var candidates: [[UInt8]] = []
+        for group in groups {
+            for test in try #require(group["tests"] as? [[String: Any]]) {
+                candidates.append(hex(try #require(test["public"] as? String)))
+            }
+        }
+        #expect(candidates.count >= 500)
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<200 { candidates.append((0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }) }
+        // p − 2 ... p + 20 (p = 2^255 − 19): the aliases of 0 and 1 and their neighbours.
+        for low in UInt8(0xeb)...UInt8(0xff) { candidates.append([low] + [UInt8](repeating: 0xff, count: 30) + [0x7f]) }
+        for low in UInt8(0)...UInt8(0x12) { candidates.append([low] + [UInt8](repeating: 0, count: 31)) }
+        candidates += candidates.map {
+            var flipped = $0; flipped[31] ^= 0x80; return flipped
+        }
+        let probes = (0..<3).map { _ in X25519.PrivateKey() }
+        var smallOrder = 0
+        for bytes in candidates {
+            let key = try X25519.PublicKey(rawRepresentation: bytes)
+            let rejected = probes.map { (try? $0.sharedSecret(with: key)) == nil }
+            #expect(Set(rejected).count == 1, "probes disagree on \(bytes)")
+            #expect(key.hasSmallOrder == rejected[0], "coordinate check disagrees with libsodium on \(bytes)")
+            if key.hasSmallOrder { smallOrder += 1 }
+        }
+        // Both order-8 points, 0, 1, p − 1, p and p + 1 occur, with either top bit.
+        #expect(smallOrder >= 14)
+    }
+}

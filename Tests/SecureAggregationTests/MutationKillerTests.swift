@@ -557,8 +557,9 @@ struct MutationKillerTests {
         #expect(result.vectors == h.expectedSum(of: Array(1...5)))
     }
 
-    /// s-masked-vector-count, s-masked-vector-length, s-masked-vector-ring: a masked input must have exactly the
-    /// configured vectors, lengths and ring elements (the API takes them without the wire decoder's checks).
+    /// s-masked-vector-count, s-masked-vector-length, s-masked-vector-ring, s-masked-vector-ring-pow2,
+    /// s-masked-deduct: a masked input must have exactly the configured vectors, lengths and ring elements (the API
+    /// takes them without the wire decoder's checks), and a refused one leaves the sum as it was.
     @Test func serverRejectsMaskedInputsOfTheWrongShape() throws {
         var h = try Harness(n: 5, t: 3, label: "mk masked shape")
         try h.run(until: .maskedInputCollection)
@@ -567,10 +568,15 @@ struct MutationKillerTests {
         guard case let .maskedInput(sid, _, complaints, vectors) = h.replies[slot].message else { return }
         var outsideRing = vectors
         outsideRing[1][0] = 10_007
+        // Out of Z_2^32 in the last element of x: x is added in the same pass that finds it, then taken out.
+        var outsidePowerOfTwo = vectors
+        outsidePowerOfTwo[0][32] = 1 << 32
         let cases: [([[UInt64]], String)] = [
             (vectors + [[0]], "wrong number of vectors"),
             ([vectors[0] + [0], vectors[1]], "vector x has the wrong shape"),
+            ([vectors[0], vectors[1] + [0]], "vector y has the wrong shape"),
             (outsideRing, "vector y has the wrong shape"),
+            (outsidePowerOfTwo, "vector x has the wrong shape"),
         ]
         for (bad, reason) in cases {
             #expect(throws: SecAggError.invalidClientMessage(sender: 1, reason: reason)) {

@@ -149,7 +149,42 @@ public enum X25519 {
         init(unchecked bytes: [UInt8]) {
             rawRepresentation = bytes
         }
+
+        /// True when every agreement with this key gives the all-zero secret: u (top bit ignored, RFC 7748 §5) is
+        /// the coordinate of a point of order dividing 8 on the curve or 4 on the twist: 0, 1, p − 1, the two
+        /// points of order 8, or the aliases p and p + 1 (the list libsodium rejects). A clamped scalar is a
+        /// multiple of 8 below the large prime factor of either group's order, so the result is zero for exactly
+        /// these (the tests check the equivalence against libsodium). Public data: not constant time.
+        public var hasSmallOrder: Bool {
+            X25519.smallOrderCoordinates.contains { blocked in
+                blocked.indices.allSatisfy { i in
+                    (i == 31 ? rawRepresentation[i] & 0x7f : rawRepresentation[i]) == blocked[i]
+                }
+            }
+        }
     }
+
+    /// The u-coordinates of small order, little-endian, top bit clear (see ``PublicKey/hasSmallOrder``).
+    static let smallOrderCoordinates: [[UInt8]] = {
+        let p: [UInt8] = [0xed] + [UInt8](repeating: 0xff, count: 30) + [0x7f]
+        var pMinusOne = p
+        pMinusOne[0] = 0xec
+        var pPlusOne = p
+        pPlusOne[0] = 0xee
+        return [
+            [UInt8](repeating: 0, count: 32),
+            [1] + [UInt8](repeating: 0, count: 31),
+            [
+                0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a,
+                0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00,
+            ],
+            [
+                0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83, 0xef, 0x5b,
+                0x04, 0x44, 0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f, 0x11, 0x57,
+            ],
+            pMinusOne, p, pPlusOne,
+        ]
+    }()
 
     /// The raw X25519 output. Never use it directly as a key: derive keys with ``Hkdf``.
     public struct SharedSecret: Sendable, Equatable {

@@ -84,7 +84,7 @@ extension SecAggServer {
         if outbox.direct.isDeferred {
             // Made and encoded as the transport reads them; counted here from their sizes.
             let wire = wire
-            encoded.direct = outbox.direct.mapMessages { wire.encode($0) }
+            encoded.direct = outbox.direct.encodedMessages ?? outbox.direct.mapMessages { wire.encode($0) }
             for (position, recipient) in outbox.direct.recipients.enumerated() {
                 let size = outbox.direct.byteCount(for: recipient) ?? wire.encode(outbox.direct[position].message).count
                 metrics.sent(size, in: round)

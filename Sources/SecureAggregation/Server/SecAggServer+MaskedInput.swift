@@ -1,4 +1,5 @@
 import SecAggCrypto
+import SecAggGraph
 
 /// Round 2: summing the masked inputs as they arrive (one buffer, never one per client) and collecting the
 /// complaints about share ciphertexts that did not open.
@@ -27,25 +28,28 @@ struct MaskedInputRound: Sendable {
         }
         // Complaints name senders whose ciphertext was forwarded to this client (its neighbours in U2), and
         // leave it t of them.
-        let forwarded = Set(session.neighbours(of: sender).filter { u2.contains($0) })
+        let graph = session.graph
         // Strictly ascending (so each pair is corrected once), as the wire decoder enforces for bytes.
         guard zip(reported, reported.dropFirst()).allSatisfy({ $0.sender < $1.sender }) else {
             throw .invalidClientMessage(sender: sender, reason: "complaints must be strictly ascending")
         }
-        guard reported.allSatisfy({ forwarded.contains($0.sender) }) else {
+        guard reported.allSatisfy({ u2.contains($0.sender) && graph.areNeighbours(sender, $0.sender) }) else {
             throw .invalidClientMessage(sender: sender, reason: "complaint about a client it received nothing from")
         }
-        guard forwarded.count - reported.count >= configuration.threshold else {
+        let forwardedCount = session.neighbours(of: sender).reduce(0) { $0 + (u2.contains($1) ? 1 : 0) }
+        guard forwardedCount - reported.count >= configuration.threshold else {
             throw .invalidClientMessage(
                 sender: sender, reason: "complaints leave fewer than t = \(configuration.threshold) neighbours")
         }
-        for (i, spec) in configuration.inputs.enumerated() {
-            guard vectors[i].count == spec.length, vectors[i].allSatisfy({ spec.modulus.contains($0) }) else {
-                throw .invalidClientMessage(sender: sender, reason: "vector \(spec.name) has the wrong shape")
-            }
+        for (i, spec) in configuration.inputs.enumerated() where vectors[i].count != spec.length {
+            throw .invalidClientMessage(sender: sender, reason: "vector \(spec.name) has the wrong shape")
         }
-        for (i, spec) in configuration.inputs.enumerated() {
-            spec.modulus.accumulate(vectors[i], into: &sum[i])
+        // Checked and added in one pass; a vector with an element out of range is taken out again, so a
+        // rejected message leaves the sum as it was.
+        for (i, spec) in configuration.inputs.enumerated()
+        where !spec.modulus.accumulateChecked(vectors[i], into: &sum[i]) {
+            for j in 0...i { configuration.inputs[j].modulus.deduct(vectors[j], from: &sum[j]) }
+            throw .invalidClientMessage(sender: sender, reason: "vector \(spec.name) has the wrong shape")
         }
         if !reported.isEmpty { complaints[sender] = reported }
     }
@@ -117,19 +121,60 @@ struct MaskedSum: Sendable {
 }
 
 extension RingModulus {
-    /// Adds a masked vector into a running sum, element by element in this ring (the server's round 2, and the
-    /// benchmarks' ingest floor).
+    /// Adds a masked vector into a running sum, element by element in this ring (the benchmarks' ingest floor).
     package func accumulate(_ vector: [UInt64], into total: inout [UInt64]) {
+        _ = accumulateChecked(vector, into: &total)
+    }
+
+    /// Adds a vector of `total.count` elements into a running sum in one pass and returns whether every element
+    /// was canonical (< R). When it returns false the sum holds the unreduced addition: ``deduct(_:from:)``
+    /// restores it exactly (the server's round 2).
+    package func accumulateChecked(_ vector: [UInt64], into total: inout [UInt64]) -> Bool {
+        precondition(vector.count == total.count, "accumulate: lengths differ")
+        switch self {
+        case .powerOfTwo:
+            // Modular arithmetic mod 2^b: (t + v) mod 2^b − v ≡ t for any 64-bit v, so the sum is restorable even
+            // when v is out of range.
+            let mask = elementMask
+            var high: UInt64 = 0
+            total.withUnsafeMutableBufferPointer { t in
+                vector.withUnsafeBufferPointer { v in
+                    for k in 0..<t.count {
+                        high |= v[k]
+                        t[k] = (t[k] &+ v[k]) & mask
+                    }
+                }
+            }
+            return high & ~mask == 0
+        case let .integer(q):
+            // Checked first: a non-canonical element makes the reduced addition lossy.
+            guard vector.allSatisfy({ $0 < q }) else { return false }
+            total.withUnsafeMutableBufferPointer { t in
+                vector.withUnsafeBufferPointer { v in
+                    for k in 0..<t.count {
+                        let s = t[k] &+ v[k]
+                        t[k] = s >= q ? s &- q : s
+                    }
+                }
+            }
+            return true
+        }
+    }
+
+    /// Undoes ``accumulateChecked(_:into:)``: exact after a true result, and after a false one for
+    /// power-of-two rings (integer rings add nothing when they return false, and nothing is deducted).
+    package func deduct(_ vector: [UInt64], from total: inout [UInt64]) {
         switch self {
         case .powerOfTwo:
             let mask = elementMask
             total.withUnsafeMutableBufferPointer { t in
                 vector.withUnsafeBufferPointer { v in
-                    for k in 0..<t.count { t[k] = (t[k] &+ v[k]) & mask }
+                    for k in 0..<t.count { t[k] = (t[k] &- v[k]) & mask }
                 }
             }
-        case .integer:
-            for k in total.indices { total[k] = add(total[k], vector[k]) }
+        case let .integer(q):
+            guard vector.allSatisfy({ $0 < q }) else { return }
+            for k in total.indices { total[k] = subtract(total[k], vector[k]) }
         }
     }
 }

@@ -5,12 +5,15 @@ struct UnmaskingRound: Sendable {
     var masked: MaskedSum
     /// The clients asked for shares: U3, or U4 in the active model.
     let eligible: ClientSet
-    private var maskingKeyShares: [UInt32: [ShamirShare]] = [:]
-    private var selfMaskShares: [UInt32: [ShamirShare]] = [:]
+    /// Revealed shares by owner index (slot 0 unused), in the order they arrived.
+    private var maskingKeyShares: [[ShamirShare]]
+    private var selfMaskShares: [[ShamirShare]]
 
     init(masked: MaskedSum, eligible: ClientSet) {
         self.masked = masked
         self.eligible = eligible
+        maskingKeyShares = Array(repeating: [], count: masked.session.configuration.clientCount + 1)
+        selfMaskShares = maskingKeyShares
     }
 
     mutating func accept(_ message: ClientMessage, from sender: UInt32) throws(SecAggError) {
@@ -20,11 +23,12 @@ struct UnmaskingRound: Sendable {
         guard keyShares.map(\.owner) == dropped, seedShares.map(\.owner) == survivors else {
             throw .invalidClientMessage(sender: sender, reason: "shares do not match the unmasking request")
         }
-        guard (keyShares + seedShares).allSatisfy({ $0.share.x == sender && $0.share.chunkCount == 5 }) else {
+        let fromSender: (RevealedShare) -> Bool = { $0.share.x == sender && $0.share.chunkCount == 5 }
+        guard keyShares.allSatisfy(fromSender), seedShares.allSatisfy(fromSender) else {
             throw .invalidClientMessage(sender: sender, reason: "share x-coordinate is not the sender's index")
         }
-        for s in keyShares { maskingKeyShares[s.owner, default: []].append(s.share) }
-        for s in seedShares { selfMaskShares[s.owner, default: []].append(s.share) }
+        for s in keyShares { maskingKeyShares[Int(s.owner)].append(s.share) }
+        for s in seedShares { selfMaskShares[Int(s.owner)].append(s.share) }
     }
 
     /// The secrets to reconstruct, in the order errors are reported: the self-mask seeds of the included clients,
@@ -34,13 +38,13 @@ struct UnmaskingRound: Sendable {
         let (u2, u3) = (masked.u2, masked.u3)
         var requests: [ReconstructionRequest] = []
         for u in u3 {
-            requests.append(ReconstructionRequest(owner: u, kind: .selfMaskSeed, shares: selfMaskShares[u] ?? []))
+            requests.append(ReconstructionRequest(owner: u, kind: .selfMaskSeed, shares: selfMaskShares[Int(u)]))
         }
         for u in u2
         where !u3.contains(u)
             && masked.session.neighbours(of: u).contains(where: { u3.contains($0) && !masked.complained($0, about: u) })
         {
-            requests.append(ReconstructionRequest(owner: u, kind: .maskingKey, shares: maskingKeyShares[u] ?? []))
+            requests.append(ReconstructionRequest(owner: u, kind: .maskingKey, shares: maskingKeyShares[Int(u)]))
         }
         return requests
     }
@@ -51,8 +55,8 @@ struct UnmaskingRound: Sendable {
         let t = session.configuration.threshold
         let (u3, sid) = (masked.u3, session.sessionId)
         let requests = requests()
-        selfMaskShares = [:]
-        maskingKeyShares = [:]
+        selfMaskShares = []
+        maskingKeyShares = []
         let commitments = masked.commitments
         let keys = session.advertised
         // A reconstructed secret must match what its owner committed to: the self-mask seed its commitment of

@@ -11,6 +11,9 @@ public struct OutboxMessages<Message: Sendable>: RandomAccessCollection, Sendabl
     /// Makes the message of the recipient at a position of `deferredRecipients`.
     private var make: (@Sendable (Int) -> Message)?
     private var size: (@Sendable (ClientID) -> Int)?
+    /// Makes the encoded message of the recipient at a position of `deferredRecipients`, when its maker can write
+    /// the bytes without the typed message (the same bytes the wire format encodes from it).
+    private var encodedMake: (@Sendable (Int) -> [UInt8])?
 
     /// Stored messages.
     public init(_ elements: [Element] = []) {
@@ -18,6 +21,7 @@ public struct OutboxMessages<Message: Sendable>: RandomAccessCollection, Sendabl
         deferredRecipients = []
         make = nil
         size = nil
+        encodedMake = nil
     }
 
     /// Stored messages.
@@ -41,6 +45,23 @@ public struct OutboxMessages<Message: Sendable>: RandomAccessCollection, Sendabl
         deferredRecipients = recipients
         self.make = make
         size = byteCount
+        encodedMake = nil
+    }
+
+    /// Messages made when read, with a maker of their encoded bytes too: `encoded(r)` must equal the wire format's
+    /// encoding of `make(r)` (``encodedMessages`` hands it to the encoded outbox).
+    package init(
+        recipients: [ClientID], make: @escaping @Sendable (ClientID) -> Message,
+        encoded: @escaping @Sendable (ClientID) -> [UInt8], byteCount: (@Sendable (ClientID) -> Int)? = nil
+    ) {
+        self.init(recipients: recipients, makeAt: { make(recipients[$0]) }, byteCount: byteCount)
+        encodedMake = { encoded(recipients[$0]) }
+    }
+
+    /// The encoded messages straight from their own maker, when the deferred messages have one.
+    package var encodedMessages: OutboxMessages<[UInt8]>? {
+        guard make != nil, let encodedMake else { return nil }
+        return OutboxMessages<[UInt8]>(recipients: deferredRecipients, makeAt: encodedMake, byteCount: size)
     }
 
     /// The encoded size of a deferred message, when its maker knows it without making it.
@@ -68,11 +89,15 @@ public struct OutboxMessages<Message: Sendable>: RandomAccessCollection, Sendabl
 
     /// Drops the messages whose recipient matches, without making any.
     public mutating func removeRecipients(where shouldRemove: (ClientID) -> Bool) {
-        if make == nil {
+        guard let make else {
             stored.removeAll { shouldRemove($0.recipient) }
-        } else {
-            deferredRecipients.removeAll(where: shouldRemove)
+            return
         }
+        // The makers take positions in the original list: map the kept positions back to them.
+        let kept = deferredRecipients.indices.filter { !shouldRemove(deferredRecipients[$0]) }
+        deferredRecipients = kept.map { deferredRecipients[$0] }
+        self.make = { make(kept[$0]) }
+        if let encodedMake { self.encodedMake = { encodedMake(kept[$0]) } }
     }
 
     /// The same recipients with each message transformed (deferred stays deferred).
@@ -89,6 +114,7 @@ public struct OutboxMessages<Message: Sendable>: RandomAccessCollection, Sendabl
         deferredRecipients = []
         self.make = nil
         size = nil
+        encodedMake = nil
     }
 }
 

@@ -19,6 +19,11 @@ package struct ByteWriter: Sendable {
     /// Appends raw bytes (no length prefix).
     package mutating func write(raw: some Sequence<UInt8>) { bytes.append(contentsOf: raw) }
 
+    /// Overwrites the little-endian integer written at `offset` (a count known only after its list).
+    package mutating func overwrite(_ value: UInt32, at offset: Int) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(offset..<(offset + 4), with: $0) }
+    }
+
     /// Appends bytes to the buffer through a closure (used by the bit packer to append in place).
     package mutating func append<E: Error>(_ body: (inout [UInt8]) throws(E) -> Void) throws(E) {
         try body(&bytes)

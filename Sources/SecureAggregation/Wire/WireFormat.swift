@@ -184,11 +184,9 @@ public struct WireFormat: Sendable {
             w.write(raw: multiproof)
             return w.bytes
         case let .sharesForward(sessionId, recipient, shares):
-            var w = header(.sharesForward, capacity: 42 + shares.count * (4 + shareCiphertextByteCount))
-            w.write(raw: sessionId)
-            w.write(recipient)
-            writeEncryptedShares(shares, to: &w)
-            return w.bytes
+            return encodeSharesForward(
+                sessionId: sessionId, recipient: recipient, capacity: shares.count,
+                boxes: shares.lazy.map { ($0.peer, $0.ciphertext) })
         case let .consistencyRequest(sessionId, survivors):
             var w = header(.consistencyRequest)
             w.write(raw: sessionId)
@@ -223,6 +221,27 @@ public struct WireFormat: Sendable {
     }
 
     /// LE32 count || count × (LE32 peer || box), the list shared by ShareKeys and SharesForward.
+    /// A SharesForward from (sender, ciphertext) boxes: the typed message's encoding, and the server's straight
+    /// from the buffers it received. `capacity` is the expected number of boxes (room reserved, nothing more).
+    package func encodeSharesForward<Ciphertext: Collection<UInt8>>(
+        sessionId: [UInt8], recipient: UInt32, capacity: Int,
+        boxes: some Sequence<(peer: UInt32, ciphertext: Ciphertext)>
+    ) -> [UInt8] {
+        var w = header(.sharesForward, capacity: 42 + capacity * (4 + shareCiphertextByteCount))
+        w.write(raw: sessionId)
+        w.write(recipient)
+        let countOffset = w.bytes.count
+        w.write(UInt32(0))
+        var count: UInt32 = 0
+        for (peer, ciphertext) in boxes {
+            w.write(peer)
+            w.write(raw: ciphertext)
+            count += 1
+        }
+        w.overwrite(count, at: countOffset)
+        return w.bytes
+    }
+
     private func writeEncryptedShares(_ shares: [EncryptedShare], to w: inout ByteWriter) {
         w.write(UInt32(shares.count))
         for s in shares {
@@ -293,15 +312,33 @@ public struct WireFormat: Sendable {
         return out
     }
 
-    private func readEncryptedShares(_ r: inout ByteReader) throws(WireFormatError) -> [EncryptedShare] {
-        try readIndexedList(&r, countField: "shareCount", indexField: "peer", maximum: configuration.degree) {
-            (peer, r) throws(WireFormatError) in
-            EncryptedShare(peer: peer, ciphertext: try r.read(count: shareCiphertextByteCount, field: "ciphertext"))
+    /// LE32 count ‖ count × (LE32 peer ‖ ciphertext), peers strictly ascending, into one buffer.
+    private func readShareBoxes(_ r: inout ByteReader) throws(WireFormatError) -> ShareBoxes {
+        let count = try r.readCount(field: "shareCount", maximum: configuration.degree)
+        var boxes = ShareBoxes(capacity: count)
+        var previous: UInt32 = 0
+        for _ in 0..<count {
+            let peer = try r.readIndex(field: "peer", clientCount: n)
+            guard peer > previous else { throw .duplicateOrUnorderedIndex(field: "peer", index: peer) }
+            previous = peer
+            boxes.append(peer: peer, ciphertext: try r.readSlice(count: shareCiphertextByteCount, field: "ciphertext"))
         }
+        return boxes
     }
 
     /// Decodes a client message, enforcing every limit of the configuration.
     public func decodeClientMessage(_ bytes: [UInt8]) throws(SecAggError) -> ClientMessage {
+        switch try decodeClientPayload(bytes) {
+        case let .message(message): message
+        case let .shareKeys(body):
+            .shareKeys(
+                sessionId: body.sessionId, sender: body.sender, selfMaskCommitment: body.selfMaskCommitment,
+                shares: body.boxes.shares)
+        }
+    }
+
+    /// ``decodeClientMessage(_:)`` for the server: a ShareKeys message keeps its ciphertexts in one buffer.
+    package func decodeClientPayload(_ bytes: [UInt8]) throws(SecAggError) -> ClientPayload {
         do throws(WireFormatError) {
             var r = ByteReader(bytes)
             let message: ClientMessage
@@ -321,9 +358,10 @@ public struct WireFormat: Sendable {
                 let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
                 let sender = try r.readIndex(field: "sender", clientCount: n)
                 let commitment = try r.read(count: seedByteCount, field: "selfMaskCommitment")
-                message = .shareKeys(
-                    sessionId: sessionId, sender: sender, selfMaskCommitment: commitment,
-                    shares: try readEncryptedShares(&r))
+                let boxes = try readShareBoxes(&r)
+                try r.finish()
+                return .shareKeys(
+                    ShareKeysBody(sessionId: sessionId, sender: sender, selfMaskCommitment: commitment, boxes: boxes))
             case .maskedInput:
                 let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
                 let sender = try r.readIndex(field: "sender", clientCount: n)
@@ -378,7 +416,7 @@ public struct WireFormat: Sendable {
                     field: "tag", reason: "server message tag 0x\(String(tag.rawValue, radix: 16)) sent by a client")
             }
             try r.finish()
-            return message
+            return .message(message)
         } catch {
             throw .wire(error)
         }
@@ -462,7 +500,7 @@ public struct WireFormat: Sendable {
                 let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
                 let recipient = try r.readIndex(field: "recipient", clientCount: n)
                 message = .sharesForward(
-                    sessionId: sessionId, recipient: recipient, shares: try readEncryptedShares(&r))
+                    sessionId: sessionId, recipient: recipient, shares: try readShareBoxes(&r).shares)
             case .consistencyRequest:
                 let sessionId = try r.read(count: bindingByteCount, field: "sessionId")
                 let bitmap = try r.read(count: (n + 7) / 8, field: "survivors")
