@@ -43,13 +43,7 @@ struct ShareRelayTests {
     /// the wire format's size, and the refusal changes nothing.
     @Test func aTypedShareCiphertextOfTheWrongSizeIsRefused() throws {
         var h = try Harness(n: 5, t: 3, label: "relay ciphertext size")
-        try h.run(until: .shareKeys)
-        try h.deliver()
-        let slot = try #require(h.replies.firstIndex { $0.sender == 1 })
-        guard case let .shareKeys(sid, sender, commitment, shares) = h.replies[slot].message else {
-            Issue.record("not a ShareKeys reply")
-            return
-        }
+        let (sid, sender, commitment, shares) = try Self.shareKeysOfClientOne(&h)
         let reason = "share ciphertexts must be \(shareCiphertextByteCount) bytes"
         for delta in [-1, 1] {
             var changed = shares
@@ -69,13 +63,7 @@ struct ShareRelayTests {
     /// s-session-shareKeys: a ShareKeys message in bytes (the decoder's flat form) for another session is refused.
     @Test func encodedShareKeysForAnotherSessionAreRefused() throws {
         var h = try Harness(n: 5, t: 3, label: "relay other session")
-        try h.run(until: .shareKeys)
-        try h.deliver()
-        let slot = try #require(h.replies.firstIndex { $0.sender == 1 })
-        guard case let .shareKeys(sid, sender, commitment, shares) = h.replies[slot].message else {
-            Issue.record("not a ShareKeys reply")
-            return
-        }
+        let (sid, sender, commitment, shares) = try Self.shareKeysOfClientOne(&h)
         var otherSession = sid
         otherSession[0] ^= 1
         let bytes = try h.wire.encode(
@@ -124,4 +112,20 @@ struct ShareRelayTests {
         #expect(result.includedClients.map(\.rawValue) == included)
         #expect(result.vectors == h.expectedSum(of: included))
     }
+
+    /// Runs `h` until the ShareKeys replies are held (not yet sent) and returns client 1's.
+    static func shareKeysOfClientOne(_ h: inout Harness) throws -> (
+        sessionId: [UInt8], sender: UInt32, commitment: [UInt8], shares: [EncryptedShare]
+    ) {
+        try h.run(until: .shareKeys)
+        try h.deliver()
+        let slot = try #require(h.replies.firstIndex { $0.sender == 1 })
+        guard case let .shareKeys(sid, sender, commitment, shares) = h.replies[slot].message else {
+            throw NotShareKeys()
+        }
+        return (sid, sender, commitment, shares)
+    }
 }
+
+/// Client 1's reply was not a ShareKeys message.
+private struct NotShareKeys: Error {}
