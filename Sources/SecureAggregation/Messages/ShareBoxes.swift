@@ -30,9 +30,6 @@ package struct ShareBoxes: Sendable {
         ciphertexts.append(contentsOf: ciphertext)
     }
 
-    /// The number of boxes.
-    package var count: Int { peers.count }
-
     /// The ciphertext of box `i`.
     package func ciphertext(at i: Int) -> ArraySlice<UInt8> {
         ciphertexts[(i * shareCiphertextByteCount)..<((i + 1) * shareCiphertextByteCount)]

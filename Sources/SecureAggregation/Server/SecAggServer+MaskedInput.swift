@@ -36,7 +36,7 @@ struct MaskedInputRound: Sendable {
         guard reported.allSatisfy({ u2.contains($0.sender) && graph.areNeighbours(sender, $0.sender) }) else {
             throw .invalidClientMessage(sender: sender, reason: "complaint about a client it received nothing from")
         }
-        let forwardedCount = session.neighbours(of: sender).reduce(0) { $0 + (u2.contains($1) ? 1 : 0) }
+        let forwardedCount = session.neighbourCount(of: sender, in: u2)
         guard forwardedCount - reported.count >= configuration.threshold else {
             throw .invalidClientMessage(
                 sender: sender, reason: "complaints leave fewer than t = \(configuration.threshold) neighbours")

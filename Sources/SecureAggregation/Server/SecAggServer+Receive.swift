@@ -51,10 +51,9 @@ extension SecAggServer {
         }
         guard !responded.contains(sender) else { throw .duplicateMessage(sender: sender, round: round) }
 
-        // Each round's state is moved out while it changes, so that its buffers are not copied; every check
-        // comes before the first change, so a rejected message restores the state unchanged.
-        // Only round 1 takes a flat payload (the round check above sends it nowhere else). The switch has the
-        // state alone as its subject, so that each round's state is moved out, never copied.
+        // Each round's state is moved out while it changes, so that its buffers are not copied (each switch has the
+        // state alone as its subject); every check comes before the first change, so a rejected message restores
+        // the state unchanged. Only round 1 takes a flat payload (the round check above sends it nowhere else).
         let message: ClientMessage
         switch payload {
         case let .message(typed): message = typed

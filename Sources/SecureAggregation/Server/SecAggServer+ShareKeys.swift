@@ -50,15 +50,12 @@ struct ShareKeysRound: Sendable {
         // outbox. Each sender in U2 sent a box to every live neighbour of U1 ⊇ U2, ascending: the box for w is
         // found by binary search, and w's senders come ascending as the message requires. The encoded messages
         // are written straight from those buffers.
-        let (sent, sessionId, graph) = (sent, session.sessionId, session.graph)
+        let (sent, session, sessionId, graph) = (sent, session, session.sessionId, session.graph)
         let wire = WireFormat(configuration: session.configuration)
         @Sendable func senders(of w: UInt32) -> some Sequence<(peer: UInt32, ciphertext: ArraySlice<UInt8>)> {
             graph.neighbours(of: w).lazy.filter { u2.contains($0) }.compactMap { v in
                 sent[Int(v)].position(of: w).map { (v, sent[Int(v)].ciphertext(at: $0)) }
             }
-        }
-        @Sendable func forwardedCount(to w: UInt32) -> Int {
-            graph.neighbours(of: w).reduce(0) { $0 + (u2.contains($1) ? 1 : 0) }
         }
         outbox.direct = OutboxMessages(
             recipients: u2.ids,
@@ -70,11 +67,13 @@ struct ShareKeysRound: Sendable {
                     })
             },
             encoded: { w in
+                // The degree bounds the count (written after the boxes), so the neighbours are listed once.
                 wire.encodeSharesForward(
-                    sessionId: sessionId, recipient: w.rawValue, capacity: forwardedCount(to: w.rawValue),
-                    boxes: senders(of: w.rawValue))
+                    sessionId: sessionId, recipient: w.rawValue, capacity: graph.degree, boxes: senders(of: w.rawValue))
             },
-            byteCount: { w in 2 + 32 + 4 + 4 + forwardedCount(to: w.rawValue) * (4 + shareCiphertextByteCount) })
+            byteCount: { w in
+                2 + 32 + 4 + 4 + session.neighbourCount(of: w.rawValue, in: u2) * (4 + shareCiphertextByteCount)
+            })
         var next = session
         next.liveCounts[.shareKeys] = u2.count
         return (.maskedInput(MaskedInputRound(session: next, u2: u2, commitments: commitments)), outbox)

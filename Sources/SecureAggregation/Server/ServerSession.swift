@@ -23,4 +23,9 @@ struct ServerSession: Sendable {
     var configuration: SessionConfiguration { context.configuration }
 
     func neighbours(of client: UInt32) -> [UInt32] { graph.neighbours(of: client) }
+
+    /// How many of `client`'s neighbours are in `live` (those that sent it a box, when `live` is U2).
+    func neighbourCount(of client: UInt32, in live: ClientSet) -> Int {
+        graph.neighbours(of: client).reduce(0) { $0 + (live.contains($1) ? 1 : 0) }
+    }
 }

@@ -87,7 +87,7 @@ public struct WireFormat: Sendable {
             w.write(raw: sessionId)
             w.write(sender)
             w.write(raw: commitment)
-            writeEncryptedShares(shares, to: &w)
+            writeShareBoxes(shares.lazy.map { ($0.peer, $0.ciphertext) }, to: &w)
             return w.bytes
         case let .maskedInput(sessionId, sender, complaints, vectors):
             var w = header(.maskedInput, capacity: 46 + complaints.count * 36 + configuration.maskedInputByteCount)
@@ -220,7 +220,6 @@ public struct WireFormat: Sendable {
         }
     }
 
-    /// LE32 count || count × (LE32 peer || box), the list shared by ShareKeys and SharesForward.
     /// A SharesForward from (sender, ciphertext) boxes: the typed message's encoding, and the server's straight
     /// from the buffers it received. `capacity` is the expected number of boxes (room reserved, nothing more).
     package func encodeSharesForward<Ciphertext: Collection<UInt8>>(
@@ -230,6 +229,15 @@ public struct WireFormat: Sendable {
         var w = header(.sharesForward, capacity: 42 + capacity * (4 + shareCiphertextByteCount))
         w.write(raw: sessionId)
         w.write(recipient)
+        writeShareBoxes(boxes, to: &w)
+        return w.bytes
+    }
+
+    /// LE32 count || count × (LE32 peer || box), the list shared by ShareKeys and SharesForward (the count is
+    /// written once the boxes are).
+    private func writeShareBoxes<Ciphertext: Collection<UInt8>>(
+        _ boxes: some Sequence<(peer: UInt32, ciphertext: Ciphertext)>, to w: inout ByteWriter
+    ) {
         let countOffset = w.bytes.count
         w.write(UInt32(0))
         var count: UInt32 = 0
@@ -239,15 +247,6 @@ public struct WireFormat: Sendable {
             count += 1
         }
         w.overwrite(count, at: countOffset)
-        return w.bytes
-    }
-
-    private func writeEncryptedShares(_ shares: [EncryptedShare], to w: inout ByteWriter) {
-        w.write(UInt32(shares.count))
-        for s in shares {
-            w.write(s.peer)
-            w.write(raw: s.ciphertext)
-        }
     }
 
     private func writeKeys(_ keys: AdvertisedKeys, to w: inout ByteWriter) {
@@ -293,34 +292,42 @@ public struct WireFormat: Sendable {
     }
 
     /// Every list of the wire format (SPEC.md §12.1): a LE32 count, checked against `maximum` before anything
-    /// is allocated, then `count` entries, each a client index (1...n, strictly ascending) followed by what
-    /// `entry` reads.
-    private func readIndexedList<T>(
-        _ r: inout ByteReader, countField: String, indexField: String, maximum: Int,
-        _ entry: (UInt32, inout ByteReader) throws(WireFormatError) -> T
-    ) throws(WireFormatError) -> [T] {
+    /// is allocated (`reserve` then gets it), then `count` entries, each a client index (1...n, strictly
+    /// ascending) followed by what `entry` reads.
+    private func readIndexedEntries(
+        _ r: inout ByteReader, countField: String, indexField: String, maximum: Int, reserve: (Int) -> Void,
+        _ entry: (UInt32, inout ByteReader) throws(WireFormatError) -> Void
+    ) throws(WireFormatError) {
         let count = try r.readCount(field: countField, maximum: maximum)
-        var out: [T] = []
-        out.reserveCapacity(count)
+        reserve(count)
         var previous: UInt32 = 0
         for _ in 0..<count {
             let index = try r.readIndex(field: indexField, clientCount: n)
             guard index > previous else { throw .duplicateOrUnorderedIndex(field: indexField, index: index) }
             previous = index
-            out.append(try entry(index, &r))
+            try entry(index, &r)
         }
+    }
+
+    /// An indexed list (``readIndexedEntries(_:countField:indexField:maximum:reserve:_:)``), one value per entry.
+    private func readIndexedList<T>(
+        _ r: inout ByteReader, countField: String, indexField: String, maximum: Int,
+        _ entry: (UInt32, inout ByteReader) throws(WireFormatError) -> T
+    ) throws(WireFormatError) -> [T] {
+        var out: [T] = []
+        try readIndexedEntries(
+            &r, countField: countField, indexField: indexField, maximum: maximum, reserve: { out.reserveCapacity($0) }
+        ) { (index, r) throws(WireFormatError) in out.append(try entry(index, &r)) }
         return out
     }
 
     /// LE32 count ‖ count × (LE32 peer ‖ ciphertext), peers strictly ascending, into one buffer.
     private func readShareBoxes(_ r: inout ByteReader) throws(WireFormatError) -> ShareBoxes {
-        let count = try r.readCount(field: "shareCount", maximum: configuration.degree)
-        var boxes = ShareBoxes(capacity: count)
-        var previous: UInt32 = 0
-        for _ in 0..<count {
-            let peer = try r.readIndex(field: "peer", clientCount: n)
-            guard peer > previous else { throw .duplicateOrUnorderedIndex(field: "peer", index: peer) }
-            previous = peer
+        var boxes = ShareBoxes()
+        try readIndexedEntries(
+            &r, countField: "shareCount", indexField: "peer", maximum: configuration.degree,
+            reserve: { boxes = ShareBoxes(capacity: $0) }
+        ) { (peer, r) throws(WireFormatError) in
             boxes.append(peer: peer, ciphertext: try r.readSlice(count: shareCiphertextByteCount, field: "ciphertext"))
         }
         return boxes
